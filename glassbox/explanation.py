@@ -1,0 +1,194 @@
+"""Explanations as plain data.
+
+Every model and every explainer in glassbox and surrogates returns one of the
+two dataclasses below. They hold numpy arrays and names only; rendering (text,
+plots, html) reads them and never fits anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+LINKS = ("identity", "logit", "log", "softmax", "inverse")
+
+
+@dataclass(frozen=True)
+class LocalExplanation:
+    """Per-row, per-feature contributions.
+
+    ``values.sum(axis=1) + base_values`` is the explained output on the
+    ``link`` scale, row by row (and output by output for multi-output models).
+    Field names follow ``shap.Explanation`` so users can convert either way.
+    """
+
+    values: np.ndarray  # (n_rows, n_features) or (n_rows, n_features, n_outputs)
+    base_values: np.ndarray  # (n_rows,) or (n_rows, n_outputs)
+    data: np.ndarray  # the rows explained, (n_rows, n_features)
+    feature_names: tuple[str, ...]
+    output_names: tuple[str, ...]
+    link: str
+    method: str
+    extras: dict = field(default_factory=dict, compare=False)  # e.g. standard errors
+
+    def __post_init__(self) -> None:
+        values = np.asarray(self.values)
+        base = np.asarray(self.base_values)
+        if values.ndim not in (2, 3):
+            raise ValueError(f"values must be 2-D or 3-D, got shape {values.shape}")
+        if values.shape[1] != len(self.feature_names):
+            raise ValueError(
+                f"values has {values.shape[1]} feature columns but "
+                f"{len(self.feature_names)} feature names were given"
+            )
+        if base.shape != values.shape[:1] + values.shape[2:]:
+            raise ValueError(
+                f"base_values has shape {base.shape}; expected "
+                f"{values.shape[:1] + values.shape[2:]} to match values {values.shape}"
+            )
+
+    @property
+    def n_rows(self) -> int:
+        return int(np.asarray(self.values).shape[0])
+
+    def output(self) -> np.ndarray:
+        """The explained output on the link scale: base value plus contributions."""
+        return np.asarray(self.values).sum(axis=1) + np.asarray(self.base_values)
+
+    def to_frame(self, output: int | str | None = None) -> pd.DataFrame:
+        """Long table: one row per (row, feature[, output]) with value and data."""
+        values = np.asarray(self.values)
+        data = np.asarray(self.data)
+        n, f = values.shape[:2]
+        frames = []
+        outputs = range(values.shape[2]) if values.ndim == 3 else [None]
+        if output is not None and values.ndim == 3:
+            idx = self.output_names.index(output) if isinstance(output, str) else output
+            outputs = [idx]
+        for k in outputs:
+            v = values if k is None else values[:, :, k]
+            b = np.asarray(self.base_values) if k is None else np.asarray(self.base_values)[:, k]
+            frame = pd.DataFrame(
+                {
+                    "row": np.repeat(np.arange(n), f),
+                    "feature": np.tile(np.asarray(self.feature_names, dtype=object), n),
+                    "value": v.reshape(-1),
+                    "data": data.reshape(n * f) if data.shape == (n, f) else np.nan,
+                    "base_value": np.repeat(b, f),
+                }
+            )
+            if k is not None:
+                frame.insert(0, "output", self.output_names[k])
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+    def to_shap(self):
+        """A ``shap.Explanation`` with the same arrays (imports shap here only)."""
+        import shap
+
+        return shap.Explanation(
+            values=np.asarray(self.values),
+            base_values=np.asarray(self.base_values),
+            data=np.asarray(self.data),
+            feature_names=list(self.feature_names),
+            output_names=list(self.output_names) if self.output_names else None,
+        )
+
+    def __getitem__(self, rows) -> LocalExplanation:
+        """Select rows, keeping every other field."""
+        rows = np.atleast_1d(np.arange(self.n_rows)[rows])
+        return LocalExplanation(
+            values=np.asarray(self.values)[rows],
+            base_values=np.asarray(self.base_values)[rows],
+            data=np.asarray(self.data)[rows],
+            feature_names=self.feature_names,
+            output_names=self.output_names,
+            link=self.link,
+            method=self.method,
+            extras={
+                k: (np.asarray(v)[rows] if np.ndim(v) and len(v) == self.n_rows else v)
+                for k, v in self.extras.items()
+            },
+        )
+
+
+@dataclass(frozen=True)
+class TermShape:
+    """The shape function of one additive term (a feature or a pair of features).
+
+    ``grid`` holds one array per feature: bin centres or spline evaluation points
+    for continuous features, level labels for categorical ones. ``values`` has one
+    axis per feature (plus a last axis for multi-output models). ``lower`` and
+    ``upper`` are pointwise confidence bounds where the backend provides them.
+    """
+
+    name: str
+    features: tuple[str, ...]
+    kind: str  # "continuous", "categorical", "pair", "linear"
+    grid: tuple[np.ndarray, ...]
+    values: np.ndarray
+    lower: np.ndarray | None = None
+    upper: np.ndarray | None = None
+    density: np.ndarray | None = None  # training counts per grid cell, if known
+
+
+@dataclass(frozen=True)
+class GlobalExplanation:
+    """What a fitted model rests on, term by term.
+
+    ``importances`` is the mean absolute contribution of each term on the
+    training data (link scale). Linear models fill ``coefficients``; additive
+    models fill ``shapes``; symbolic models fill ``equation``.
+    """
+
+    term_names: tuple[str, ...]
+    importances: np.ndarray  # (n_terms,) or (n_terms, n_outputs)
+    intercept: np.ndarray  # (n_outputs,)
+    output_names: tuple[str, ...]
+    link: str
+    method: str
+    coefficients: np.ndarray | None = None  # (n_terms,) or (n_terms, n_outputs)
+    shapes: tuple[TermShape, ...] | None = None
+    equation: str | None = None
+    extras: dict = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        imp = np.asarray(self.importances)
+        if imp.shape[:1] != (len(self.term_names),):
+            raise ValueError(
+                f"importances has shape {imp.shape} but there are "
+                f"{len(self.term_names)} term names"
+            )
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per term (and output): importance, and coefficient if linear."""
+        imp = np.asarray(self.importances, dtype=float)
+        coef = None if self.coefficients is None else np.asarray(self.coefficients, dtype=float)
+        if imp.ndim == 1:
+            frame = pd.DataFrame({"term": list(self.term_names), "importance": imp})
+            if coef is not None:
+                frame["coefficient"] = coef
+            return frame
+        frames = []
+        for k, out in enumerate(self.output_names):
+            frame = pd.DataFrame(
+                {"output": out, "term": list(self.term_names), "importance": imp[:, k]}
+            )
+            if coef is not None:
+                frame["coefficient"] = coef[:, k]
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+    def to_shap(self):
+        """Importances as a ``shap.Explanation`` (one 'row'), for shap's bar plot."""
+        import shap
+
+        imp = np.asarray(self.importances, dtype=float)
+        return shap.Explanation(
+            values=imp.T if imp.ndim == 2 else imp,
+            base_values=np.asarray(self.intercept, dtype=float),
+            feature_names=list(self.term_names),
+            output_names=list(self.output_names) if self.output_names else None,
+        )

@@ -1,0 +1,1 @@
+"""Rendering reads fitted models and explanations; it never fits anything."""

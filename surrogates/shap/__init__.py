@@ -1,0 +1,1 @@
+"""numba SHAP kernels, one module per algorithm."""
