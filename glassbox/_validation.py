@@ -12,7 +12,7 @@ import numbers
 import numpy as np
 import pandas as pd
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 
 def feature_names(est) -> list[str]:
@@ -108,7 +108,7 @@ def check_X_y(est, X, y, *, allow_nan: bool = False, classifier: bool):
     _check_finite(X, allow_nan, name)
     y_arr = np.asarray(y)
     if y_arr.ndim == 2 and y_arr.shape[1] == 1:
-        y_arr = y_arr.ravel()
+        y_arr = column_or_1d(y_arr, warn=True)  # DataConversionWarning, as sklearn
     if y_arr.ndim != 1:
         raise ValueError(
             f"y must be 1-D (one target per row), got shape {y_arr.shape}; "
@@ -129,8 +129,8 @@ def check_X_y(est, X, y, *, allow_nan: bool = False, classifier: bool):
             )
         if np.unique(y_arr).size < 2:
             raise ValueError(
-                f"y has a single class ({y_arr[0]!r}); {name} needs at least 2 classes "
-                "to learn anything"
+                f"y has a single class ({y_arr[0]!r}): only one class in the target; "
+                f"{name} needs at least 2 classes to learn anything"
             )
     else:
         if y_arr.dtype.kind in "OUSb" and y_arr.dtype.kind != "b":

@@ -32,8 +32,7 @@ def _standardize(X: np.ndarray, sw: np.ndarray | None):
 
 def _unstandardize(coef_std: np.ndarray, intercept_std, mean, scale):
     coef = coef_std / scale
-    intercept = intercept_std - coef @ mean if coef.ndim == 1 else intercept_std - coef @ mean
-    return coef, intercept
+    return coef, intercept_std - coef @ mean
 
 
 def _standard_errors(X, eta, mu_weight, dispersion, sw):
@@ -154,6 +153,7 @@ class GLMRegressor(_LinearExplainMixin, GlassboxMixin, RegressorMixin, BaseEstim
         self.link_ = _LINK_OF_FAMILY[self.family]
         self._store_training_summary(X)
         self.standard_errors_ = self._wald_se(X, y, sw) if self.alpha == 0 else None
+        self.n_iter_ = int(getattr(self.estimator_, "n_iter_", 1))
         self.complexity_ = int(np.count_nonzero(self.coef_))
         return self
 
@@ -214,13 +214,13 @@ class GLMRegressor(_LinearExplainMixin, GlassboxMixin, RegressorMixin, BaseEstim
             dispersion = float(np.sum(pearson if sw is None else sw * pearson) / dof)
         return _standard_errors(X, eta, w, dispersion, sw)
 
-    def decision_function(self, X) -> np.ndarray:
+    def linear_predictor(self, X) -> np.ndarray:
         """The linear predictor (link scale)."""
         X = check_X(self, X, reset=False)
         return X @ self.coef_ + self.intercept_
 
     def predict(self, X) -> np.ndarray:
-        eta = self.decision_function(X)
+        eta = self.linear_predictor(X)
         return eta if self.link_ == "identity" else np.exp(eta)
 
     def _output_names(self) -> tuple[str, ...]:
@@ -286,6 +286,7 @@ class GLMClassifier(_LinearExplainMixin, GlassboxMixin, ClassifierMixin, BaseEst
         )
         self.estimator_.fit(Xs, y, sample_weight=sw)
         self.classes_ = self.estimator_.classes_
+        self.n_iter_ = int(np.max(self.estimator_.n_iter_))
         coef, intercept = _unstandardize(
             self.estimator_.coef_, self.estimator_.intercept_, mean, scale
         )
@@ -313,7 +314,8 @@ class GLMClassifier(_LinearExplainMixin, GlassboxMixin, ClassifierMixin, BaseEst
         return softmax(scores, axis=1)
 
     def predict(self, X) -> np.ndarray:
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)  # validates first, so unfitted -> NotFittedError
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def _output_names(self) -> tuple[str, ...]:
         names = class_names(self)

@@ -129,7 +129,7 @@ def _coef_table(coef, names, link: str, se=None) -> str:
         if link == "identity":
             row.append(("+" if c >= 0 else "") + short(c))
         elif link in ("log", "logit"):
-            row.append("x" + short(np.exp(c)))
+            row.append("×" + short(np.exp(c)))
         rows.append(row)
     headers = ["term", "coefficient"] + (["std.err", "95% CI"] if se is not None else [])
     headers.append(effect_head)
