@@ -1,0 +1,123 @@
+"""What every SHAP algorithm shares: input casting, additivity check, row
+chunking with a progress bar, and mapping over dask partitions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+
+def as_rows(X, *, allow_nan: bool, name: str = "X") -> np.ndarray:
+    """X (array or DataFrame) as a float64 C-ordered 2-D array, checked."""
+    if hasattr(X, "to_numpy") and hasattr(X, "columns"):
+        bad = [c for c in X.columns if X[c].dtype.kind not in "biuf"]
+        if bad:
+            raise TypeError(f"{name} column(s) {bad} are not numeric; encode them as numbers first")
+        X = X.to_numpy()
+    try:
+        X = np.ascontiguousarray(X, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be numeric: {exc}") from None
+    if X.ndim == 1:
+        raise ValueError(
+            f"{name} is 1-D (shape {X.shape}); pass a 2-D array, e.g. X.reshape(1, -1) for one row"
+        )
+    if X.ndim != 2:
+        raise ValueError(f"{name} must be 2-D, got shape {X.shape}")
+    if X.shape[0] == 0:
+        raise ValueError(f"{name} is empty (0 rows)")
+    if np.isinf(X).any():
+        raise ValueError(f"{name} contains infinity; replace or drop those values")
+    if not allow_nan and np.isnan(X).any():
+        row = int(np.nonzero(np.isnan(X).any(axis=1))[0][0])
+        raise ValueError(f"{name} contains NaN (first in row {row}); impute or drop missing values")
+    return X
+
+
+def feature_names_of(X, n_features: int, given=None) -> tuple[str, ...]:
+    """Names from ``given``, a DataFrame's columns, or x0, x1, ..."""
+    if given is not None:
+        names = tuple(str(n) for n in given)
+    elif hasattr(X, "columns"):
+        names = tuple(str(c) for c in X.columns)
+    else:
+        names = tuple(f"x{i}" for i in range(n_features))
+    if len(names) != n_features:
+        raise ValueError(f"got {len(names)} feature names for {n_features} features")
+    return names
+
+
+def check_additivity(
+    values: np.ndarray,
+    base_values: np.ndarray,
+    expected: np.ndarray,
+    *,
+    method: str,
+    rtol: float = 1e-6,
+    atol: float = 1e-6,
+) -> None:
+    """Raise naming the first row where base + sum(values) != the model output.
+
+    Tolerance is relative to the largest |output| so float32 models (xgboost)
+    pass while real mistakes do not.
+    """
+    total = values.sum(axis=1) + base_values
+    expected = np.asarray(expected, dtype=np.float64).reshape(total.shape)
+    scale = max(1.0, float(np.max(np.abs(expected)))) if expected.size else 1.0
+    err = np.abs(total - expected)
+    err = err if err.ndim == 1 else err.max(axis=tuple(range(1, err.ndim)))
+    bad = np.nonzero(err > atol * scale + rtol * np.abs(expected).reshape(len(err), -1).max(axis=1))[0]
+    if bad.size:
+        r = int(bad[0])
+        raise ValueError(
+            f"{method}: additivity check failed at row {r}: base value + sum of SHAP values "
+            f"= {np.ravel(total[r])[0]:.10g} but the model gives {np.ravel(expected[r])[0]:.10g} "
+            f"(|difference| {err[r]:.3g}; {bad.size} rows fail). This means the model was not "
+            "read correctly; please report it. Pass check_additivity=False to skip the check."
+        )
+
+
+def row_chunks(n_rows: int, chunk: int, *, progress: bool, desc: str) -> Iterator[slice]:
+    """Slices over rows, with a tqdm bar when ``progress`` and there is more than one chunk."""
+    from tqdm.auto import tqdm
+
+    starts = range(0, n_rows, chunk)
+    bar = tqdm(total=n_rows, desc=desc, unit="row", disable=not progress or n_rows <= chunk)
+    for start in starts:
+        stop = min(start + chunk, n_rows)
+        yield slice(start, stop)
+        bar.update(stop - start)
+    bar.close()
+
+
+def is_dask(X) -> bool:
+    """True for a dask array or dask DataFrame (without importing dask)."""
+    module = type(X).__module__
+    return module.startswith("dask") and hasattr(X, "map_blocks" if hasattr(X, "chunks") else "map_partitions")
+
+
+def map_dask(explain_block: Callable[[np.ndarray], np.ndarray], X, trailing_shape: tuple[int, ...]):
+    """Apply ``explain_block`` (numpy rows -> values array) to every partition of a
+    dask array or DataFrame on the user's cluster; returns a lazy dask array of
+    shape (n_rows, *trailing_shape)."""
+    import dask.array as da
+
+    if not hasattr(X, "chunks"):  # dask DataFrame -> array with known chunk sizes
+        X = X.to_dask_array(lengths=True)
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D, got {X.ndim}-D dask array")
+    if len(X.chunks[1]) != 1:
+        X = X.rechunk({1: -1})  # whole rows in each block
+
+    def block(b):
+        return explain_block(np.asarray(b, dtype=np.float64))
+
+    new_axes = {i: s for i, s in enumerate(trailing_shape[1:], start=2)}
+    return da.map_blocks(
+        block,
+        X,
+        dtype=np.float64,
+        chunks=(X.chunks[0], (trailing_shape[0],)) + tuple((s,) for s in trailing_shape[1:]),
+        new_axis=list(new_axes) or None,
+    )
