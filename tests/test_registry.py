@@ -184,3 +184,30 @@ def test_length_mismatch(cls):
     est, X, y = _fit_params(cls)
     with pytest.raises(ValueError, match="rows|inconsistent"):
         clone(est).fit(X, y[:-5])
+
+
+# --- composition with scikit-learn -------------------------------------------------
+
+
+@pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
+def test_works_in_pipeline_and_cross_validation(cls):
+    from sklearn.model_selection import cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    est, X, y = _fit_params(cls)
+    scores = cross_val_score(make_pipeline(StandardScaler(), est), X, y, cv=2)
+    assert np.all(np.isfinite(scores))
+
+
+def test_grid_search_over_glm_and_tree():
+    from sklearn.model_selection import GridSearchCV
+
+    from glassbox import GLMClassifier, TreeRegressor
+
+    X, y = _data(True)
+    search = GridSearchCV(GLMClassifier(), {"C": [0.01, 1.0]}, cv=3).fit(X, y)
+    assert search.best_params_["C"] in (0.01, 1.0)
+    X, y = _data(False)
+    search = GridSearchCV(TreeRegressor(), {"max_depth": [1, 3]}, cv=3).fit(X, y)
+    assert search.best_params_["max_depth"] == 3  # depth 1 cannot fit two linear effects
