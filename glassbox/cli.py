@@ -61,19 +61,29 @@ def _build_parser() -> argparse.ArgumentParser:
         help="auto: classification when the target is text, boolean or has <= 10 integer values",
     )
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
+    fit.add_argument(
+        "--save", metavar="PATH", help="also write the fitted model to PATH (JSON, no pickle)"
+    )
+    _add_model_commands(sub)
     return parser
 
 
-def _read_csv(path: str, target: str):
+def _load_csv(path: str):
     import pandas as pd
 
     try:
-        frame = pd.read_csv(path)
+        return pd.read_csv(path)
     except FileNotFoundError:
         raise UsageError(f"cannot read {path}: no such file") from None
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UsageError(f"cannot read {path} as CSV: {first}") from None
+
+
+def _read_csv(path: str, target: str):
+    import pandas as pd
+
+    frame = _load_csv(path)
     if target not in frame.columns:
         raise UsageError(
             f"target column {target!r} is not in {path}; columns are {list(frame.columns)}"
@@ -117,6 +127,8 @@ def _cmd_fit(args) -> int:
         raise UsageError(str(exc).splitlines()[0]) from None
     print(model)
     print(f"\ntraining score: {model.score(X, y):.4f}")
+    if args.save:
+        _save_model(model, args.save, quiet=args.quiet)
     return 0
 
 
@@ -152,13 +164,269 @@ def _cmd_demo(args) -> int:
     return 0
 
 
+# --- compare, explain, report and model files ----------------------------------
+
+
+def _add_model_commands(sub) -> None:
+    from .registry import FAMILIES
+
+    cmp = sub.add_parser(
+        "compare",
+        help="fit several families on a CSV file and tabulate score against complexity",
+        description=(
+            "Fit several glassbox families on one CSV file (75/25 split) and print a "
+            "table of held-out score (accuracy or R^2), complexity and fit seconds."
+        ),
+    )
+    cmp.add_argument("data", metavar="DATA.csv", help="CSV file with a header row")
+    cmp.add_argument("--target", required=True, metavar="COL", help="name of the target column")
+    cmp.add_argument(
+        "--family", action="append", choices=sorted(FAMILIES),
+        help="only these families (repeatable; default: every family for the task)",
+    )
+    cmp.add_argument(
+        "--task", default="auto", choices=["auto", "classification", "regression"],
+        help="auto: classification when the target is text, boolean or has <= 10 integer values",
+    )
+    cmp.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    exp = sub.add_parser(
+        "explain",
+        help="explain a saved model's predictions on the rows of a CSV file",
+        description=(
+            "Load a model saved with 'glassbox fit --save' and print, for each row of "
+            "the CSV file, the base value and the largest feature contributions. "
+            "--method shap gives SHAP values (exact for GLM, GAM, EBM and trees); "
+            "--method local fits a local surrogate around each row."
+        ),
+    )
+    exp.add_argument("model", metavar="MODEL.json", help="a model file written by --save")
+    exp.add_argument("data", metavar="DATA.csv", help="CSV file with the model's feature columns")
+    exp.add_argument("--method", default="shap", choices=["shap", "local"],
+                     help="shap (default) or local (LIME-style local surrogate)")
+    exp.add_argument("--rows", type=_positive_int, default=5, metavar="N",
+                     help="explain the first N rows (default 5)")
+    exp.add_argument("--top", type=_positive_int, default=5, metavar="K",
+                     help="show the K largest contributions per row (default 5)")
+    exp.add_argument("--target", metavar="COL", help="a column to drop (the target), if present")
+    exp.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    rep = sub.add_parser(
+        "report",
+        help="write a self-contained HTML report of a saved model",
+        description=(
+            "Write one offline HTML page (plots inline as SVG) with the model's text, "
+            "its plots and, with --data and --target, its score and the comparison "
+            "table of 'glassbox compare' on that data."
+        ),
+    )
+    rep.add_argument("model", metavar="MODEL.json", help="a model file written by --save")
+    rep.add_argument("-o", "--output", required=True, metavar="REPORT.html", help="where to write")
+    rep.add_argument("--data", metavar="DATA.csv", help="CSV file to score the model on")
+    rep.add_argument("--target", metavar="COL", help="target column of --data")
+    rep.add_argument("--no-compare", action="store_true",
+                     help="with --data: skip the table comparing every family")
+    rep.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
+    return value
+
+
+def _save_model(model, path: str, quiet: bool) -> None:
+    from . import io
+
+    try:
+        io.save(model, path)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except TypeError as exc:
+        raise UsageError(f"cannot save this model: {str(exc).splitlines()[0]}") from None
+    if not quiet:
+        print(f"saved model to {path}", file=sys.stderr)
+
+
+def _load_model(path: str):
+    from . import io
+
+    try:
+        return io.load(path)
+    except FileNotFoundError:
+        raise UsageError(f"cannot read {path}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"cannot read {path}: it is a directory") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise UsageError(f"{path}: {str(exc).splitlines()[0]}") from None
+
+
+def _features_for(model, path: str, target: str | None):
+    """The CSV's rows as the model's feature columns (one-hot names as in fit)."""
+    import pandas as pd
+
+    frame = _load_csv(path)
+    if len(frame) == 0:
+        raise UsageError(f"{path} has a header but no rows")
+    if target is not None and target in frame.columns:
+        frame = frame.drop(columns=[target])
+    text_cols = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    if text_cols:
+        frame = pd.get_dummies(frame, columns=text_cols, prefix_sep="=", dtype=float)
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        if frame.shape[1] != model.n_features_in_:
+            raise UsageError(
+                f"{path} has {frame.shape[1]} feature columns; the model needs {model.n_features_in_}"
+            )
+        return frame
+    names = [str(n) for n in names]
+    dummies = {n for n in names if "=" in n}
+    missing = [n for n in names if n not in frame.columns and n not in dummies]
+    if missing:
+        raise UsageError(f"{path} lacks the model's column(s) {missing}")
+    # a one-hot level absent from this file is simply 0 in every row
+    return frame.reindex(columns=names, fill_value=0.0)
+
+
+def _cmd_compare(args) -> int:
+    import pandas as pd
+
+    from .compare import compare
+    from .registry import FAMILIES, fast
+
+    X, y = _read_csv(args.data, args.target)
+    classification = (
+        _is_classification(y) if args.task == "auto" else args.task == "classification"
+    )
+    slot = 0 if classification else 1
+    names = args.family or sorted(FAMILIES)
+    estimators = {}
+    for name in names:
+        cls = FAMILIES[name][slot]
+        if cls is not None:
+            est = fast(cls)
+            if "verbose" in est.get_params():
+                est.set_params(verbose=False)
+            estimators[cls.__name__] = est
+    if not estimators:
+        task = "classification" if classification else "regression"
+        raise UsageError(f"none of the families {names} has a {task} model")
+    try:
+        table = compare(estimators, X, y, progress=not args.quiet)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(str(exc).splitlines()[0]) from None
+    with pd.option_context("display.width", 120, "display.max_columns", 10):
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    return 0
+
+
+#: families whose own explain_local is exact SHAP (additive on the link scale)
+_ADDITIVE = ("GLMRegressor", "GLMClassifier", "GAMRegressor", "GAMClassifier",
+             "EBMRegressor", "EBMClassifier")
+
+
+def _explain_rows(model, X, background, method: str, quiet: bool):
+    """A LocalExplanation of the rows X: the model's own exact contributions for
+    additive models, exact tree SHAP for trees, kernel SHAP otherwise; or a
+    LIME-style local surrogate."""
+    f = model.predict_proba if hasattr(model, "predict_proba") else model.predict
+    name = type(model).__name__
+    if method == "shap":
+        if name in _ADDITIVE:
+            return model.explain_local(X)
+        try:
+            from surrogates.shap import kernel_shap, tree_shap
+        except ImportError:
+            raise UsageError("SHAP for this model needs the surrogates package") from None
+        if name in ("TreeClassifier", "TreeRegressor"):
+            return tree_shap(model, X, progress=not quiet)
+        return kernel_shap(f, X, background=background, random_state=0, progress=not quiet)
+    try:
+        from surrogates import LocalSurrogate
+    except ImportError:
+        raise UsageError("--method local needs the surrogates package") from None
+    return LocalSurrogate(f, background, random_state=0).explain(X)
+
+
+def _cmd_explain(args) -> int:
+    import numpy as np
+
+    model = _load_model(args.model)
+    frame = _features_for(model, args.data, args.target)
+    X = frame.iloc[: args.rows]
+    background = frame.sample(min(len(frame), 100), random_state=0)
+    try:
+        expl = _explain_rows(model, X, background, args.method, args.quiet)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(str(exc).splitlines()[0]) from None
+    values = np.asarray(expl.values)
+    base = np.asarray(expl.base_values)
+    outputs = list(expl.output_names) or ["y"]
+    if values.ndim == 2:
+        values, base = values[:, :, None], base[:, None]
+    print(f"{type(model).__name__}: {expl.method} contributions on the {expl.link} scale "
+          f"(base value + contributions = output)")
+    for i in range(values.shape[0]):
+        for k in range(values.shape[2]):
+            label = f"row {i}" + (f", output {outputs[k]}" if values.shape[2] > 1 else "")
+            v = values[i, :, k]
+            print(f"\n{label}: base {base[i, k]:.6g} -> output {base[i, k] + v.sum():.6g}")
+            for j in np.argsort(-np.abs(v))[: args.top]:
+                data = np.asarray(expl.data)[i, j]
+                print(f"  {v[j]:+12.6g}  {expl.feature_names[j]} = {data:.6g}")
+    return 0
+
+
+def _cmd_report(args) -> int:
+    from .render.html import report
+
+    model = _load_model(args.model)
+    X = y = None
+    if (args.data is None) != (args.target is None):
+        raise UsageError("--data and --target go together")
+    if args.data is not None:
+        X, y = _read_csv(args.data, args.target)
+        X = _features_for_frame(model, X, args.data)
+    try:
+        report(model, X, y, path=args.output, compare=args.data is not None and not args.no_compare,
+               progress=not args.quiet)
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    except (ValueError, TypeError) as exc:
+        raise UsageError(str(exc).splitlines()[0]) from None
+    if not args.quiet:
+        print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def _features_for_frame(model, X, path: str):
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        return X
+    names = [str(n) for n in names]
+    missing = [n for n in names if n not in X.columns and "=" not in n]
+    if missing:
+        raise UsageError(f"{path} lacks the model's column(s) {missing}")
+    return X.reindex(columns=names, fill_value=0.0)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
-    handlers = {"demo": _cmd_demo, "fit": _cmd_fit}
+    handlers = {
+        "demo": _cmd_demo, "fit": _cmd_fit, "compare": _cmd_compare,
+        "explain": _cmd_explain, "report": _cmd_report,
+    }
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

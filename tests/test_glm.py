@@ -193,3 +193,17 @@ def test_l1_gives_sparse_model_and_complexity_counts_nonzero():
     nonzero = int(np.count_nonzero(model.coef_))
     assert 0 < nonzero < X.shape[1]
     assert model.complexity_ == nonzero
+
+
+def test_unpenalized_logistic_standard_errors_match_fisher_information():
+    rng2 = np.random.default_rng(7)
+    X = rng2.normal(size=(400, 2))
+    p = 1 / (1 + np.exp(-(0.5 + 1.2 * X[:, 0] - 0.7 * X[:, 1])))
+    y = (rng2.uniform(size=400) < p).astype(int)
+    model = GLMClassifier(C=np.inf).fit(X, y)
+    A = np.column_stack([np.ones(400), X])
+    p_hat = model.predict_proba(X)[:, 1]
+    # MLE: score equations A'(y - p) = 0; SEs from the inverse Fisher information
+    np.testing.assert_allclose(A.T @ (y - p_hat), 0, atol=1e-5)
+    info = A.T @ (A * (p_hat * (1 - p_hat))[:, None])
+    np.testing.assert_allclose(model.standard_errors_, np.sqrt(np.diag(np.linalg.inv(info))), rtol=1e-6)
