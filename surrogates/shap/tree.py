@@ -1,0 +1,861 @@
+"""Exact TreeSHAP in numba: path-dependent, interventional, and interaction values.
+
+The algorithm works leaf by leaf. For one leaf with value v whose root path
+splits on the unique features F (d of them), the path-dependent game is
+
+    v_l(S) = v * prod_{j in F & S} o_j(x) * prod_{j in F - S} z_j
+
+where o_j(x) is 1 when x satisfies every split on j along the path and z_j is
+the product of the cover ratios of those splits. Its Shapley values depend on
+x only through the set H = {j in F : o_j(x) = 1}:
+
+    phi_i = v (1 - z_i) P G(H - {i})   for i in H
+    phi_i = -v P G(H)                  for i not in H,   P = prod_{j in F - H} z_j,
+    G(U)  = sum_{S subset of U} |S|! (d - |S| - 1)! / d! * prod_{j in U - S} z_j.
+
+G depends on the tree only, so it is tabulated per leaf over all 2^d subsets
+before any row is seen (the precomputation idea of Fast TreeSHAP v2, Yang
+2021), and each row then costs O(d) per leaf: one traversal of the tree that
+carries the bit mask of failed features, one table look-up per path feature.
+Leaves whose table would be too large (deep trees) compute G(H) and every
+G(H - {i}) on the fly from the polynomial prod_{j in H} (t + z_j) in O(d^2),
+the cost of classic TreeSHAP.
+
+Interventional SHAP (a background set R) averages the baseline Shapley values
+of (x, r) over r in R. For one leaf the pair only matters through x's
+satisfied set H and r's failed set C; the leaf contributes iff C is a subset
+of H, and then (A = C, B = F - H, n = |A| + |B|)
+
+    phi_i = +v (|A|-1)! |B|! / n!   for i in A,     phi_i = -v |A|! (|B|-1)! / n!  for i in B.
+
+Counting the background rows per failed set C and summing over subsets of H
+with a ranked zeta transform gives per-leaf tables over H, so the cost is
+O(|R| L + rows L d) per tree -- rows plus background, never rows x background.
+
+Interaction values (path-dependent) follow shap's definition: for i != j,
+Phi_ij = (phi_i with j always present - phi_i with j always absent) / 2, and
+Phi_ii = phi_i - sum_{j != i} Phi_ij.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from glassbox.explanation import LocalExplanation
+
+from ._common import as_rows, check_additivity, feature_names_of, is_dask, map_dask, row_chunks
+from ._tree_readers import TreeEnsemble, read_model
+
+#: leaves with at most this many unique path features get a 2^d table
+_TABLE_D = 12
+#: total table entries (float64) allowed per model before falling back to O(d^2) leaves
+_TABLE_BUDGET = 1 << 24
+#: rows per parallel block: each thread walks one tree for all its rows, so the
+#: tree's nodes and tables stay in cache (tree-outer, rows-inner)
+_RB = 32
+#: rows per progress-bar step
+_CHUNK = 512
+#: path features per leaf are bit masks in an int64
+_MAX_D = 62
+
+
+def _shapley_weights(n_max: int) -> np.ndarray:
+    """w[n, k] = k! (n - k - 1)! / n! = 1 / (n * C(n - 1, k)), for 0 <= k < n."""
+    w = np.zeros((n_max + 2, n_max + 2))
+    for n in range(1, n_max + 2):
+        for k in range(n):
+            w[n, k] = 1.0 / (n * math.comb(n - 1, k))
+    return w
+
+
+# ----------------------------------------------------------------------------
+# tree structure -> per-leaf path data
+
+
+@njit(cache=True)
+def _leaf_paths(left, right, feature, cover, tree_start):
+    """Per node: bit position of its split feature in root-path order; per leaf:
+    node, unique path features, their cover-ratio products z, and d."""
+    n_nodes = left.shape[0]
+    n_trees = tree_start.shape[0] - 1
+    parent = np.full(n_nodes, -1, np.int64)
+    for nd in range(n_nodes):
+        if left[nd] >= 0:
+            parent[left[nd]] = nd
+            parent[right[nd]] = nd
+    node_pos = np.full(n_nodes, -1, np.int64)
+    n_uniq = np.zeros(n_nodes, np.int64)  # unique features on root..node (inclusive)
+    leaf_of_node = np.full(n_nodes, -1, np.int64)
+    n_leaves = 0
+    max_d = 0
+    max_depth = 0
+    stack = np.empty(n_nodes + 1, np.int64)
+    depth = np.zeros(n_nodes, np.int64)
+    for t in range(n_trees):
+        sp = 0
+        stack[sp] = tree_start[t]
+        sp += 1
+        while sp > 0:
+            sp -= 1
+            nd = stack[sp]
+            p = parent[nd]
+            before = n_uniq[p] if p >= 0 else 0
+            if p >= 0:
+                depth[nd] = depth[p] + 1
+                if depth[nd] > max_depth:
+                    max_depth = depth[nd]
+            if left[nd] < 0:
+                leaf_of_node[nd] = n_leaves
+                n_leaves += 1
+                n_uniq[nd] = before
+                if before > max_d:
+                    max_d = before
+                continue
+            # the nearest ancestor splitting on the same feature fixes the position
+            pos = -1
+            a = p
+            while a >= 0:
+                if feature[a] == feature[nd]:
+                    pos = node_pos[a]
+                    break
+                a = parent[a]
+            if pos < 0:
+                pos = before
+                n_uniq[nd] = before + 1
+            else:
+                n_uniq[nd] = before
+            node_pos[nd] = pos
+            stack[sp] = right[nd]
+            stack[sp + 1] = left[nd]
+            sp += 2
+    dm = max(max_d, 1)
+    leaf_node = np.empty(n_leaves, np.int64)
+    leaf_d = np.empty(n_leaves, np.int64)
+    leaf_feat = np.zeros((n_leaves, dm), np.int64)
+    leaf_z = np.ones((n_leaves, dm))
+    for nd in range(n_nodes):
+        lf = leaf_of_node[nd]
+        if lf < 0:
+            continue
+        leaf_node[lf] = nd
+        leaf_d[lf] = n_uniq[nd]
+        c = nd
+        p = parent[c]
+        while p >= 0:
+            q = node_pos[p]
+            leaf_feat[lf, q] = feature[p]
+            ratio = cover[c] / cover[p] if cover[p] > 0 else 0.5
+            leaf_z[lf, q] *= ratio
+            c = p
+            p = parent[c]
+    return node_pos, leaf_of_node, leaf_node, leaf_d, leaf_feat, leaf_z, max_depth
+
+
+@njit(cache=True, parallel=True)
+def _g_tables(leaf_d, leaf_z, tab_off, wts, m_shift, tab):
+    """tab[off + U] = P(U) G(U) (weights w[d - m_shift, .]) for every subset U of
+    each table leaf's path features, P(U) = prod_{p not in U} z_p."""
+    n_leaves = leaf_d.shape[0]
+    for lf in prange(n_leaves):
+        off = tab_off[lf]
+        if off < 0:
+            continue
+        d = leaf_d[lf]
+        m = d - m_shift
+        size = 1 << d
+        coef = np.zeros((size, d + 1))
+        coef[0, 0] = 1.0
+        for u in range(1, size):
+            low = 0
+            while not (u >> low) & 1:
+                low += 1
+            prev = u ^ (1 << low)
+            z = leaf_z[lf, low]
+            # multiply prev's polynomial by (t + z)
+            coef[u, 0] = coef[prev, 0] * z
+            for k in range(1, d + 1):
+                coef[u, k] = coef[prev, k] * z + coef[prev, k - 1]
+        for u in range(size):
+            g = 0.0
+            if m > 0:
+                for k in range(m):
+                    g += wts[m, k] * coef[u, k]
+            # fold in P(U) = prod of z over the features outside U
+            for p in range(d):
+                if not (u >> p) & 1:
+                    g *= leaf_z[lf, p]
+            tab[off + u] = g
+
+
+@njit(cache=True)
+def _poly(H, d, z, coef):
+    """coef <- coefficients of prod_{p in H} (t + z_p); returns |H|."""
+    coef[0] = 1.0
+    h = 0
+    for p in range(d):
+        if (H >> p) & 1:
+            zp = z[p]
+            coef[h + 1] = coef[h]
+            for k in range(h, 0, -1):
+                coef[k] = coef[k] * zp + coef[k - 1]
+            coef[0] *= zp
+            h += 1
+    return h
+
+
+@njit(cache=True)
+def _add(phi, f, group, value, nd, c):
+    if group >= 0:
+        phi[f, group] += c * value[nd, 0]
+    else:
+        for k in range(value.shape[1]):
+            phi[f, k] += c * value[nd, k]
+
+
+@njit(cache=True)
+def _leaf_direct(phi, lf, nd, H, d, group, value, leaf_feat, leaf_z, wts, coef, quot):
+    """A leaf without a table: G(H) and every G(H - {p}) from the polynomial
+    prod_{p in H} (t + z_p), by synthetic division by (t + z_p); O(d^2)."""
+    z = leaf_z[lf]
+    P = 1.0
+    for p in range(d):
+        if not (H >> p) & 1:
+            P *= z[p]
+    if P == 0.0:
+        return
+    h = _poly(H, d, z, coef)
+    gH = 0.0
+    for k in range(h + 1):
+        if k < d:
+            gH += wts[d, k] * coef[k]
+    for p in range(d):
+        if (H >> p) & 1:
+            zp = z[p]
+            quot[h - 1] = coef[h]
+            for k in range(h - 1, 0, -1):
+                quot[k - 1] = coef[k] - zp * quot[k]
+            g = 0.0
+            for k in range(h):
+                g += wts[d, k] * quot[k]
+            c = (1.0 - zp) * P * g
+        else:
+            c = -P * gH
+        _add(phi, leaf_feat[lf, p], group, value, nd, c)
+
+
+@njit(cache=True)
+def _go_left(x, f, thr, dleft):
+    v = x[f]
+    if np.isnan(v):
+        return dleft != 0
+    return v <= thr
+
+
+@njit(cache=True, parallel=True)
+def _path_dependent_rows(X, left, right, feature, threshold, default_left, value, tree_start,
+                         tree_group, node_pos, leaf_of_node, leaf_d, leaf_feat, leaf_z, leaf_r,
+                         tab_off, tab, wts, max_depth, out):
+    n = X.shape[0]
+    n_trees = tree_start.shape[0] - 1
+    dm = leaf_z.shape[1]
+    n_blocks = (n + _RB - 1) // _RB
+    for b in prange(n_blocks):
+        st_node = np.empty(max_depth + 2, np.int64)
+        st_mask = np.empty(max_depth + 2, np.int64)
+        coef = np.zeros(dm + 2)
+        quot = np.zeros(dm + 2)
+        for t in range(n_trees):
+            for r in range(b * _RB, min(n, (b + 1) * _RB)):
+                x = X[r]
+                phi = out[r]
+                group = tree_group[t]
+                st_node[0] = tree_start[t]
+                st_mask[0] = 0
+                sp = 1
+                while sp > 0:
+                    sp -= 1
+                    nd = st_node[sp]
+                    m = st_mask[sp]
+                    if left[nd] < 0:
+                        lf = leaf_of_node[nd]
+                        d = leaf_d[lf]
+                        if d == 0:
+                            continue
+                        H = ((1 << d) - 1) & ~m
+                        off = tab_off[lf]
+                        if off < 0:
+                            _leaf_direct(phi, lf, nd, H, d, group, value, leaf_feat, leaf_z, wts,
+                                         coef, quot)
+                            continue
+                        # inlined (this is the hot loop): out-features get -A[H],
+                        # in-features (1 - z_p) / z_p * A[H - p]  (A = P G, see _g_tables)
+                        a_out = -tab[off + H]
+                        for p in range(d):
+                            bit = 1 << p
+                            if H & bit:
+                                c = leaf_r[lf, p] * tab[off + (H ^ bit)]
+                            else:
+                                c = a_out
+                            f = leaf_feat[lf, p]
+                            if group >= 0:
+                                phi[f, group] += c * value[nd, 0]
+                            else:
+                                for k in range(value.shape[1]):
+                                    phi[f, k] += c * value[nd, k]
+                        continue
+                    bit = 1 << node_pos[nd]
+                    if _go_left(x, feature[nd], threshold[nd], default_left[nd]):
+                        st_node[sp] = right[nd]
+                        st_mask[sp] = m | bit
+                        st_node[sp + 1] = left[nd]
+                        st_mask[sp + 1] = m
+                    else:
+                        st_node[sp] = right[nd]
+                        st_mask[sp] = m
+                        st_node[sp + 1] = left[nd]
+                        st_mask[sp + 1] = m | bit
+                    sp += 2
+
+
+@njit(cache=True)
+def _g_direct(U, d, z, m, wts, coef):
+    """G(U) with weights for an m-player game, from the polynomial of U."""
+    h = _poly(U, d, z, coef)
+    g = 0.0
+    for k in range(h + 1):
+        if k < m:
+            g += wts[m, k] * coef[k]
+    return g
+
+
+@njit(cache=True, parallel=True)
+def _interaction_rows(X, left, right, feature, threshold, default_left, value, tree_start,
+                      tree_group, node_pos, leaf_of_node, leaf_d, leaf_feat, leaf_z, wts,
+                      max_depth, out):
+    """out[r, i, j, k]: off-diagonal interaction values; the diagonal is filled by
+    the caller from the main effects."""
+    n = X.shape[0]
+    n_trees = tree_start.shape[0] - 1
+    dm = leaf_z.shape[1]
+    n_blocks = (n + _RB - 1) // _RB
+    for b in prange(n_blocks):
+        st_node = np.empty(max_depth + 2, np.int64)
+        st_mask = np.empty(max_depth + 2, np.int64)
+        coef = np.zeros(dm + 2)
+        for t in range(n_trees):
+            for r in range(b * _RB, min(n, (b + 1) * _RB)):
+                x = X[r]
+                phi = out[r]
+                group = tree_group[t]
+                st_node[0] = tree_start[t]
+                st_mask[0] = 0
+                sp = 1
+                while sp > 0:
+                    sp -= 1
+                    nd = st_node[sp]
+                    m = st_mask[sp]
+                    if left[nd] < 0:
+                        lf = leaf_of_node[nd]
+                        d = leaf_d[lf]
+                        if d < 2:
+                            continue
+                        z = leaf_z[lf]
+                        H = ((1 << d) - 1) & ~m
+                        for j in range(d):
+                            jbit = 1 << j
+                            oj = 1.0 if H & jbit else 0.0
+                            factor = 0.5 * (oj - z[j])
+                            if factor == 0.0:
+                                continue
+                            Hj = H & ~jbit
+                            P = 1.0
+                            for p in range(d):
+                                if p != j and not (H >> p) & 1:
+                                    P *= z[p]
+                            if P == 0.0:
+                                continue
+                            # j's slot is never in Hj, so the d-bit polynomials skip it
+                            gH = _g_direct(Hj, d, z, d - 1, wts, coef)
+                            fj = leaf_feat[lf, j]
+                            for i in range(d):
+                                if i == j:
+                                    continue
+                                ibit = 1 << i
+                                if Hj & ibit:
+                                    c = (1.0 - z[i]) * P * _g_direct(Hj ^ ibit, d, z, d - 1, wts, coef)
+                                else:
+                                    c = -P * gH
+                                fi = leaf_feat[lf, i]
+                                c *= factor
+                                if group >= 0:
+                                    phi[fi, fj, group] += c * value[nd, 0]
+                                else:
+                                    for k in range(value.shape[1]):
+                                        phi[fi, fj, k] += c * value[nd, k]
+                        continue
+                    bit = 1 << node_pos[nd]
+                    if _go_left(x, feature[nd], threshold[nd], default_left[nd]):
+                        st_node[sp] = right[nd]
+                        st_mask[sp] = m | bit
+                        st_node[sp + 1] = left[nd]
+                        st_mask[sp + 1] = m
+                    else:
+                        st_node[sp] = right[nd]
+                        st_mask[sp] = m
+                        st_node[sp + 1] = left[nd]
+                        st_mask[sp + 1] = m | bit
+                    sp += 2
+
+
+# ----------------------------------------------------------------------------
+# interventional
+
+
+@njit(cache=True, parallel=True)
+def _fail_masks(B, left, right, feature, threshold, default_left, tree_start, node_pos,
+                leaf_of_node, max_depth, masks):
+    """masks[leaf, r] = bit mask of path features whose splits background row r fails."""
+    n = B.shape[0]
+    n_trees = tree_start.shape[0] - 1
+    n_blocks = (n + _RB - 1) // _RB
+    for b in prange(n_blocks):
+        st_node = np.empty(max_depth + 2, np.int64)
+        st_mask = np.empty(max_depth + 2, np.int64)
+        for t in range(n_trees):
+            for r in range(b * _RB, min(n, (b + 1) * _RB)):
+                x = B[r]
+                st_node[0] = tree_start[t]
+                st_mask[0] = 0
+                sp = 1
+                while sp > 0:
+                    sp -= 1
+                    nd = st_node[sp]
+                    m = st_mask[sp]
+                    if left[nd] < 0:
+                        masks[leaf_of_node[nd], r] = m
+                        continue
+                    bit = 1 << node_pos[nd]
+                    if _go_left(x, feature[nd], threshold[nd], default_left[nd]):
+                        st_node[sp] = right[nd]
+                        st_mask[sp] = m | bit
+                        st_node[sp + 1] = left[nd]
+                        st_mask[sp + 1] = m
+                    else:
+                        st_node[sp] = right[nd]
+                        st_mask[sp] = m
+                        st_node[sp + 1] = left[nd]
+                        st_mask[sp + 1] = m | bit
+                    sp += 2
+
+
+@njit(cache=True)
+def _popcount(u):
+    c = 0
+    while u:
+        u &= u - 1
+        c += 1
+    return c
+
+
+@njit(cache=True, parallel=True)
+def _interventional_tables(leaf_d, masks, tab_off, wts, tab):
+    """Per table leaf, three tables over x's satisfied set H (each 2^d long):
+    S_same[H], S_shift[H], T_out[H] (see the module docstring)."""
+    n_leaves = leaf_d.shape[0]
+    n_bg = masks.shape[1]
+    for lf in prange(n_leaves):
+        off = tab_off[lf]
+        if off < 0:
+            continue
+        d = leaf_d[lf]
+        size = 1 << d
+        Z = np.zeros((d + 1, size))
+        for r in range(n_bg):
+            c = masks[lf, r]
+            Z[_popcount(c), c] += 1.0
+        # ranked zeta transform: Z[k, U] = #background rows with failed set C subset of U, |C| = k
+        for b in range(d):
+            bit = 1 << b
+            for u in range(size):
+                if u & bit:
+                    for k in range(d + 1):
+                        Z[k, u] += Z[k, u ^ bit]
+        for u in range(size):
+            h = _popcount(u)
+            same = 0.0
+            shift = 0.0
+            tout = 0.0
+            for k in range(h + 1):
+                zk = Z[k, u]
+                if zk == 0.0:
+                    continue
+                if k >= 1:
+                    same += wts[d - h + k, k - 1] * zk
+                    if h + 1 <= d:
+                        shift += wts[d - h - 1 + k, k - 1] * zk
+                if d - h >= 1:
+                    tout += wts[d - h + k, k] * zk
+            tab[off + u] = same
+            tab[off + size + u] = shift
+            tab[off + 2 * size + u] = tout
+
+
+@njit(cache=True, parallel=True)
+def _interventional_rows(X, left, right, feature, threshold, default_left, value, tree_start,
+                         tree_group, node_pos, leaf_of_node, leaf_d, leaf_feat, tab_off, tab,
+                         masks_sorted, wts, max_depth, out):
+    n = X.shape[0]
+    n_trees = tree_start.shape[0] - 1
+    n_bg = masks_sorted.shape[1]
+    inv = 1.0 / n_bg
+    n_blocks = (n + _RB - 1) // _RB
+    for b in prange(n_blocks):
+        st_node = np.empty(max_depth + 2, np.int64)
+        st_mask = np.empty(max_depth + 2, np.int64)
+        for t in range(n_trees):
+            for r in range(b * _RB, min(n, (b + 1) * _RB)):
+                x = X[r]
+                phi = out[r]
+                group = tree_group[t]
+                st_node[0] = tree_start[t]
+                st_mask[0] = 0
+                sp = 1
+                while sp > 0:
+                    sp -= 1
+                    nd = st_node[sp]
+                    m = st_mask[sp]
+                    if left[nd] < 0:
+                        lf = leaf_of_node[nd]
+                        d = leaf_d[lf]
+                        if d == 0:
+                            continue
+                        full = (1 << d) - 1
+                        H = full & ~m
+                        off = tab_off[lf]
+                        if off >= 0:
+                            size = 1 << d
+                            same = tab[off + H]
+                            tout = tab[off + 2 * size + H]
+                            for p in range(d):
+                                bit = 1 << p
+                                if H & bit:
+                                    c = same - tab[off + size + (H ^ bit)]
+                                else:
+                                    c = -tout
+                                c *= inv
+                                f = leaf_feat[lf, p]
+                                if group >= 0:
+                                    phi[f, group] += c * value[nd, 0]
+                                else:
+                                    for k in range(value.shape[1]):
+                                        phi[f, k] += c * value[nd, k]
+                            continue
+                        # sparse leaf: runs of equal failed sets among the sorted background masks
+                        nb = _popcount(full & ~H)
+                        i = 0
+                        while i < n_bg:
+                            cset = masks_sorted[lf, i]
+                            j = i
+                            while j < n_bg and masks_sorted[lf, j] == cset:
+                                j += 1
+                            cnt = (j - i) * inv
+                            i = j
+                            if cset & ~H:
+                                continue
+                            na = _popcount(cset)
+                            nn = na + nb
+                            if nn == 0:
+                                continue
+                            for p in range(d):
+                                bit = 1 << p
+                                if cset & bit:
+                                    _add(phi, leaf_feat[lf, p], group, value, nd,
+                                         cnt * wts[nn, na - 1])
+                                elif not H & bit:
+                                    _add(phi, leaf_feat[lf, p], group, value, nd,
+                                         -cnt * wts[nn, na])
+                        continue
+                    bit = 1 << node_pos[nd]
+                    if _go_left(x, feature[nd], threshold[nd], default_left[nd]):
+                        st_node[sp] = right[nd]
+                        st_mask[sp] = m | bit
+                        st_node[sp + 1] = left[nd]
+                        st_mask[sp + 1] = m
+                    else:
+                        st_node[sp] = right[nd]
+                        st_mask[sp] = m
+                        st_node[sp + 1] = left[nd]
+                        st_mask[sp + 1] = m | bit
+                    sp += 2
+
+
+# ----------------------------------------------------------------------------
+# public wrapper
+
+
+class _Prepared:
+    """A model read and pre-processed once (leaf paths, tables)."""
+
+    def __init__(self, ens: TreeEnsemble):
+        self.ens = ens
+        (self.node_pos, self.leaf_of_node, self.leaf_node, self.leaf_d, self.leaf_feat,
+         self.leaf_z, self.max_depth) = _leaf_paths(
+            ens.left, ens.right, ens.feature, ens.cover, ens.tree_start
+        )
+        dmax = int(self.leaf_d.max()) if self.leaf_d.size else 0
+        if dmax > _MAX_D:
+            raise ValueError(
+                f"a tree path splits on {dmax} distinct features; tree_shap supports at most "
+                f"{_MAX_D} per path"
+            )
+        self.wts = _shapley_weights(max(dmax, 1) + 1)
+        # which tree each leaf belongs to, to route its value to the right output
+        tree_of_node = np.repeat(np.arange(ens.n_trees), np.diff(ens.tree_start))
+        self.leaf_group = ens.tree_group[tree_of_node[self.leaf_node]]
+
+    def table_offsets(self, per_leaf: int, max_d: int, ok=None) -> tuple[np.ndarray, int]:
+        """Offsets into one flat table for leaves with d <= max_d, within the budget."""
+        sizes = np.where(self.leaf_d <= max_d, per_leaf * (1 << np.minimum(self.leaf_d, max_d)), 0)
+        if ok is not None:
+            sizes = np.where(ok, sizes, 0)
+        # smallest tables first so a tight budget covers the most leaves
+        order = np.argsort(sizes, kind="stable")
+        csum = np.cumsum(sizes[order])
+        keep = np.zeros(len(sizes), bool)
+        keep[order] = (csum <= _TABLE_BUDGET) & (sizes[order] > 0)
+        off = np.full(len(sizes), -1, np.int64)
+        kept = np.nonzero(keep)[0]
+        starts = np.concatenate([[0], np.cumsum(sizes[kept])[:-1]]).astype(np.int64)
+        off[kept] = starts
+        return off, int(sizes[kept].sum())
+
+    def leaf_sum(self, weight: np.ndarray) -> np.ndarray:
+        """sum over leaves of weight * leaf value, per output."""
+        ens = self.ens
+        vals = ens.value[self.leaf_node]  # (n_leaves, V)
+        out = np.zeros(ens.n_outputs)
+        if ens.value.shape[1] == ens.n_outputs and (self.leaf_group < 0).all():
+            out += (vals * weight[:, None]).sum(axis=0)
+        else:
+            np.add.at(out, self.leaf_group, vals[:, 0] * weight)
+        return out
+
+
+def _model_arrays(p: _Prepared):
+    e = p.ens
+    return (e.left, e.right, e.feature, e.threshold, e.default_left, e.value, e.tree_start,
+            e.tree_group)
+
+
+def _as_float32_grid(X: np.ndarray) -> np.ndarray:
+    """Both xgboost and scikit-learn compare float32 inputs against thresholds."""
+    return np.ascontiguousarray(X.astype(np.float32).astype(np.float64))
+
+
+def tree_shap(
+    model,
+    X,
+    *,
+    background=None,
+    interactions: bool = False,
+    check_additivity: bool = True,
+    progress: bool = True,
+    feature_names=None,
+) -> LocalExplanation:
+    """Exact SHAP values of a tree ensemble.
+
+    Parameters
+    ----------
+    model : xgboost Booster / XGBRegressor / XGBClassifier, scikit-learn
+        DecisionTree*, RandomForest*, ExtraTrees*, GradientBoosting*, or a
+        glassbox TreeClassifier / TreeRegressor.
+    X : array, DataFrame, dask array or dask DataFrame of rows to explain.
+        NaN follows the model's own missing-value rule (xgboost's default
+        direction, scikit-learn's ``missing_go_to_left``); refused for models
+        that do not accept NaN.
+    background : rows, optional. None gives path-dependent TreeSHAP (the
+        conditional expectation weighted by training cover, like
+        ``shap.TreeExplainer(model)``); rows give interventional TreeSHAP
+        (``feature_perturbation="interventional"``), averaged over them.
+    interactions : also compute SHAP interaction values (path-dependent only);
+        they are in ``extras["interaction_values"]`` with shape (n, f, f) or
+        (n, f, f, n_outputs), and ``values`` are their row sums.
+    check_additivity : raise, naming the first failing row, when base value +
+        sum of values differs from the model's own raw output.
+    progress : tqdm bar over row chunks.
+
+    Returns
+    -------
+    LocalExplanation with values (n, f) for one output or (n, f, n_outputs),
+    on the scale of ``shap.TreeExplainer``: raw margin for xgboost and
+    GradientBoosting* (``link`` "logit" for binary, "softmax" for multiclass,
+    "log" for count objectives), class probabilities for scikit-learn
+    tree/forest classifiers and glassbox TreeClassifier (``link`` "identity").
+    For a dask ``X`` the result is a lazy dask array of values instead
+    (computed partition by partition on the user's cluster).
+    """
+    ens = read_model(model)
+    prep = _Prepared(ens)
+    if interactions and background is not None:
+        raise NotImplementedError(
+            "interaction values are implemented for path-dependent TreeSHAP only; "
+            "call tree_shap(model, X, interactions=True) without background"
+        )
+    bg = None
+    if background is not None:
+        if is_dask(background):
+            background = background.compute()
+        bg = as_rows(background, allow_nan=ens.allow_nan, name="background")
+        if bg.shape[1] != ens.n_features:
+            raise ValueError(
+                f"background has {bg.shape[1]} columns but the model was fitted on "
+                f"{ens.n_features} features"
+            )
+    explainer = _Explainer(prep, bg, interactions)
+    if is_dask(X):
+        f = ens.n_features
+        k = ens.n_outputs
+        trailing = (f,) if k == 1 else (f, k)
+        if interactions:
+            trailing = (f, f) if k == 1 else (f, f, k)
+
+        def block(rows: np.ndarray) -> np.ndarray:
+            if rows.shape[0] == 0:  # dask's meta inference calls with empty blocks
+                return np.zeros((0, *trailing))
+            rows = as_rows(rows, allow_nan=ens.allow_nan)
+            values, inter = explainer.values(rows, progress=False)
+            if check_additivity:
+                explainer.check(rows, values)
+            if interactions:
+                return inter if k > 1 else inter[..., 0]
+            return values if k > 1 else values[:, :, 0]
+
+        n_cols = X.shape[1] if hasattr(X, "chunks") else len(X.columns)
+        if n_cols != f:
+            raise ValueError(f"X has {n_cols} columns but the model was fitted on {f} features")
+        return map_dask(block, X, trailing)
+    names = feature_names_of(X, ens.n_features, feature_names if feature_names is not None else (
+        None if hasattr(X, "columns") else ens.feature_names))
+    Xa = as_rows(X, allow_nan=ens.allow_nan)
+    if Xa.shape[1] != ens.n_features:
+        raise ValueError(
+            f"X has {Xa.shape[1]} columns but the model was fitted on {ens.n_features} features"
+        )
+    values, inter = explainer.values(Xa, progress=progress)
+    base = explainer.base
+    if check_additivity:
+        explainer.check(Xa, values)
+    n = Xa.shape[0]
+    extras = {}
+    if interactions:
+        extras["interaction_values"] = inter if ens.n_outputs > 1 else inter[..., 0]
+    base_values = np.broadcast_to(base, (n, ens.n_outputs)).copy()
+    if ens.n_outputs == 1:
+        values, base_values = values[:, :, 0], base_values[:, 0]
+    if "interaction_values" in extras:
+        extras["interaction_values"] = np.ascontiguousarray(extras["interaction_values"])
+    return LocalExplanation(
+        values=values,
+        base_values=base_values,
+        data=Xa,
+        feature_names=names,
+        output_names=ens.output_names,
+        link=ens.link,
+        method="tree_shap" if bg is None else "tree_shap_interventional",
+        extras=extras,
+    )
+
+
+class _Explainer:
+    """Holds the per-model tables so every chunk (or dask partition) reuses them."""
+
+    def __init__(self, prep: _Prepared, bg: np.ndarray | None, interactions: bool):
+        self.prep = prep
+        self.bg = bg
+        self.interactions = interactions
+        ens = prep.ens
+        if bg is None:
+            # tables need 1 / z_p: leaves with a (near) zero cover ratio go the direct way
+            z = np.where(np.arange(prep.leaf_z.shape[1]) < prep.leaf_d[:, None], prep.leaf_z, 1.0)
+            ok = z.min(axis=1) > 1e-100
+            self.tab_off, total = prep.table_offsets(1, _TABLE_D, ok)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                self.leaf_r = np.where(ok[:, None], (1.0 - z) / z, 0.0)
+            self.tab = np.zeros(max(total, 1))
+            _g_tables(prep.leaf_d, prep.leaf_z, self.tab_off, prep.wts, 0, self.tab)
+            self.base = ens.bias + prep.leaf_sum(prep.leaf_z.prod(axis=1))
+        else:
+            n_leaves = prep.leaf_d.shape[0]
+            if n_leaves * bg.shape[0] > 200_000_000:
+                raise ValueError(
+                    f"background of {bg.shape[0]} rows on a model with {n_leaves} leaves needs "
+                    "too much memory; pass a smaller background (e.g. 100-1000 rows of a "
+                    "shap.sample / k-means summary)"
+                )
+            masks = np.zeros((n_leaves, bg.shape[0]), np.int64)
+            _fail_masks(_as_float32_grid(bg), ens.left, ens.right, ens.feature, ens.threshold,
+                        ens.default_left, ens.tree_start, prep.node_pos, prep.leaf_of_node,
+                        prep.max_depth, masks)
+            self.tab_off, total = prep.table_offsets(3, _TABLE_D)
+            self.tab = np.zeros(max(total, 1))
+            _interventional_tables(prep.leaf_d, masks, self.tab_off, prep.wts, self.tab)
+            self.base = ens.bias + prep.leaf_sum((masks == 0).mean(axis=1))
+            masks.sort(axis=1)
+            self.masks = masks
+        self._fix_bias()
+
+    def values(self, X: np.ndarray, *, progress: bool):
+        prep = self.prep
+        ens = prep.ens
+        n, f, k = X.shape[0], ens.n_features, ens.n_outputs
+        out = np.zeros((n, f, k))
+        inter = np.zeros((n, f, f, k)) if self.interactions else None
+        Xg = _as_float32_grid(X)
+        desc = "tree_shap" if self.bg is None else "tree_shap_interventional"
+        for sl in row_chunks(n, _CHUNK, progress=progress, desc=desc):
+            if self.bg is None:
+                _path_dependent_rows(Xg[sl], *_model_arrays(prep), prep.node_pos,
+                                     prep.leaf_of_node, prep.leaf_d, prep.leaf_feat, prep.leaf_z,
+                                     self.leaf_r, self.tab_off, self.tab, prep.wts, prep.max_depth,
+                                     out[sl])
+            else:
+                _interventional_rows(Xg[sl], *_model_arrays(prep), prep.node_pos,
+                                     prep.leaf_of_node, prep.leaf_d, prep.leaf_feat, self.tab_off,
+                                     self.tab, self.masks, prep.wts, prep.max_depth, out[sl])
+            if inter is not None:
+                _interaction_rows(Xg[sl], *_model_arrays(prep), prep.node_pos, prep.leaf_of_node,
+                                  prep.leaf_d, prep.leaf_feat, prep.leaf_z, prep.wts,
+                                  prep.max_depth, inter[sl])
+        if inter is not None:
+            diag = out - inter.sum(axis=2)  # Phi_ii = phi_i - sum_{j != i} Phi_ij
+            idx = np.arange(f)
+            inter[:, idx, idx, :] = diag
+        return out, inter
+
+    def _fix_bias(self) -> None:
+        """xgboost stores base_score per objective; if our reading of it disagrees with
+        the model's own margin (an objective we do not know), take the model's.
+        Done once, before any row, so concurrent dask blocks see fixed state."""
+        ens = self.prep.ens
+        if not ens.float32_values:
+            return
+        x0 = np.zeros((1, ens.n_features))
+        interactions, self.interactions = self.interactions, False
+        out, _ = self.values(x0, progress=False)
+        self.interactions = interactions
+        own = ens.predict_raw(x0)
+        gap = (own - (out.sum(axis=1) + self.base))[0]
+        scale = max(1.0, float(np.abs(own).max()))
+        if np.any(np.abs(gap) > 1e-3 * scale):
+            self.base = self.base + gap
+
+    def check(self, X: np.ndarray, values: np.ndarray) -> None:
+        ens = self.prep.ens
+        expected = ens.predict_raw(X)
+        tol = 1e-4 if ens.float32_values else 1e-7
+        method = "tree_shap" if self.bg is None else "tree_shap_interventional"
+        check_additivity(values, np.broadcast_to(self.base, (len(X), ens.n_outputs)), expected,
+                         method=method, rtol=tol, atol=tol)
