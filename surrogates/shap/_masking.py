@@ -1,0 +1,199 @@
+"""Model-agnostic SHAP plumbing shared by kernel, exact and permutation SHAP.
+
+The value of a coalition S for row x is the interventional expectation
+``v(S) = mean_b f(x_S, b_notS)`` over the background rows b. Every algorithm
+here asks for v over a block of rows x a block of coalitions; this module
+builds all masked rows for that block with one numba kernel and calls the
+model once for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit, prange
+
+# Rows handed to the model in one call: large enough that per-call overhead of
+# the model (sklearn validation, torch dispatch) is amortised, small enough to
+# stay within a few tens of MB (2**18 rows x 16 features x 8 bytes = 32 MB).
+MAX_EVAL_ROWS = 2**18
+PARALLEL_MIN_ELEMENTS = 2**23
+
+
+@njit(cache=True)
+def _fill_masked(X, bg, masks, out):  # pragma: no cover - compiled
+    """out[(r*K + k)*B + b] = where(masks[k], X[r], bg[b]) (one thread)."""
+    R, M = X.shape
+    K = masks.shape[0]
+    B = bg.shape[0]
+    for t in range(R * K):
+        r = t // K
+        k = t - r * K
+        base = t * B
+        for b in range(B):
+            row = base + b
+            for j in range(M):
+                if masks[k, j]:
+                    out[row, j] = X[r, j]
+                else:
+                    out[row, j] = bg[b, j]
+
+
+@njit(cache=True, parallel=True)
+def _fill_masked_parallel(X, bg, masks, out):  # pragma: no cover - compiled
+    """As _fill_masked, parallel over (row, coalition) pairs so a single row
+    with many coalitions uses every thread too; each iteration writes its own
+    B rows of ``out``."""
+    R, M = X.shape
+    K = masks.shape[0]
+    B = bg.shape[0]
+    for t in prange(R * K):
+        r = t // K
+        k = t - r * K
+        base = t * B
+        for b in range(B):
+            row = base + b
+            for j in range(M):
+                if masks[k, j]:
+                    out[row, j] = X[r, j]
+                else:
+                    out[row, j] = bg[b, j]
+
+
+def fill_masked(X: np.ndarray, bg: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """All masked rows for rows X x coalitions ``masks`` x background ``bg``."""
+    out = np.empty((X.shape[0] * masks.shape[0] * bg.shape[0], X.shape[1]), dtype=np.float64)
+    # The copy is memory-bound: one thread writes ~1 GB/s, while waking a
+    # thread team costs more than the whole copy for typical blocks (and far
+    # more on a busy machine), so threads are used only for very large blocks.
+    kernel = _fill_masked_parallel if out.size >= PARALLEL_MIN_ELEMENTS else _fill_masked
+    kernel(X, bg, np.ascontiguousarray(masks, dtype=np.bool_), out)
+    return out
+
+
+@dataclass
+class ModelFn:
+    """f(X) -> (n, n_outputs) float64, with the shape facts the explainers need."""
+
+    fn: object
+    columns: object  # DataFrame columns to hand back to f, or None
+    single: bool  # f returns 1-D: values are (n, M), not (n, M, O)
+    n_outputs: int
+    output_names: tuple[str, ...]
+    n_calls: int = 0
+    n_rows: int = 0
+
+    def __call__(self, X: np.ndarray) -> np.ndarray:
+        out = self.raw(X)
+        return out[:, None] if out.ndim == 1 else out
+
+    def raw(self, X: np.ndarray) -> np.ndarray:
+        self.n_calls += 1
+        self.n_rows += X.shape[0]
+        data = X
+        if self.columns is not None:
+            import pandas as pd
+
+            data = pd.DataFrame(X, columns=self.columns)
+        out = self.fn(data)
+        out = np.asarray(out, dtype=np.float64)
+        if out.ndim not in (1, 2) or out.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"the model returned shape {out.shape} for {X.shape[0]} rows; it must return "
+                "one score per row (1-D) or one row of scores per row (2-D)"
+            )
+        return out
+
+
+def model_function(f, X_template, background: np.ndarray) -> ModelFn:
+    """Adapt a callable, or an estimator with predict_proba / predict, to f(X) -> 2-D scores.
+
+    The model is called once on the background to learn its output shape.
+    """
+    if callable(f) and not hasattr(f, "fit"):
+        fn = f
+    elif hasattr(f, "predict_proba"):
+        fn = f.predict_proba
+    elif hasattr(f, "predict"):
+        fn = f.predict
+    elif callable(f):
+        fn = f
+    else:
+        raise TypeError(
+            f"f must be a callable f(X) -> scores or an estimator with predict_proba/predict, "
+            f"got {type(f).__name__}"
+        )
+    # Hand DataFrames back only to estimators fitted on named columns (they
+    # check the names); plain callables get numpy arrays, as shap passes them.
+    owner = f if hasattr(f, "fit") else getattr(fn, "__self__", None)
+    named = getattr(owner, "feature_names_in_", None) is not None
+    columns = X_template.columns if named and hasattr(X_template, "columns") else None
+    model = ModelFn(fn=fn, columns=columns, single=True, n_outputs=1, output_names=("y",))
+    probe = model.raw(background[: min(len(background), 2)])
+    if not np.all(np.isfinite(probe)):
+        raise ValueError("the model returned NaN or infinity on the background rows")
+    model.single = probe.ndim == 1
+    model.n_outputs = 1 if model.single else probe.shape[1]
+    classes = getattr(getattr(fn, "__self__", None), "classes_", None)
+    if model.single:
+        model.output_names = ("y",)
+    elif classes is not None and len(classes) == model.n_outputs:
+        model.output_names = tuple(str(c) for c in classes)
+    else:
+        model.output_names = tuple(f"y{k}" for k in range(model.n_outputs))
+    model.n_calls = model.n_rows = 0
+    return model
+
+
+def coalition_values(model: ModelFn, X: np.ndarray, bg: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """v(S) for every row of X and every coalition in ``masks``: (R, K, O).
+
+    Coalitions are split so each model call sees at most ``MAX_EVAL_ROWS`` rows.
+    """
+    R, K, B = X.shape[0], masks.shape[0], bg.shape[0]
+    out = np.empty((R, K, model.n_outputs))
+    per_call = max(1, MAX_EVAL_ROWS // max(1, R * B))
+    for k0 in range(0, K, per_call):
+        m = masks[k0 : k0 + per_call]
+        y = model(fill_masked(X, bg, m))
+        out[:, k0 : k0 + len(m)] = y.reshape(R, len(m), B, -1).mean(axis=2)
+    return out
+
+
+def rows_per_block(n_coalitions: int, n_background: int) -> int:
+    """Rows explained together so one block of coalitions fits in one model call."""
+    return max(1, MAX_EVAL_ROWS // max(1, n_coalitions * n_background))
+
+
+def prepare(f, X, background, feature_names, *, method: str):
+    """Shared validation: rows, background, names and the model adapter."""
+    from ._common import as_rows, feature_names_of
+
+    if background is None:
+        raise ValueError(
+            f"{method} needs background rows (e.g. 50-200 rows of the training data) to "
+            "stand in for missing features: pass background=X_train[:100]"
+        )
+    Xa = as_rows(X, allow_nan=True)
+    bg = as_rows(background, allow_nan=True, name="background")
+    if bg.shape[1] != Xa.shape[1]:
+        raise ValueError(
+            f"background has {bg.shape[1]} features but X has {Xa.shape[1]}; pass rows with "
+            "the same columns"
+        )
+    names = feature_names_of(X, Xa.shape[1], feature_names)
+    model = model_function(f, X, bg)
+    return Xa, bg, names, model
+
+
+def seed_of(random_state) -> int:
+    """One integer seed per call: every block of rows restarts from it, so a row's
+    values do not depend on which block (or dask partition) it falls in."""
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(2**63 - 1))
+    if random_state is None:
+        return int(np.random.default_rng().integers(2**63 - 1))
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(2**31 - 1))
+    return int(random_state)

@@ -1,0 +1,134 @@
+"""Exact interventional SHAP by enumerating all 2^M coalitions.
+
+phi_i = sum over S not containing i of w(|S|) (v(S + i) - v(S)), with
+w(s) = s! (M - s - 1)! / M! and v(S) the model's mean output over the
+background rows with the features outside S taken from the background. The
+sum is one matrix product: phi = V @ W.T, where W[i, S] = w(|S| - 1) if i is in
+S and -w(|S|) otherwise; coalitions are processed in blocks so memory stays
+bounded and each block is one model call.
+"""
+
+from __future__ import annotations
+
+from math import comb
+
+import numpy as np
+
+from glassbox.explanation import LocalExplanation
+
+from ._common import check_additivity as _check_additivity
+from ._common import is_dask, map_dask, row_chunks
+from ._masking import MAX_EVAL_ROWS, coalition_values, prepare
+
+MAX_FEATURES = 16
+
+
+def shapley_weights(M: int) -> np.ndarray:
+    """w[s] = s! (M-s-1)! / M! for s = 0..M-1 (exact integers, then float)."""
+    return np.array([1.0 / (M * comb(M - 1, s)) for s in range(M)])
+
+
+def _masks_of(codes: np.ndarray, M: int) -> np.ndarray:
+    return ((codes[:, None] >> np.arange(M)) & 1).astype(np.bool_)
+
+
+def _weight_block(masks: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """W[S, i] for a block of coalitions (rows of ``masks``)."""
+    size = masks.sum(axis=1)
+    M = masks.shape[1]
+    plus = w[np.clip(size - 1, 0, M - 1)][:, None]
+    minus = np.where(size < M, w[np.clip(size, 0, M - 1)], 0.0)[:, None]
+    return np.where(masks, plus, -minus)
+
+
+def _exact_block(model, Xb: np.ndarray, bg: np.ndarray, v0: np.ndarray) -> np.ndarray:
+    """phi (R, M, O) for a block of rows."""
+    R, M = Xb.shape
+    w = shapley_weights(M)
+    n_coal = 2**M
+    phi = np.zeros((R, M, model.n_outputs))
+    # The empty and full coalitions need no background pass.
+    v_full = model(Xb)
+    step = max(1, MAX_EVAL_ROWS // max(1, R * bg.shape[0]))
+    for c0 in range(1, n_coal - 1, step):
+        codes = np.arange(c0, min(c0 + step, n_coal - 1))
+        masks = _masks_of(codes, M)
+        V = coalition_values(model, Xb, bg, masks)  # (R, K, O)
+        phi += np.einsum("rko,km->rmo", V, _weight_block(masks, w))
+    ends = _masks_of(np.array([0, n_coal - 1]), M)
+    W_ends = _weight_block(ends, w)
+    phi += v0[None, None, :] * W_ends[0][None, :, None] + v_full[:, None, :] * W_ends[1][None, :, None]
+    return phi, v_full
+
+
+def exact_shap(
+    f,
+    X,
+    background=None,
+    *,
+    check_additivity: bool = True,
+    progress: bool = True,
+    feature_names=None,
+) -> LocalExplanation:
+    """Exact interventional SHAP values of any model, by enumerating all coalitions.
+
+    Parameters
+    ----------
+    f : callable f(X) -> scores, or an estimator (predict_proba, else predict is used)
+        Values are on the scale f returns (probabilities for predict_proba,
+        log-odds for decision_function); ``link`` is "identity" on that scale.
+    X : rows to explain (array or DataFrame; dask array/DataFrame -> lazy dask
+        array of values, computed partition by partition on the user's cluster).
+    background : rows standing in for "feature missing" (cost grows linearly).
+
+    The cost is 2^M x len(background) model evaluations per row, so M is
+    limited to 16 features; use ``kernel_shap`` above that.
+    """
+    if is_dask(X):
+        return _exact_dask(f, X, background, feature_names)
+    Xa, bg, names, model = prepare(f, X, background, feature_names, method="exact_shap")
+    M = Xa.shape[1]
+    if M > MAX_FEATURES:
+        raise ValueError(
+            f"exact_shap enumerates 2^M coalitions; M = {M} features is above the limit of "
+            f"{MAX_FEATURES}. Use kernel_shap (sampled, with standard errors) instead"
+        )
+    v0 = model(bg).mean(axis=0)
+    rows = max(1, MAX_EVAL_ROWS // max(1, (2**M) * bg.shape[0]))
+    phi = np.empty((Xa.shape[0], M, model.n_outputs))
+    fx = np.empty((Xa.shape[0], model.n_outputs))
+    for sl in row_chunks(Xa.shape[0], rows, progress=progress, desc="exact_shap"):
+        phi[sl], fx[sl] = _exact_block(model, Xa[sl], bg, v0)
+    base = np.broadcast_to(v0, fx.shape).copy()
+    if model.single:
+        phi, base, fx = phi[:, :, 0], base[:, 0], fx[:, 0]
+    if check_additivity:
+        _check_additivity(phi, base, fx, method="exact_shap")
+    return LocalExplanation(
+        values=phi,
+        base_values=base,
+        data=Xa,
+        feature_names=names,
+        output_names=model.output_names,
+        link="identity",
+        method="exact_shap",
+        extras={"n_model_evaluations": model.n_rows},
+    )
+
+
+def _exact_dask(f, X, background, feature_names):
+    import pandas as pd
+
+    M = X.shape[1]
+    cols = X.columns if hasattr(X, "columns") else None
+    template = pd.DataFrame(np.zeros((1, M)), columns=cols) if cols is not None else np.zeros((1, M))
+    _, bg, _, model = prepare(f, template, background, feature_names, method="exact_shap")
+    trailing = (M,) if model.single else (M, model.n_outputs)
+
+    def block(rows: np.ndarray) -> np.ndarray:
+        if rows.shape[0] == 0:
+            return np.zeros((0, *trailing))
+        frame = pd.DataFrame(rows, columns=cols) if cols is not None else rows
+        return exact_shap(f, frame, bg, check_additivity=False, progress=False).values
+
+    return map_dask(block, X, trailing)

@@ -1,0 +1,128 @@
+"""Linear SHAP in closed form: phi_i = coef_i * (x_i - mean(background)_i).
+
+For a model whose output on its link scale is b0 + coef . x, the interventional
+Shapley values with background B are exactly coef * (x - mean(B)) and the base
+value is b0 + coef . mean(B). Covers scikit-learn linear models (values on the
+linear predictor: log-odds for logistic regression, log mean for Poisson /
+gamma / Tweedie) and glassbox GLMRegressor / GLMClassifier (their link scale).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassbox.explanation import LocalExplanation
+
+from ._common import as_rows, feature_names_of, is_dask, map_dask
+from ._common import check_additivity as _check_additivity
+
+
+def _linear_parts(model):
+    """(coef (O, M), intercept (O,), link, output names, decision function)."""
+    coef = getattr(model, "coef_", None)
+    if coef is None or not hasattr(model, "intercept_"):
+        raise TypeError(
+            f"linear_shap needs a fitted linear model with coef_ and intercept_ "
+            f"(scikit-learn linear models, glassbox GLMRegressor/GLMClassifier); got "
+            f"{type(model).__name__}. Use kernel_shap or exact_shap for other models"
+        )
+    coef = np.atleast_2d(np.asarray(coef, dtype=np.float64))
+    intercept = np.broadcast_to(np.atleast_1d(np.asarray(model.intercept_, dtype=np.float64)), coef.shape[:1])
+    link = getattr(model, "link_", None)
+    classes = getattr(model, "classes_", None)
+    if link is None:
+        name = type(model).__name__
+        if classes is not None:
+            link = "logit" if coef.shape[0] == 1 else "softmax"
+        elif name in ("PoissonRegressor", "GammaRegressor") or (
+            name == "TweedieRegressor" and getattr(model, "link", "auto") in ("auto", "log")
+            and getattr(model, "power", 0) > 0
+        ):
+            link = "log"
+        else:
+            link = "identity"
+    if classes is not None:
+        names = tuple(str(c) for c in classes)
+        names = names[1:] if coef.shape[0] == 1 and len(names) == 2 else names
+    else:
+        names = ("y",) if coef.shape[0] == 1 else tuple(f"y{k}" for k in range(coef.shape[0]))
+    return coef, intercept.copy(), link, names
+
+
+def linear_shap(
+    model,
+    X,
+    background=None,
+    *,
+    check_additivity: bool = True,
+    feature_names=None,
+) -> LocalExplanation:
+    """Exact interventional SHAP values of a linear model on its link scale.
+
+    ``background`` defaults to the training mean for glassbox GLMs (which
+    store it); other models need background rows. Single-output models give
+    values (n, M); multiclass logistic regression (n, M, n_classes).
+    """
+    coef, intercept, link, out_names = _linear_parts(model)
+    M = coef.shape[1]
+    if background is None:
+        mean = getattr(model, "X_mean_", None)
+        if mean is None:
+            raise ValueError(
+                "linear_shap needs background rows (e.g. the training data) for this model: "
+                "pass background=X_train"
+            )
+        mean = np.asarray(mean, dtype=np.float64)
+    else:
+        mean = as_rows(background, allow_nan=False, name="background").mean(axis=0)
+    if mean.shape != (M,):
+        raise ValueError(f"background has {mean.shape[0]} features but the model has {M}")
+    base = intercept + coef @ mean
+    single = coef.shape[0] == 1
+    if is_dask(X):
+        if X.shape[1] != M:
+            raise ValueError(f"X has {X.shape[1]} features but the model has {M}")
+
+        def block(rows: np.ndarray) -> np.ndarray:
+            v = (rows - mean)[:, :, None] * coef.T[None]
+            return v[:, :, 0] if single else v
+
+        return map_dask(block, X, (M,) if single else (M, coef.shape[0]))
+    Xa = as_rows(X, allow_nan=False)
+    if Xa.shape[1] != M:
+        raise ValueError(f"X has {Xa.shape[1]} features but the model has {M}")
+    names = feature_names_of(X, M, feature_names if feature_names is not None else _names(model, M))
+    values = (Xa - mean)[:, :, None] * coef.T[None]
+    base_values = np.broadcast_to(base, (Xa.shape[0], coef.shape[0])).copy()
+    if single:
+        values, base_values = values[:, :, 0], base_values[:, 0]
+    if check_additivity:
+        _check_additivity(values, base_values, _decision(model, X, Xa, link, single), method="linear_shap")
+    return LocalExplanation(
+        values=values,
+        base_values=base_values,
+        data=Xa,
+        feature_names=names,
+        output_names=out_names,
+        link=link,
+        method="linear_shap",
+    )
+
+
+def _names(model, M):
+    names = getattr(model, "feature_names_in_", None)
+    return None if names is None or len(names) != M else [str(n) for n in names]
+
+
+def _decision(model, X, Xa, link, single):
+    """The model's own linear predictor, to check additivity against."""
+    for attr in ("linear_predictor", "decision_function"):
+        fn = getattr(model, attr, None)
+        if fn is not None:
+            out = np.asarray(fn(X), dtype=np.float64)
+            break
+    else:
+        out = np.asarray(model.predict(X), dtype=np.float64)
+        if link == "log":  # scikit-learn's Poisson/gamma/Tweedie predict exp(eta)
+            out = np.log(out)
+    return out.reshape(Xa.shape[0]) if single else out.reshape(Xa.shape[0], -1)

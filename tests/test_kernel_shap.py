@@ -1,0 +1,207 @@
+"""kernel_shap against exact values (exact_shap, whose own test compares it to a
+brute-force reference), the GLM closed form and shap's KernelExplainer."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from glassbox import GLMClassifier, GLMRegressor
+from surrogates.shap.exact import exact_shap
+from surrogates.shap.kernel import kernel_shap
+
+
+def make_f(M, n_out=None, seed=0):
+    rng = np.random.default_rng(seed)
+    W = rng.normal(size=(M, n_out or 1))
+    U = rng.normal(size=(M, M)) / np.sqrt(M)
+
+    def f(X):
+        X = np.asarray(X, dtype=float)
+        out = np.tanh(np.tanh(X @ U) @ W + X[:, :1] * X[:, 1:2] * X[:, 2:3])
+        out = out + 0.1 * np.prod(np.tanh(X), axis=1, keepdims=True)
+        return out[:, 0] if n_out is None else out
+
+    return f
+
+
+@pytest.fixture(scope="module")
+def data8():
+    rng = np.random.default_rng(1)
+    return rng.normal(size=(6, 8)), rng.normal(size=(10, 8))
+
+
+def test_all_coalitions_is_exact(data8):
+    X, bg = data8
+    f = make_f(8, n_out=2)
+    k = kernel_shap(f, X, bg, n_samples=2**8 - 2, progress=False)
+    e = exact_shap(f, X, bg, progress=False)
+    np.testing.assert_allclose(k.values, e.values, rtol=0, atol=1e-8)
+    assert np.all(k.extras["standard_error"] == 0)
+    np.testing.assert_allclose(k.base_values, e.base_values, atol=1e-12)
+
+
+def test_auto_within_reported_standard_errors(data8):
+    X, bg = data8
+    f = make_f(8)
+    e = exact_shap(f, X, bg, progress=False)
+    k = kernel_shap(f, X, bg, random_state=0, tol=0.02, progress=False)
+    se = k.extras["standard_error"]
+    n_coal = k.extras["n_coalitions"]
+    assert se.shape == k.values.shape
+    sampled = n_coal < 2**8 - 2
+    assert sampled.any(), "auto should stop before enumerating every coalition"
+    assert np.all(se[sampled].max(axis=1) > 0)
+    err = np.abs(k.values - e.values)
+    assert np.all(err <= 4 * se + 1e-9), (err / np.maximum(se, 1e-12)).max()
+    np.testing.assert_allclose(k.output(), f(X), atol=1e-10)  # efficiency holds exactly
+
+
+def test_fixed_budget_error_shrinks_and_se_is_calibrated(data8):
+    X, bg = data8
+    f = make_f(8)
+    e = exact_shap(f, X[:1], bg, progress=False).values[0]
+    z, errs = [], {60: [], 200: []}
+    for seed in range(25):
+        for n in errs:
+            k = kernel_shap(f, X[:1], bg, n_samples=n, random_state=seed, progress=False)
+            errs[n].append(np.sqrt(np.mean((k.values[0] - e) ** 2)))
+            if n == 60:
+                z.append((k.values[0] - e) / k.extras["standard_error"][0])
+    assert np.mean(errs[200]) < np.mean(errs[60])
+    z = np.concatenate(z)
+    assert 0.5 < z.std() < 1.6, z.std()  # the standard errors are the right size
+
+
+def test_linear_models_exact_from_any_sample():
+    # For a linear f the weighted regression has zero residuals, so even a
+    # sampled solution equals the GLM's centred contributions (and SE ~ 0).
+    rng = np.random.default_rng(2)
+    Xtr = rng.normal(size=(40, 10))
+    y = Xtr @ rng.normal(size=10) + rng.normal(size=40)
+    model = GLMRegressor().fit(Xtr, y)
+    X = rng.normal(size=(3, 10))
+    k = kernel_shap(model.linear_predictor, X, Xtr, random_state=0, progress=False)
+    assert k.extras["n_coalitions"].max() < 2**10 - 2
+    ref = model.explain_local(X)
+    np.testing.assert_allclose(k.values, ref.values, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(k.base_values, ref.base_values, atol=1e-8)
+    assert k.extras["standard_error"].max() < 1e-8
+
+
+def test_glm_classifier_multiclass_closed_form():
+    rng = np.random.default_rng(3)
+    Xtr = rng.normal(size=(90, 5))
+    y = np.digitize(Xtr[:, 0] + 0.5 * Xtr[:, 1] + 0.3 * rng.normal(size=90), [-0.5, 0.5])
+    model = GLMClassifier().fit(Xtr, y)
+    X = rng.normal(size=(3, 5))
+    k = kernel_shap(model.decision_function, X, Xtr, random_state=0, progress=False)
+    np.testing.assert_allclose(k.values, model.explain_local(X).values, rtol=0, atol=1e-8)
+
+
+def test_matches_shap_kernel_explainer_when_both_enumerate():
+    shap = pytest.importorskip("shap")
+    rng = np.random.default_rng(4)
+    X, bg = rng.normal(size=(3, 5)), rng.normal(size=(8, 5))
+    f = make_f(5)
+    k = kernel_shap(f, X, bg, n_samples=2**5 - 2, progress=False)
+    ref = shap.KernelExplainer(f, bg).shap_values(X, nsamples=2**5 - 2, silent=True, l1_reg=False)
+    np.testing.assert_allclose(k.values, np.asarray(ref), rtol=0, atol=1e-10)
+
+
+def test_sampled_close_to_shap_kernel_explainer():
+    # Both sampled at 10 features: both near the exact values, ours by its SE.
+    shap = pytest.importorskip("shap")
+    rng = np.random.default_rng(5)
+    X, bg = rng.normal(size=(2, 10)), rng.normal(size=(5, 10))
+    f = make_f(10)
+    e = exact_shap(f, X, bg, progress=False).values
+    k = kernel_shap(f, X, bg, n_samples=400, random_state=0, progress=False)
+    s = np.asarray(shap.KernelExplainer(f, bg).shap_values(X, nsamples=400, silent=True, l1_reg=False))
+    scale = np.abs(e).max()
+    assert np.abs(k.values - e).max() < 0.1 * scale
+    assert np.abs(s - e).max() < 0.1 * scale
+    assert np.all(np.abs(k.values - e) <= 5 * k.extras["standard_error"] + 1e-9)
+
+
+def test_values_do_not_depend_on_blocking(data8):
+    X, bg = data8
+    f = make_f(8, n_out=2)
+    a = kernel_shap(f, X, bg, random_state=7, progress=False)
+    b = np.concatenate(
+        [kernel_shap(f, X[i : i + 1], bg, random_state=7, progress=False).values for i in range(len(X))]
+    )
+    np.testing.assert_allclose(a.values, b, rtol=0, atol=1e-10)
+
+
+def test_estimator_input_dataframe_and_names():
+    rng = np.random.default_rng(6)
+    Xtr = pd.DataFrame(rng.normal(size=(60, 4)), columns=["a", "b", "c", "d"])
+    y = (Xtr["a"] * Xtr["b"] > 0).astype(int)
+    model = GLMClassifier().fit(Xtr, y)
+    k = kernel_shap(model, Xtr.iloc[:3], Xtr.iloc[:10], n_samples=14, progress=False)
+    assert k.feature_names == ("a", "b", "c", "d") and k.output_names == ("0", "1")
+    assert k.values.shape == (3, 4, 2) and k.link == "identity" and k.method == "kernel_shap"
+    e = exact_shap(model, Xtr.iloc[:3], Xtr.iloc[:10], progress=False)
+    np.testing.assert_allclose(k.values, e.values, atol=1e-8)
+
+
+def test_one_and_two_features():
+    rng = np.random.default_rng(7)
+    X, bg = rng.normal(size=(3, 1)), rng.normal(size=(4, 1))
+    k = kernel_shap(lambda Z: Z[:, 0] ** 2, X, bg, progress=False)
+    np.testing.assert_allclose(k.values[:, 0], X[:, 0] ** 2 - np.mean(bg[:, 0] ** 2), atol=1e-12)
+    X, bg = rng.normal(size=(3, 2)), rng.normal(size=(4, 2))
+
+    def g(Z):
+        return Z[:, 0] * Z[:, 1] + Z[:, 0]
+
+    np.testing.assert_allclose(kernel_shap(g, X, bg, progress=False).values,
+                               exact_shap(g, X, bg, progress=False).values, atol=1e-12)
+
+
+def test_progress_bar_and_silence(capsys):
+    rng = np.random.default_rng(8)
+    X, bg = rng.normal(size=(300, 3)), rng.normal(size=(200, 3))
+    f = make_f(3)
+    kernel_shap(f, X, bg, progress=False)
+    assert "kernel_shap" not in capsys.readouterr().err
+    kernel_shap(f, X, bg, progress=True)
+    assert "kernel_shap" in capsys.readouterr().err
+
+
+def test_bad_arguments():
+    rng = np.random.default_rng(9)
+    X, bg = rng.normal(size=(2, 6)), rng.normal(size=(3, 6))
+    f = make_f(6)
+    with pytest.raises(ValueError, match="too small"):
+        kernel_shap(f, X, bg, n_samples=5)
+    with pytest.raises(ValueError, match="n_samples"):
+        kernel_shap(f, X, bg, n_samples="many")
+    with pytest.raises(ValueError, match="tol"):
+        kernel_shap(f, X, bg, tol=0)
+    with pytest.raises(ValueError, match="background"):
+        kernel_shap(f, X)
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        kernel_shap(lambda Z: np.full(len(Z), np.nan), X, bg)
+
+
+def test_dataframe_goes_to_named_estimators_numpy_to_plain_callables():
+    import warnings
+
+    from sklearn.linear_model import LinearRegression
+
+    rng = np.random.default_rng(10)
+    frame = pd.DataFrame(rng.normal(size=(30, 3)), columns=["p", "q", "r"])
+    model = LinearRegression().fit(frame, frame["p"] - 2 * frame["r"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # sklearn warns when names are missing
+        k = kernel_shap(model, frame.iloc[:4], frame, progress=False)
+    np.testing.assert_allclose(k.values, (frame.iloc[:4] - frame.mean()).to_numpy() * model.coef_, atol=1e-10)
+    seen = []
+
+    def f(Z):
+        seen.append(type(Z))
+        return Z[:, 0]
+
+    kernel_shap(f, frame.iloc[:2], frame, progress=False)
+    assert set(seen) == {np.ndarray}

@@ -1,0 +1,123 @@
+"""linear_shap against the closed form coef * (x - mean(background)),
+shap.LinearExplainer, exact_shap on the linear predictor and the GLMs' own
+explain_local."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import (
+    LinearRegression,
+    LogisticRegression,
+    PoissonRegressor,
+    Ridge,
+)
+from sklearn.tree import DecisionTreeRegressor
+
+from glassbox import GLMClassifier, GLMRegressor
+from surrogates.shap.exact import exact_shap
+from surrogates.shap.linear import linear_shap
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 5)) * [1, 2, 0.5, 3, 1] + [0, 1, -2, 0, 5]
+    eta = X @ np.array([0.5, -0.2, 0.3, 0.1, -0.4])
+    return X, eta, rng
+
+
+def _closed_form(coef, intercept, X, bg):
+    coef = np.atleast_2d(coef)
+    mean = bg.mean(axis=0)
+    values = (X - mean)[:, :, None] * coef.T[None]
+    base = np.atleast_1d(intercept) + coef @ mean
+    return values, base
+
+
+def _shap_linear(model, X, bg):
+    shap = pytest.importorskip("shap")
+    explainer = shap.LinearExplainer(model, bg)  # Independent masker: mean of bg (<= 100 rows)
+    return np.asarray(explainer.shap_values(X)), np.asarray(explainer.expected_value)
+
+
+def test_linear_regression_vs_closed_form_and_shap(data):
+    X, eta, rng = data
+    y = eta + rng.normal(size=len(X))
+    for model in (LinearRegression().fit(X, y), Ridge(alpha=3.0).fit(X, y)):
+        bg = X[:50]
+        phi = linear_shap(model, X[:7], bg)
+        values, base = _closed_form(model.coef_, model.intercept_, X[:7], bg)
+        np.testing.assert_allclose(phi.values, values[:, :, 0], rtol=0, atol=1e-10)
+        np.testing.assert_allclose(phi.base_values, base[0], rtol=0, atol=1e-10)
+        sv, ev = _shap_linear(model, X[:7], bg)
+        np.testing.assert_allclose(phi.values, sv, rtol=0, atol=1e-10)
+        np.testing.assert_allclose(phi.base_values, ev, atol=1e-10)
+        assert phi.link == "identity" and phi.method == "linear_shap"
+
+
+def test_logistic_binary_log_odds(data):
+    X, eta, rng = data
+    y = (eta + rng.logistic(size=len(X)) > eta.mean()).astype(int)
+    model = LogisticRegression().fit(X, y)
+    phi = linear_shap(model, X[:6], X)
+    assert phi.values.shape == (6, 5) and phi.link == "logit" and phi.output_names == ("1",)
+    np.testing.assert_allclose(phi.output(), model.decision_function(X[:6]), atol=1e-10)
+    values, base = _closed_form(model.coef_, model.intercept_, X[:6], X)
+    np.testing.assert_allclose(phi.values, values[:, :, 0], rtol=0, atol=1e-10)
+    sv, _ = _shap_linear(model, X[:6], X[:80])
+    np.testing.assert_allclose(phi.values, sv, rtol=0, atol=1e-10)
+
+
+def test_logistic_multiclass(data):
+    X, eta, rng = data
+    y = np.digitize(eta + 0.3 * rng.normal(size=len(X)), np.quantile(eta, [0.33, 0.66]))
+    model = LogisticRegression().fit(X, y)
+    phi = linear_shap(model, X[:4], X)
+    assert phi.values.shape == (4, 5, 3) and phi.link == "softmax"
+    values, base = _closed_form(model.coef_, model.intercept_, X[:4], X)
+    np.testing.assert_allclose(phi.values, values, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(phi.output(), model.decision_function(X[:4]), atol=1e-10)
+    sv, _ = _shap_linear(model, X[:4], X)
+    np.testing.assert_allclose(phi.values, sv, rtol=0, atol=1e-10)
+
+
+def test_poisson_on_log_scale_equals_exact_shap_of_eta(data):
+    X, eta, rng = data
+    y = rng.poisson(np.exp(0.3 * eta))
+    model = PoissonRegressor(alpha=0.01).fit(X, y)
+    phi = linear_shap(model, X[:5], X[:30])
+    assert phi.link == "log"
+    np.testing.assert_allclose(phi.output(), np.log(model.predict(X[:5])), atol=1e-10)
+    ex = exact_shap(lambda Z: np.log(model.predict(Z)), X[:5], X[:30], progress=False)
+    np.testing.assert_allclose(phi.values, ex.values, rtol=0, atol=1e-10)
+
+
+def test_glassbox_glms_equal_their_own_explanations(data):
+    X, eta, rng = data
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d", "e"])
+    reg = GLMRegressor(family="poisson").fit(frame, rng.poisson(np.exp(0.3 * eta)))
+    phi = linear_shap(reg, frame.iloc[:5])  # background defaults to the training mean
+    ref = reg.explain_local(frame.iloc[:5])
+    np.testing.assert_allclose(phi.values, ref.values, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(phi.base_values, ref.base_values, rtol=0, atol=1e-10)
+    assert phi.feature_names == ("a", "b", "c", "d", "e") and phi.link == "log"
+    np.testing.assert_allclose(linear_shap(reg, frame.iloc[:5], frame).values, ref.values, atol=1e-10)
+
+    clf = GLMClassifier().fit(X, (eta > eta.mean()).astype(int))
+    phi = linear_shap(clf, X[:5], X)
+    np.testing.assert_allclose(phi.values, clf.explain_local(X[:5]).values, rtol=0, atol=1e-10)
+    ex = exact_shap(clf.decision_function, X[:5], X, progress=False)
+    np.testing.assert_allclose(phi.values, ex.values, rtol=0, atol=1e-10)
+
+
+def test_errors(data):
+    X, eta, _ = data
+    with pytest.raises(TypeError, match="coef_"):
+        linear_shap(DecisionTreeRegressor().fit(X, eta), X[:2], X)
+    model = LinearRegression().fit(X, eta)
+    with pytest.raises(ValueError, match="background"):
+        linear_shap(model, X[:2])
+    with pytest.raises(ValueError, match="features"):
+        linear_shap(model, X[:2, :3], X)
+    with pytest.raises(ValueError, match="NaN"):
+        linear_shap(model, np.full((1, 5), np.nan), X)
