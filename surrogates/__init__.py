@@ -3,3 +3,26 @@
 Imports stay light: xgboost, torch and dask are imported only when a function
 receives one of their objects.
 """
+
+from .anchor import Anchor, anchor
+from .blackbox import BlackBox, BlackBoxError, as_blackbox
+from .distill import Surrogate, distill, pareto
+from .local import LocalSurrogate
+from .metrics import Fidelity, additivity_error, agreement, fidelity, stability
+
+__all__ = [
+    "Anchor",
+    "BlackBox",
+    "BlackBoxError",
+    "Fidelity",
+    "LocalSurrogate",
+    "Surrogate",
+    "additivity_error",
+    "agreement",
+    "anchor",
+    "as_blackbox",
+    "distill",
+    "fidelity",
+    "pareto",
+    "stability",
+]

@@ -1,0 +1,280 @@
+"""Anchors (Ribeiro, Singh & Guestrin 2018): IF-rules that hold around a row.
+
+An anchor of a row ``x`` is a conjunction of interval conditions on a few
+features, all true at ``x``, such that the black box gives ``x``'s class to
+rows drawn from the data with those conditions imposed, with precision at
+least ``precision``, certified by a one-sided Clopper-Pearson lower bound at
+level ``1 - delta``; among such rules the one with the largest coverage (share
+of the data it applies to) is returned.
+
+Conditions are built from quantile bins of each feature (quartiles by
+default): for ``x`` in bin b, every interval of consecutive bins containing b
+is a candidate, so anchors can be as wide as the data allows. The search is
+the paper's beam search: grow the best ``beam_size`` anchors by one condition,
+pick the most precise candidates with a batched LUCB bandit, certify them, and
+keep the covering-most certified one; larger anchors are only considered while
+they can still cover more. All black-box calls are batched across candidates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .blackbox import as_blackbox
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """An IF-rule around one row, with its precision bound and coverage.
+
+    ``conditions`` are (feature name, lower, upper) meaning lower < x <= upper
+    (either side may be infinite); ``features`` their column indices.
+    """
+
+    conditions: tuple[tuple[str, float, float], ...]
+    features: tuple[int, ...]
+    prediction: object
+    precision: float
+    precision_lower: float
+    coverage: float
+    n_samples: int
+    threshold: float
+    confidence: float
+    valid: bool  # precision_lower >= threshold
+
+    def holds(self, X) -> np.ndarray:
+        """Boolean mask of the rows of X (2-D array) that satisfy every condition."""
+        X = np.asarray(X, dtype=float)
+        mask = np.ones(X.shape[0], dtype=bool)
+        for (_, lo, hi), j in zip(self.conditions, self.features):
+            mask &= (X[:, j] > lo) & (X[:, j] <= hi)
+        return mask
+
+    @property
+    def rule(self) -> str:
+        from glassbox.render.text import num
+
+        if not self.conditions:
+            return f"IF (always) THEN predict {self.prediction}"
+        parts = []
+        for name, lo, hi in self.conditions:
+            if np.isinf(lo):
+                parts.append(f"{name} <= {num(hi)}")
+            elif np.isinf(hi):
+                parts.append(f"{name} > {num(lo)}")
+            else:
+                parts.append(f"{num(lo)} < {name} <= {num(hi)}")
+        return "IF " + " AND ".join(parts) + f" THEN predict {self.prediction}"
+
+    def __str__(self) -> str:
+        from glassbox.render.text import short
+
+        pct = short(100 * self.confidence)
+        status = "" if self.valid else f"  [NOT certified: bound below {short(self.threshold)}]"
+        return (
+            f"{self.rule}\n  precision {short(self.precision)} (lower bound {short(self.precision_lower)} "
+            f"at {pct}% confidence, {self.n_samples} samples), coverage {short(self.coverage)}{status}"
+        )
+
+
+def _one_sided(k, n, delta):
+    """One-sided Clopper-Pearson (lower, upper) bounds, each at level 1 - delta."""
+    from scipy.stats import beta
+
+    k, n = np.asarray(k, float), np.asarray(n, float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lo = np.where(k > 0, beta.ppf(delta, k, n - k + 1), 0.0)
+        hi = np.where(k < n, beta.ppf(1 - delta, k + 1, n - k), 1.0)
+    return np.where(n > 0, lo, 0.0), np.where(n > 0, hi, 1.0)
+
+
+class _Search:
+    def __init__(self, bb, x, X, label, n_bins, rng, delta):
+        self.bb, self.x, self.X, self.label, self.rng, self.delta = bb, x, X, label, rng, delta
+        m, d = X.shape
+        self.sorted = np.sort(X, axis=0)
+        self.preds = []  # (feature, lo, hi)
+        qs = np.linspace(0, 1, n_bins + 1)[1:-1]
+        for j in range(d):
+            edges = np.unique(np.quantile(X[:, j], qs))
+            nb = len(edges) + 1
+            b = int(np.searchsorted(edges, x[j], side="left"))
+            for a in range(b + 1):
+                for c in range(b, nb):
+                    if a == 0 and c == nb - 1:
+                        continue  # the whole range is no condition
+                    lo = -np.inf if a == 0 else edges[a - 1]
+                    hi = np.inf if c == nb - 1 else edges[c]
+                    if ((X[:, j] > lo) & (X[:, j] <= hi)).any():
+                        self.preds.append((j, float(lo), float(hi)))
+        self.pred_masks = [(X[:, j] > lo) & (X[:, j] <= hi) for j, lo, hi in self.preds]
+        self.n, self.k = {}, {}
+        self.n_samples = 0
+
+    def coverage(self, a) -> float:
+        mask = np.ones(self.X.shape[0], dtype=bool)
+        for p in a:
+            mask &= self.pred_masks[p]
+        return float(mask.mean())
+
+    def _draw(self, a, n) -> np.ndarray:
+        Z = self.X[self.rng.integers(0, self.X.shape[0], size=n)].copy()
+        for p in a:
+            j, lo, hi = self.preds[p]
+            col = self.sorted[:, j]
+            start, stop = np.searchsorted(col, lo, side="right"), np.searchsorted(col, hi, side="right")
+            Z[:, j] = col[self.rng.integers(start, stop, size=n)]
+        return Z
+
+    def sample(self, anchors, n_each) -> None:
+        """n_each more samples for every anchor, in one black-box call."""
+        if not anchors:
+            return
+        Z = np.vstack([self._draw(a, n_each) for a in anchors])
+        hit = (self.bb.predict(Z) == self.label).reshape(len(anchors), n_each)
+        self.n_samples += Z.shape[0]
+        for a, h in zip(anchors, hit):
+            self.n[a] = self.n.get(a, 0) + n_each
+            self.k[a] = self.k.get(a, 0) + int(h.sum())
+
+    def bounds(self, anchors):
+        k = np.array([self.k[a] for a in anchors])
+        n = np.array([self.n[a] for a in anchors])
+        lo, hi = _one_sided(k, n, self.delta)
+        return k / n, lo, hi
+
+    def top(self, cands, beam, batch, eps, max_rounds):
+        """The ``beam`` most precise candidates (batched LUCB)."""
+        self.sample(cands, batch)
+        if len(cands) <= beam:
+            return list(cands)
+        for _ in range(max_rounds):
+            mean, lo, hi = self.bounds(cands)
+            order = np.argsort(-mean, kind="stable")
+            best, rest = order[:beam], order[beam:]
+            lb, ub = lo[best].min(), hi[rest].max()
+            if ub - lb <= eps:
+                break
+            # the arms whose intervals still straddle the boundary get more samples
+            pick = [cands[i] for i in best if lo[i] < ub] + [cands[i] for i in rest if hi[i] > lb]
+            self.sample(pick, batch)
+        mean, _, _ = self.bounds(cands)
+        return [cands[i] for i in np.argsort(-mean, kind="stable")[:beam]]
+
+    def certify(self, anchors, threshold, batch, max_samples):
+        """Sample until each anchor's bound is clearly above or below the threshold."""
+        todo = list(anchors)
+        while todo:
+            _, lo, hi = self.bounds(todo)
+            todo = [a for a, l_, h in zip(todo, lo, hi)
+                    if l_ < threshold <= h and self.n[a] < max_samples]
+            self.sample(todo, batch)
+
+
+def anchor(
+    blackbox,
+    x,
+    X,
+    precision: float = 0.95,
+    *,
+    delta: float = 0.05,
+    beam_size: int = 2,
+    max_anchor_size: int | None = None,
+    n_bins: int = 4,
+    batch_size: int = 100,
+    max_samples: int = 5000,
+    epsilon: float = 0.1,
+    random_state=None,
+) -> Anchor:
+    """The anchor of row ``x``: the IF-rule with precision >= ``precision`` (lower
+    bound at confidence 1 - ``delta``) and maximal coverage on ``X``.
+
+    Parameters
+    ----------
+    blackbox : a classifier (model or callable, see ``as_blackbox``)
+    x : the row to explain (1-D, or 2-D with one row)
+    X : data rows: define the bins, the conditional sampling and the coverage
+    precision : required precision (share of samples under the rule that get
+        ``x``'s class)
+    delta : 1 - confidence of the precision bound
+    beam_size, max_anchor_size : beam search settings (max size default: all features)
+    n_bins : quantile bins per feature that conditions are built from
+    batch_size : samples per anchor per round
+    max_samples : samples at most per anchor when certifying
+    epsilon : LUCB tolerance when selecting the beam
+    random_state : seed of the sampling
+
+    Returns an ``Anchor``; if no rule reaches the bound, the rule with the best
+    bound found, with ``valid=False``.
+    """
+    # anchors are for classifiers: a callable returning integer labels means classes
+    bb = as_blackbox(blackbox, task=None if hasattr(blackbox, "task") else "classification")
+    names = bb.feature_names(X, n_features=np.shape(X)[-1])
+    Xc = bb.check_X(X)
+    xa = np.asarray(x.to_numpy() if hasattr(x, "to_numpy") else x, dtype=float)
+    if xa.ndim == 2 and xa.shape[0] == 1:
+        xa = xa[0]
+    if xa.ndim != 1:
+        raise ValueError(f"x must be one row (1-D, or 2-D with one row), got shape {xa.shape}")
+    xa = bb.check_X(xa[None, :], name="x")[0]
+    if bb.task is None:
+        bb(xa[None, :])  # settles the task from the output
+    if bb.task != "classification":
+        raise ValueError("anchors explain classifiers; the black box is a regression model")
+    if not 0 < precision < 1:
+        raise ValueError(f"precision must be in (0, 1), got {precision!r}")
+    if not 0 < delta < 0.5:
+        raise ValueError(f"delta must be in (0, 0.5), got {delta!r}")
+    rng = np.random.default_rng(random_state)
+    label = bb.predict(xa[None, :])[0]
+    s = _Search(bb, xa, Xc, label, n_bins, rng, delta)
+    max_size = Xc.shape[1] if max_anchor_size is None else int(max_anchor_size)
+
+    empty = ()
+    s.sample([empty], batch_size)
+    s.certify([empty], precision, batch_size, max_samples)
+    _, lo, _ = s.bounds([empty])
+    best, best_cov = (empty, 1.0) if lo[0] >= precision else (None, 0.0)
+    fallback = empty  # best bound so far, if nothing is certified
+    beam = [empty]
+    size = 0
+    while best is None or best_cov < 1.0:
+        size += 1
+        if size > max_size:
+            break
+        cands = set()
+        for a in beam:
+            used = {s.preds[p][0] for p in a}
+            for p in range(len(s.preds)):
+                if s.preds[p][0] not in used:
+                    cands.add(tuple(sorted(a + (p,))))
+        # a bigger rule is only worth it if it can cover more than the best one
+        cands = [c for c in sorted(cands) if s.coverage(c) > best_cov]
+        if not cands:
+            break
+        beam = s.top(cands, beam_size, batch_size, epsilon, max_rounds=30)
+        s.certify(beam, precision, batch_size, max_samples)
+        mean, lo, _ = s.bounds(beam)
+        for a, l_ in zip(beam, lo):
+            cov = s.coverage(a)
+            if l_ >= precision and cov > best_cov:
+                best, best_cov = a, cov
+        if s.bounds([fallback])[1][0] < lo.max():
+            fallback = beam[int(np.argmax(lo))]
+    chosen = best if best is not None else fallback
+    mean, lo, _ = s.bounds([chosen])
+    order = sorted(chosen, key=lambda p: s.preds[p][0])
+    return Anchor(
+        conditions=tuple((names[s.preds[p][0]], s.preds[p][1], s.preds[p][2]) for p in order),
+        features=tuple(s.preds[p][0] for p in order),
+        prediction=label,
+        precision=float(mean[0]),
+        precision_lower=float(lo[0]),
+        coverage=s.coverage(chosen),
+        n_samples=int(s.n_samples),
+        threshold=float(precision),
+        confidence=1.0 - delta,
+        valid=best is not None,
+    )

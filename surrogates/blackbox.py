@@ -1,0 +1,418 @@
+"""Any black box as one ``f(X) -> scores`` function.
+
+``as_blackbox`` adapts a scikit-learn estimator (``predict_proba`` or
+``predict``), a plain callable (e.g. ``mlp.predict_proba``), an xgboost
+``Booster`` and a torch ``nn.Module``. The result, a ``BlackBox``, takes a 2-D
+float array, calls the model in batches, and returns a 2-D float array of
+scores: class probabilities for classifiers (one column per class), the
+predicted value for regressors (one column). Every surrogate in this package
+talks to the model only through it, so the checks live here once: column
+count and names, output shape, finite output, and a model that raises.
+
+xgboost and torch are imported only when one of their objects is given.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+_OUTPUTS = ("auto", "proba", "logits", "value", "label")
+
+
+class BlackBoxError(RuntimeError):
+    """The black box raised, or returned something that cannot be scores."""
+
+
+def check_rows(X, *, name: str = "X", n_features: int | None = None) -> np.ndarray:
+    """X (array or DataFrame) as a finite float64 C-ordered 2-D array."""
+    if X is None:
+        raise ValueError(f"{name} is None; pass a 2-D array or DataFrame of features")
+    if isinstance(X, pd.DataFrame):
+        bad = [str(c) for c in X.columns if X[c].dtype.kind not in "biuf"]
+        if bad:
+            raise TypeError(
+                f"{name} column(s) {bad} are not numeric; encode them as numbers first "
+                "(e.g. pandas.get_dummies or sklearn.preprocessing.OneHotEncoder)"
+            )
+        X = X.to_numpy()
+    try:
+        X = np.ascontiguousarray(X, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be numeric: {exc}") from None
+    if X.ndim == 1:
+        raise ValueError(
+            f"{name} is 1-D (shape {X.shape}); pass a 2-D array, e.g. x.reshape(1, -1) for one row"
+        )
+    if X.ndim != 2:
+        raise ValueError(f"{name} must be 2-D, got shape {X.shape}")
+    if X.shape[0] == 0:
+        raise ValueError(f"{name} is empty (0 rows); pass at least one row")
+    if not np.isfinite(X).all():
+        row = int(np.nonzero(~np.isfinite(X).all(axis=1))[0][0])
+        raise ValueError(
+            f"{name} contains NaN or infinity (first in row {row}); impute or drop those values"
+        )
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(
+            f"{name} has {X.shape[1]} columns but the black box takes {n_features} features"
+        )
+    return X
+
+
+def _is_torch_module(obj) -> bool:
+    # checked by class path so that torch is not imported to test it
+    return any(
+        c.__module__.startswith("torch.nn") and c.__name__ == "Module" for c in type(obj).__mro__
+    )
+
+
+def _is_xgb_booster(obj) -> bool:
+    return type(obj).__name__ == "Booster" and type(obj).__module__.startswith("xgboost")
+
+
+class BlackBox:
+    """A model reduced to ``f(X) -> scores`` (2-D float), called in batches.
+
+    Attributes
+    ----------
+    task : "classification" or "regression"
+    classes_ : class labels (classification), in score-column order
+    n_features_in_ : number of input columns, if known
+    feature_names_in_ : input names, if known (DataFrame columns are checked against them)
+    """
+
+    def __init__(
+        self,
+        fn: Callable[[np.ndarray], np.ndarray],
+        *,
+        task: str | None = None,
+        output: str = "auto",
+        classes: Sequence | None = None,
+        n_features: int | None = None,
+        feature_names: Sequence[str] | None = None,
+        batch_size: int = 65536,
+        as_frame: bool = False,
+        description: str = "callable",
+    ):
+        if task not in (None, "classification", "regression"):
+            raise ValueError(f"task must be 'classification', 'regression' or None, got {task!r}")
+        if output not in _OUTPUTS:
+            raise ValueError(f"output must be one of {_OUTPUTS}, got {output!r}")
+        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        self._fn = fn
+        self.task = task
+        self.output = output
+        self.classes_ = None if classes is None else np.asarray(classes)
+        self.feature_names_in_ = None if feature_names is None else [str(n) for n in feature_names]
+        if n_features is None and feature_names is not None:
+            n_features = len(feature_names)
+        self.n_features_in_ = n_features
+        self.batch_size = int(batch_size)
+        self._as_frame = as_frame and self.feature_names_in_ is not None
+        self.description = description
+        self.n_calls_ = 0
+        self.n_rows_ = 0
+        self._n_outputs = None
+        self._classes_inferred = False
+
+    # -- input ------------------------------------------------------------------
+
+    def check_X(self, X, name: str = "X") -> np.ndarray:
+        """Validate X against what the black box takes; returns float64 2-D."""
+        if isinstance(X, pd.DataFrame) and self.feature_names_in_ is not None:
+            cols = [str(c) for c in X.columns]
+            if cols != self.feature_names_in_:
+                missing = [c for c in self.feature_names_in_ if c not in cols]
+                extra = [c for c in cols if c not in self.feature_names_in_]
+                if missing or extra:
+                    raise ValueError(
+                        f"{name} columns do not match the black box's features: "
+                        f"missing {missing[:5]}, unexpected {extra[:5]}"
+                    )
+                X = X[self.feature_names_in_]  # same names, other order: reorder
+        X = check_rows(X, name=name, n_features=self.n_features_in_)
+        if self.n_features_in_ is None:
+            self.n_features_in_ = X.shape[1]
+        return X
+
+    def feature_names(self, X=None, n_features: int | None = None) -> list[str]:
+        """Names for printing: the black box's, X's columns, or x0, x1, ..."""
+        if self.feature_names_in_ is not None:
+            return list(self.feature_names_in_)
+        if isinstance(X, pd.DataFrame):
+            return [str(c) for c in X.columns]
+        n = n_features if n_features is not None else self.n_features_in_
+        return [f"x{i}" for i in range(n)]
+
+    # -- calling ----------------------------------------------------------------
+
+    def _call_batch(self, Xb: np.ndarray) -> np.ndarray:
+        arg = pd.DataFrame(Xb, columns=self.feature_names_in_) if self._as_frame else Xb
+        try:
+            out = self._fn(arg)
+        except Exception as exc:  # the model's own error, re-raised with context
+            raise BlackBoxError(
+                f"the black box ({self.description}) raised {type(exc).__name__}: {exc} "
+                f"when called on a batch of {Xb.shape[0]} rows x {Xb.shape[1]} columns"
+            ) from exc
+        if hasattr(out, "detach"):  # torch tensor returned by a plain callable
+            out = out.detach().cpu().numpy()
+        if isinstance(out, (pd.DataFrame, pd.Series)):
+            out = out.to_numpy()
+        out = np.asarray(out)
+        if out.dtype.kind not in "biuf":
+            if self.output == "label" or out.dtype.kind in "OUS":
+                return out  # class labels, mapped in _to_scores
+            raise BlackBoxError(f"the black box returned dtype {out.dtype}; expected numbers")
+        if out.ndim == 0 or out.ndim > 2 or out.shape[0] != Xb.shape[0]:
+            raise BlackBoxError(
+                f"the black box returned shape {out.shape} for {Xb.shape[0]} rows; expected "
+                f"({Xb.shape[0]},) or ({Xb.shape[0]}, n_outputs)"
+            )
+        return out
+
+    def _to_scores(self, out: np.ndarray) -> np.ndarray:
+        """Raw model output -> 2-D float scores, fixing task/classes on first use."""
+        output = self.output
+        if output == "label" or out.dtype.kind in "OUSb" or (
+            self.task == "classification" and out.ndim == 1 and output == "auto"
+            and out.dtype.kind in "iu"
+        ):
+            if self.classes_ is None or self._classes_inferred:
+                # labels of a plain callable: the classes are those seen so far
+                grown = np.unique(out) if self.classes_ is None else np.union1d(self.classes_, out)
+                if self.classes_ is None or len(grown) != len(self.classes_):
+                    self.classes_, self._classes_inferred, self._n_outputs = grown, True, None
+            self.task = "classification"
+            idx = np.searchsorted(self.classes_, out)
+            idx = np.clip(idx, 0, len(self.classes_) - 1)
+            if not (self.classes_[idx] == out).all():
+                raise BlackBoxError(
+                    f"the black box predicted labels outside the known classes {list(self.classes_)}"
+                )
+            scores = np.zeros((len(out), len(self.classes_)))
+            scores[np.arange(len(out)), idx] = 1.0
+            return scores
+        out = out.astype(np.float64)
+        if out.ndim == 2 and out.shape[1] == 1 and output in ("auto", "value"):
+            out = out[:, 0]
+        if not np.isfinite(out).all():
+            raise BlackBoxError("the black box returned NaN or infinity")
+        if output == "logits":
+            if out.ndim == 2 and out.shape[1] == 1:  # one logit per row: binary
+                out = out[:, 0]
+            if out.ndim == 1:
+                p = 1.0 / (1.0 + np.exp(-out))
+                out = np.column_stack([1 - p, p])
+            else:
+                z = out - out.max(axis=1, keepdims=True)
+                e = np.exp(z)
+                out = e / e.sum(axis=1, keepdims=True)
+            output = "proba"
+        if output == "proba" and out.ndim == 1:
+            if (out < 0).any() or (out > 1).any():
+                raise BlackBoxError("output='proba' but 1-D values outside [0, 1] were returned")
+            out = np.column_stack([1 - out, out])
+        if out.ndim == 1:
+            if self.task == "classification":
+                raise BlackBoxError(
+                    "the black box returned one value per row but task='classification'; "
+                    "pass predict_proba, or output='label' for class labels, or output='logits'"
+                )
+            self.task = "regression"
+            return out[:, None]
+        # 2-D, several columns
+        if self.task is None:
+            is_proba = (out >= -1e-9).all() and np.allclose(out.sum(axis=1), 1.0, atol=1e-6)
+            if not is_proba:
+                raise BlackBoxError(
+                    f"the black box returned {out.shape[1]} columns that are not probabilities "
+                    "(rows do not sum to 1); pass output='logits' for raw class scores or a "
+                    "function with one output per row"
+                )
+            self.task = "classification"
+        if self.task == "regression":
+            raise BlackBoxError(
+                f"the black box returned {out.shape[1]} outputs per row; a regression black "
+                "box must return one value per row"
+            )
+        if self.classes_ is None:
+            self.classes_ = np.arange(out.shape[1])
+        if out.shape[1] != len(self.classes_):
+            raise BlackBoxError(
+                f"the black box returned {out.shape[1]} columns but has {len(self.classes_)} classes"
+            )
+        return out
+
+    def __call__(self, X) -> np.ndarray:
+        """Scores for the rows of X: (n, n_classes) probabilities or (n, 1) values."""
+        X = self.check_X(X)
+        raws = []
+        for start in range(0, X.shape[0], self.batch_size):
+            raws.append(self._call_batch(X[start : start + self.batch_size]))
+            self.n_calls_ += 1
+        # converted together so that labels seen in any batch define the classes
+        scores = self._to_scores(np.concatenate(raws, axis=0))
+        if self._n_outputs is None:
+            self._n_outputs = scores.shape[1]
+        elif scores.shape[1] != self._n_outputs:
+            raise BlackBoxError(
+                f"the black box returned {scores.shape[1]} outputs, earlier {self._n_outputs}"
+            )
+        self.n_rows_ += X.shape[0]
+        return scores
+
+    def predict(self, X) -> np.ndarray:
+        """Class labels (classification) or values (regression)."""
+        scores = self(X)
+        if self.task == "classification":
+            return self.classes_[np.argmax(scores, axis=1)]
+        return scores[:, 0]
+
+    def __repr__(self) -> str:
+        return f"BlackBox({self.description}, task={self.task!r})"
+
+
+def _sklearn_feature_names(model):
+    names = getattr(model, "feature_names_in_", None)
+    return None if names is None else [str(n) for n in names]
+
+
+def as_blackbox(
+    model,
+    *,
+    task: str | None = None,
+    output: str = "auto",
+    classes: Sequence | None = None,
+    feature_names: Sequence[str] | None = None,
+    batch_size: int = 65536,
+) -> BlackBox:
+    """Adapt a model to a ``BlackBox`` (a ``BlackBox`` is returned unchanged).
+
+    Parameters
+    ----------
+    model : scikit-learn estimator, callable, ``xgboost.Booster`` or ``torch.nn.Module``
+        Classifiers are asked for ``predict_proba`` (``predict`` labels when they
+        have none); regressors for ``predict``. A callable may return
+        probabilities (n, k), values (n,), or labels with ``output="label"``.
+    task : "classification", "regression" or None (inferred from the output)
+    output : how to read the model's output: "auto", "proba", "logits" (softmax /
+        sigmoid applied), "value" or "label". A torch module's output is read as
+        logits by default for classification.
+    classes : class labels in score-column order (else taken from the model)
+    feature_names : input names; DataFrames passed later are checked against them
+    batch_size : rows per model call
+    """
+    if isinstance(model, BlackBox):
+        return model
+    common = dict(batch_size=batch_size)
+    if _is_xgb_booster(model):
+        return _from_booster(model, task=task, output=output, classes=classes,
+                             feature_names=feature_names, **common)
+    if _is_torch_module(model):
+        return _from_torch(model, task=task, output=output, classes=classes,
+                           feature_names=feature_names, **common)
+    if hasattr(model, "fit") and (hasattr(model, "predict") or hasattr(model, "predict_proba")):
+        from sklearn.base import is_classifier
+        from sklearn.utils.validation import check_is_fitted
+
+        try:
+            check_is_fitted(model)
+        except Exception as exc:
+            raise ValueError(
+                f"{type(model).__name__} is not fitted; fit it before explaining it ({exc})"
+            ) from None
+        names = feature_names or _sklearn_feature_names(model)
+        n_features = getattr(model, "n_features_in_", None)
+        clf = is_classifier(model) or task == "classification"
+        if clf and hasattr(model, "predict_proba") and output in ("auto", "proba"):
+            fn, out, task = model.predict_proba, "proba", "classification"
+        elif clf:
+            fn, out, task = model.predict, "label", "classification"
+        else:
+            fn, out, task = model.predict, "value" if output == "auto" else output, "regression"
+        return BlackBox(
+            fn, task=task, output=out,
+            classes=classes if classes is not None else getattr(model, "classes_", None),
+            n_features=n_features, feature_names=names,
+            as_frame=_sklearn_feature_names(model) is not None,
+            description=f"{type(model).__name__}.{fn.__name__}", **common,
+        )
+    if callable(model):
+        owner = getattr(model, "__self__", None)  # a bound method: mlp.predict_proba
+        names = feature_names or (_sklearn_feature_names(owner) if owner is not None else None)
+        method = getattr(model, "__name__", "")
+        if owner is not None and classes is None and method in ("predict_proba", "predict"):
+            classes = getattr(owner, "classes_", None)
+        if owner is not None and task is None and method == "predict_proba":
+            task = "classification"
+        if owner is not None and method == "predict" and classes is not None and output == "auto":
+            output, task = "label", "classification"
+        desc = f"{type(owner).__name__}.{method}" if owner is not None else (method or "callable")
+        return BlackBox(
+            model, task=task, output=output, classes=classes,
+            n_features=getattr(owner, "n_features_in_", None) if owner is not None else None,
+            feature_names=names,
+            as_frame=owner is not None and _sklearn_feature_names(owner) is not None,
+            description=desc, **common,
+        )
+    raise TypeError(
+        f"cannot use a {type(model).__name__} as a black box; pass a fitted scikit-learn "
+        "estimator, a callable f(X) -> scores, an xgboost Booster or a torch nn.Module"
+    )
+
+
+def _from_booster(booster, *, task, output, classes, feature_names, batch_size) -> BlackBox:
+    import xgboost as xgb
+
+    objective = json.loads(booster.save_config())["learner"]["objective"]["name"]
+    names = feature_names or booster.feature_names
+    n_features = booster.num_features()
+
+    def fn(X):
+        return booster.predict(xgb.DMatrix(X, feature_names=names))
+
+    if objective.startswith(("binary:logistic", "multi:softprob")):
+        task, output = "classification", "proba"
+    elif objective.startswith("multi:softmax"):
+        task, output = "classification", "label"
+    elif objective.startswith("binary:logitraw"):
+        task, output = "classification", "logits"
+    elif task is None:
+        task = "regression"
+    return BlackBox(
+        fn, task=task, output=output, classes=classes, n_features=n_features,
+        feature_names=names, batch_size=batch_size, description=f"xgboost Booster ({objective})",
+    )
+
+
+def _from_torch(module, *, task, output, classes, feature_names, batch_size) -> BlackBox:
+    import torch
+
+    try:
+        param = next(module.parameters())
+        device, dtype = param.device, param.dtype
+    except StopIteration:
+        device, dtype = torch.device("cpu"), torch.float32
+    module.eval()  # dropout / batch norm in inference mode
+
+    def fn(X):
+        with torch.no_grad():
+            # a writable float32 copy: torch refuses read-only views (pandas copy-on-write)
+            xt = torch.from_numpy(np.array(X, dtype=np.float32)).to(device=device, dtype=dtype)
+            out = module(xt)
+        return out.detach().cpu().numpy()
+
+    if output == "auto":
+        output = "value" if task == "regression" else "logits"
+    if output == "logits" and task is None:
+        task = "classification"
+    return BlackBox(
+        fn, task=task, output=output, classes=classes, feature_names=feature_names,
+        batch_size=batch_size, description=f"torch {type(module).__name__}",
+    )

@@ -1,0 +1,552 @@
+"""Global surrogates: distill a black box into a glass-box student.
+
+``distill`` asks the black box about the training rows and about synthesized
+queries around them (``surrogates._queries``), fits a glassbox student on the
+answers, and measures the student's fidelity on a separate set of fresh
+queries the student never saw: agreement with an exact Clopper-Pearson interval
+for classifiers, R^2 with a bootstrap interval for regressors. With
+``target_width`` it keeps adding queries until the interval is that narrow.
+
+``pareto`` does the same for several students and complexity settings on one
+shared, once-labelled query set, and marks the fidelity-vs-complexity frontier.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ._queries import MIX as _MIX
+from ._queries import QuerySynthesizer
+from .blackbox import BlackBox, as_blackbox
+from .metrics import Fidelity, agreement_fidelity, clopper_pearson, r2, r2_fidelity
+
+_QUERY_KINDS = tuple(_MIX)
+
+#: student name -> glassbox family names to try, by task
+_ALIASES = {
+    "rules": {"classification": ("rulelist", "ruleset", "oner"), "regression": ("ruleset",)},
+}
+
+#: complexity settings ``pareto`` tries per student, by parameter name found on the class
+_GRIDS = {
+    "max_depth": [1, 2, 3, 4, 5, 6],
+    "max_rules": [2, 4, 8, 16, 32],
+    "n_rules": [2, 4, 8, 16, 32],
+    "max_leaf_nodes": [2, 4, 8, 16, 32],
+}
+
+
+def student_candidates(student, task: str, params: dict | None = None, *, base=None) -> list:
+    """Fresh, unfitted students for ``task``: one, or for an alias such as "rules"
+    one per available family, in order of preference (the next is tried when a
+    family cannot fit the data, e.g. a binary-only rule list on three classes).
+
+    ``base`` maps a class name to default parameters (``pareto`` uses the
+    registry's quick settings); ``params`` override them.
+    """
+    params = dict(params or {})
+    clf = task == "classification"
+    if isinstance(student, str):
+        from glassbox.registry import FAMILIES
+
+        names = _ALIASES.get(student, {}).get(task, (student,))
+        out = []
+        for name in names:
+            cls = FAMILIES.get(name, (None, None))[0 if clf else 1]
+            if cls is None:
+                continue
+            accepted = set(cls().get_params(deep=False))
+            merged = {**(base or {}).get(cls.__name__, {}), **params}
+            if student in _ALIASES:  # alias families take the settings they understand
+                dropped = sorted(set(params) - accepted)
+                if dropped and not out:
+                    warnings.warn(f"{cls.__name__} has no parameter(s) {dropped}; ignored",
+                                  stacklevel=3)
+                merged = {k: v for k, v in merged.items() if k in accepted}
+            out.append(cls(**merged))
+        if not out:
+            from glassbox.registry import FAMILIES as fams
+
+            raise ValueError(
+                f"student {student!r} needs the glassbox family {' or '.join(map(repr, names))} "
+                f"with a {'classifier' if clf else 'regressor'}, which is not available; "
+                f"available families: {sorted(fams)}"
+            )
+        return out
+    if hasattr(student, "fit") and hasattr(student, "get_params"):
+        from sklearn.base import clone, is_classifier, is_regressor
+
+        if clf and is_regressor(student) or not clf and is_classifier(student):
+            kind = "classifier" if clf else "regressor"
+            raise ValueError(
+                f"the black box is a {task} model; the student {type(student).__name__} "
+                f"must be a {kind}"
+            )
+        return [clone(student).set_params(**params)]
+    raise TypeError(
+        f"student must be a family name ('rules', 'tree', 'glm', 'gam', 'ebm', 'symbolic') "
+        f"or a glassbox estimator, got {type(student).__name__}"
+    )
+
+
+def resolve_student(student, task: str, params: dict | None = None):
+    """A fresh, unfitted student estimator for ``task`` (the first candidate)."""
+    return student_candidates(student, task, params)[0]
+
+
+def _seeded(cands: list, random_state) -> list:
+    """Students without a seed get distill's, so one random_state fixes the result
+    (scikit-learn trees break ties between features at random)."""
+    if not isinstance(random_state, (int, np.integer)):
+        return cands
+    for est in cands:
+        params = est.get_params(deep=False)
+        if "random_state" in params and params["random_state"] is None:
+            est.set_params(random_state=random_state)
+    return cands
+
+
+def _fit_first(cands: list, bb, X, scores, labels, names):
+    """Fit the first candidate that accepts the data; warn when falling back."""
+    for i, est in enumerate(cands):
+        try:
+            return _fit_student(est, bb, X, scores, labels, names)
+        except ValueError as exc:
+            if i == len(cands) - 1:
+                raise
+            warnings.warn(
+                f"{type(est).__name__} cannot fit this black box ({exc}); using "
+                f"{type(cands[i + 1]).__name__} instead",
+                stacklevel=3,
+            )
+    raise AssertionError("unreachable")
+
+
+def _fit_accepts_weight(est) -> bool:
+    try:
+        return "sample_weight" in inspect.signature(est.fit).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+@dataclass
+class _QuerySet:
+    """Rows and the black box's answers: training part and held-out part."""
+
+    X_train: np.ndarray
+    s_train: np.ndarray  # scores (n, k) or (n, 1)
+    X_hold: np.ndarray
+    s_hold: np.ndarray
+    n_data: int
+    n_queries: int
+
+
+def _label_queries(bb: BlackBox, X, n_queries, n_holdout, include_data, rng, synth=None,
+                   mix=None):
+    synth = synth or QuerySynthesizer(X, mix=mix)
+    Q = synth.sample(n_queries, rng) if n_queries else np.empty((0, X.shape[1]))
+    H = synth.sample(n_holdout, rng)
+    X_train = np.vstack([X, Q]) if include_data else Q
+    if X_train.shape[0] == 0:
+        raise ValueError("no training rows: set n_queries > 0 or include_data=True")
+    scores = bb(np.vstack([X_train, H]))
+    n = X_train.shape[0]
+    return _QuerySet(X_train, scores[:n], H, scores[n:], X.shape[0] if include_data else 0,
+                     n_queries), synth
+
+
+def _targets(bb: BlackBox, scores: np.ndarray):
+    if bb.task == "classification":
+        return bb.classes_[np.argmax(scores, axis=1)]
+    return scores[:, 0]
+
+
+def _frame(X: np.ndarray, names):
+    """Rows as the student sees them: named columns when the data had names."""
+    return X if names is None else pd.DataFrame(X, columns=names)
+
+
+def _fit_student(est, bb: BlackBox, X, scores, labels: str, feature_names):
+    Xf = _frame(X, feature_names)
+    y = _targets(bb, scores)
+    if bb.task == "classification":
+        if np.unique(y).size < 2:
+            raise ValueError(
+                f"the black box predicts a single class ({y[0]!r}) on every query; there is "
+                "nothing to distill"
+            )
+        if labels == "soft" and _fit_accepts_weight(est):
+            # soft labels: each row once per class, weighted by the black box's probability
+            k = scores.shape[1]
+            rows = np.repeat(np.arange(len(X)), k)
+            cls = np.tile(np.arange(k), len(X))
+            w = scores.reshape(-1)
+            keep = w > 1e-6
+            return est.fit(Xf[rows[keep]] if feature_names is None else Xf.iloc[rows[keep]],
+                           bb.classes_[cls[keep]], sample_weight=w[keep])
+    return est.fit(Xf, y)
+
+
+def _holdout_fidelity(bb, est, qs: _QuerySet, feature_names, confidence, random_state) -> Fidelity:
+    pred = est.predict(_frame(qs.X_hold, feature_names))
+    ref = _targets(bb, qs.s_hold)
+    if bb.task == "classification":
+        return agreement_fidelity(ref, np.asarray(pred), confidence)
+    return r2_fidelity(ref, pred, confidence, random_state=random_state)
+
+
+class Surrogate:
+    """A glass-box student distilled from a black box, with its measured fidelity.
+
+    Attributes
+    ----------
+    student_ : the fitted glassbox estimator
+    blackbox_ : the ``BlackBox`` it imitates
+    fidelity_ : ``Fidelity`` on the held-out queries (never used for fitting)
+    n_data_, n_queries_, n_holdout_ : training rows, synthesized training queries,
+        held-out queries
+    history_ : DataFrame of the adaptive rounds (one row when not adaptive)
+    """
+
+    def __init__(self, student, blackbox, fidelity, queries: _QuerySet, feature_names,
+                 labels: str, history: pd.DataFrame, confidence: float):
+        self.student_ = student
+        self.blackbox_ = blackbox
+        self.fidelity_ = fidelity
+        self._input_names = feature_names  # None when the data had no column names
+        self.feature_names_ = (list(feature_names) if feature_names is not None
+                               else [f"x{i}" for i in range(queries.X_train.shape[1])])
+        self.task_ = blackbox.task
+        self.classes_ = blackbox.classes_ if blackbox.task == "classification" else None
+        self.n_data_ = queries.n_data
+        self.n_queries_ = queries.X_train.shape[0] - queries.n_data
+        self.n_holdout_ = queries.X_hold.shape[0]
+        self.labels_ = labels
+        self.history_ = history
+        self.confidence = confidence
+        self._queries = queries
+
+    @property
+    def complexity_(self):
+        return getattr(self.student_, "complexity_", None)
+
+    def _frame(self, X) -> pd.DataFrame:
+        return _frame(self.blackbox_.check_X(X), self._input_names)
+
+    def predict(self, X) -> np.ndarray:
+        """The student's prediction (class labels or values)."""
+        return self.student_.predict(self._frame(X))
+
+    def predict_proba(self, X) -> np.ndarray:
+        if self.task_ != "classification":
+            raise AttributeError("predict_proba is for classification surrogates")
+        return self.student_.predict_proba(self._frame(X))
+
+    def fidelity(self, X, *, confidence: float | None = None, random_state=0) -> Fidelity:
+        """Agreement (classification) or R^2 (regression) with the black box on X."""
+        conf = self.confidence if confidence is None else confidence
+        Xc = self.blackbox_.check_X(X)
+        ref = self.blackbox_.predict(Xc)
+        pred = self.predict(Xc)
+        if self.task_ == "classification":
+            return agreement_fidelity(ref, np.asarray(pred), conf)
+        return r2_fidelity(ref, pred, conf, random_state=random_state)
+
+    def regions(self, X=None, *, confidence: float | None = None) -> pd.DataFrame:
+        """Fidelity per region of the student: per leaf for trees, per predicted class
+        (or predicted-value quartile) otherwise; on X or the held-out queries."""
+        conf = self.confidence if confidence is None else confidence
+        if X is None:
+            Xc, scores = self._queries.X_hold, self._queries.s_hold
+            ref = _targets(self.blackbox_, scores)
+        else:
+            Xc = self.blackbox_.check_X(X)
+            ref = self.blackbox_.predict(Xc)
+        pred = np.asarray(self.predict(Xc))
+        ids, names = self._region_ids(Xc, pred)
+        rows = []
+        for rid in np.unique(ids):
+            m = ids == rid
+            n = int(m.sum())
+            row = {"region": names.get(rid, str(rid)), "n": n}
+            if self.task_ == "classification":
+                k = int(np.sum(ref[m] == pred[m]))
+                lo, hi = clopper_pearson(k, n, conf)
+                row.update(prediction=pd.Series(pred[m]).mode().iloc[0], fidelity=k / n,
+                           lower=lo, upper=hi)
+            else:
+                row.update(prediction=float(pred[m].mean()),
+                           fidelity=r2(ref[m], pred[m]) if n > 1 else np.nan,
+                           rmse=float(np.sqrt(np.mean((ref[m] - pred[m]) ** 2))))
+            rows.append(row)
+        return pd.DataFrame(rows).sort_values("fidelity", kind="stable").reset_index(drop=True)
+
+    def _region_ids(self, X, pred):
+        est = getattr(self.student_, "estimator_", None)
+        tree = getattr(est, "tree_", None)
+        if tree is not None and hasattr(est, "apply"):
+            leaves = est.apply(X.astype(np.float32))
+            return leaves, _leaf_paths(tree, self.feature_names_)
+        rules = _rule_regions(self.student_, self._frame(X))
+        if rules is not None:
+            return rules
+        if self.task_ == "classification":
+            return pred.astype(str), {c: f"predicted {c}" for c in np.unique(pred.astype(str))}
+        edges = np.unique(np.quantile(pred, [0.25, 0.5, 0.75]))
+        ids = np.searchsorted(edges, pred, side="right")
+        from glassbox.render.text import short
+
+        bounds = np.concatenate([[-np.inf], edges, [np.inf]])
+        names = {i: f"prediction in ({short(bounds[i])}, {short(bounds[i + 1])}]"
+                 for i in range(len(bounds) - 1)}
+        return ids, names
+
+    def __str__(self) -> str:
+        from ._text import render_surrogate
+
+        return render_surrogate(self)
+
+    def __repr__(self) -> str:
+        return (f"Surrogate(student={type(self.student_).__name__}, "
+                f"{self.fidelity_.metric}={self.fidelity_.value:.4g})")
+
+
+def _rule_regions(student, Xf):
+    """(deciding rule per row, rule texts) for glassbox rule lists, else None."""
+    rules = getattr(student, "rule_list_", None)
+    if rules is None or not hasattr(student, "_decide") or not hasattr(student, "_encoded"):
+        return None
+    try:
+        from glassbox.models._rules import rule_text
+
+        ids = student._decide(student._encoded(Xf))
+        names = {k: ("ELSE" if not r.conds else "IF " + rule_text(r.conds))
+                 for k, r in enumerate(rules)}
+        for k in range(1, len(rules)):
+            if rules[k].conds:
+                names[k] = "ELSE " + names[k]
+        return ids, names
+    except (AttributeError, ImportError, TypeError):  # another rule model layout
+        return None
+
+
+def _leaf_paths(tree, names) -> dict:
+    """leaf id -> 'a <= 1 and b > 2' for a fitted scikit-learn tree."""
+    from glassbox.render.text import num
+
+    paths = {}
+    stack = [(0, [])]
+    while stack:
+        node, conds = stack.pop()
+        left, right = tree.children_left[node], tree.children_right[node]
+        if left < 0:
+            paths[node] = " and ".join(conds) if conds else "(all rows)"
+            continue
+        name, thr = names[tree.feature[node]], num(tree.threshold[node])
+        stack.append((right, conds + [f"{name} > {thr}"]))
+        stack.append((left, conds + [f"{name} <= {thr}"]))
+    return paths
+
+
+def _check_common(blackbox, X, n_queries, confidence, labels, task):
+    bb = as_blackbox(blackbox, task=task)
+    named = bb.feature_names_in_ is not None or isinstance(X, pd.DataFrame)
+    Xc = bb.check_X(X)
+    names = bb.feature_names(X, n_features=Xc.shape[1]) if named else None
+    if not isinstance(n_queries, (int, np.integer)) or n_queries < 0:
+        raise ValueError(f"n_queries must be a non-negative integer, got {n_queries!r}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
+    if labels not in ("hard", "soft"):
+        raise ValueError(f"labels must be 'hard' or 'soft', got {labels!r}")
+    return bb, Xc, names
+
+
+def distill(
+    blackbox,
+    X,
+    *,
+    student="tree",
+    n_queries: int = 10_000,
+    random_state=None,
+    student_params: dict | None = None,
+    labels: str = "hard",
+    n_holdout: int | None = None,
+    confidence: float = 0.95,
+    target_width: float | None = None,
+    max_queries: int = 200_000,
+    include_data: bool = True,
+    task: str | None = None,
+    query_mix: dict | None = None,
+) -> Surrogate:
+    """Distill ``blackbox`` into a glass-box ``student`` with certified fidelity.
+
+    Parameters
+    ----------
+    blackbox : model or callable (see ``as_blackbox``)
+    X : training rows (array or DataFrame); queries are synthesized around them
+    student : "rules", "tree", "glm", "gam", "ebm", "symbolic", or a glassbox estimator
+    n_queries : synthesized training queries added to X (jitter, interpolation,
+        marginal redraws), all labelled by the black box
+    random_state : seed of the query synthesis, and of the student when it has none
+    student_params : parameters of the student (e.g. ``{"max_depth": 3}``)
+    labels : "hard" (the black box's class) or "soft" (each row once per class,
+        weighted by the black box's probability; for students whose fit takes
+        sample_weight)
+    n_holdout : fresh held-out queries for the fidelity estimate
+        (default max(1000, n_queries // 4))
+    confidence : level of the fidelity interval
+    target_width : if set, keep doubling training and held-out queries until the
+        interval is at most this wide (or ``max_queries`` is reached)
+    include_data : also fit on the rows of X themselves
+    task : "classification" / "regression" when the black box output is ambiguous
+    query_mix : shares of the query kinds, e.g. ``{"jitter": 0.4, "interpolate": 0.4,
+        "marginal": 0.2}`` (default: jitter and interpolation, half each)
+    """
+    bb, Xc, names = _check_common(blackbox, X, n_queries, confidence, labels, task)
+    n_holdout = max(1000, n_queries // 4) if n_holdout is None else int(n_holdout)
+    if n_holdout < 10:
+        raise ValueError(f"n_holdout must be at least 10 to measure fidelity, got {n_holdout}")
+    if target_width is not None and not 0 < target_width < 1:
+        raise ValueError(f"target_width must be in (0, 1), got {target_width!r}")
+    rng = np.random.default_rng(random_state)
+    qs, synth = _label_queries(bb, Xc, n_queries, n_holdout, include_data, rng, mix=query_mix)
+    history = []
+    while True:
+        est = _fit_first(_seeded(student_candidates(student, bb.task, student_params),
+                                 random_state),
+                         bb, qs.X_train, qs.s_train, labels, names)
+        fid = _holdout_fidelity(bb, est, qs, names, confidence, random_state)
+        history.append({"n_queries": qs.X_train.shape[0] - qs.n_data,
+                        "n_holdout": qs.X_hold.shape[0], "fidelity": fid.value,
+                        "lower": fid.lower, "upper": fid.upper, "width": fid.width})
+        total = qs.X_train.shape[0] + qs.X_hold.shape[0]
+        if target_width is None or fid.width <= target_width or total >= max_queries:
+            if target_width is not None and fid.width > target_width:
+                warnings.warn(
+                    f"fidelity interval width {fid.width:.4f} is above target_width "
+                    f"{target_width} after {total} queries (max_queries reached)",
+                    stacklevel=2,
+                )
+            break
+        # double both parts: more training queries, more held-out queries
+        add_train = max(qs.X_train.shape[0] - qs.n_data, 1000)
+        add_hold = qs.X_hold.shape[0]
+        more, _ = _label_queries(bb, Xc, add_train, add_hold, False, rng, synth)
+        qs = _QuerySet(
+            np.vstack([qs.X_train, more.X_train]), np.vstack([qs.s_train, more.s_train]),
+            np.vstack([qs.X_hold, more.X_hold]), np.vstack([qs.s_hold, more.s_hold]),
+            qs.n_data, qs.n_queries + add_train,
+        )
+    sur = Surrogate(est, bb, fid, qs, names, labels, pd.DataFrame(history), confidence)
+    sur.query_mix_ = dict(zip(_QUERY_KINDS, synth.mix))
+    return sur
+
+
+def _default_grid(est) -> list[dict]:
+    params = est.get_params(deep=False)
+    for key, grid in _GRIDS.items():
+        if key in params:
+            return [{key: v} for v in grid]
+    if type(est).__name__ == "GLMClassifier":
+        # sparse logistic: the L1 path gives a range of complexities
+        return [{"C": c, "l1_ratio": 1.0} for c in (0.002, 0.005, 0.01, 0.03, 0.1, 1.0)]
+    return [{}]
+
+
+def _available_default_students(task: str) -> list[str]:
+    out = []
+    for name in ("rules", "tree", "glm"):
+        try:
+            student_candidates(name, task)
+            out.append(name)
+        except ValueError:
+            pass
+    return out
+
+
+def pareto(
+    blackbox,
+    X,
+    *,
+    students: Sequence | None = None,
+    settings: dict | None = None,
+    n_queries: int = 10_000,
+    n_holdout: int | None = None,
+    random_state=None,
+    labels: str = "hard",
+    confidence: float = 0.95,
+    include_data: bool = True,
+    task: str | None = None,
+    progress: bool = False,
+    query_mix: dict | None = None,
+) -> pd.DataFrame:
+    """Fidelity vs complexity across students and their complexity settings.
+
+    One query set is synthesized and labelled once; every (student, setting) is
+    fitted on it and scored on the same held-out queries. Returns a DataFrame
+    with columns student, settings, complexity, fidelity, lower, upper, frontier
+    (True for rows no other row beats on both fidelity and complexity), sorted
+    by complexity.
+
+    ``settings`` maps a student name to a list of parameter dicts; by default
+    trees try depths 1-6, rule models their rule count, sparse GLMs an L1 path.
+    """
+    bb, Xc, names = _check_common(blackbox, X, n_queries, confidence, labels, task)
+    n_holdout = max(1000, n_queries // 4) if n_holdout is None else int(n_holdout)
+    rng = np.random.default_rng(random_state)
+    qs, _ = _label_queries(bb, Xc, n_queries, n_holdout, include_data, rng, mix=query_mix)
+    if students is None:
+        students = _available_default_students(bb.task)
+    settings = settings or {}
+    from glassbox.registry import FAST_PARAMS
+
+    jobs = []
+    for s in students:
+        label = s if isinstance(s, str) else type(s).__name__
+        grid = settings.get(label)
+        if grid is None:
+            grid = _default_grid(student_candidates(s, bb.task)[0])
+        jobs += [(s, label, p) for p in grid]
+    from tqdm.auto import tqdm
+
+    rows, seen = [], set()
+    for s, label, params in tqdm(jobs, disable=not progress, desc="pareto"):
+        # named students start from the registry's quick settings: many fits follow
+        cands = _seeded(student_candidates(s, bb.task, params,
+                                           base=FAST_PARAMS if isinstance(s, str) else None),
+                        random_state)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # convergence chatter, alias fallbacks
+            est = _fit_first(cands, bb, qs.X_train, qs.s_train, labels, names)
+        used = {k: v for k, v in params.items() if k in est.get_params(deep=False)}
+        key = (label, type(est).__name__, tuple(sorted(used.items())))
+        if key in seen:  # a fallback family ignored the setting: same model again
+            continue
+        seen.add(key)
+        fid = _holdout_fidelity(bb, est, qs, names, confidence, random_state)
+        text = ", ".join(f"{k}={v}" for k, v in used.items()) or "default"
+        if isinstance(s, str) and len(cands) > 1:
+            text = f"{type(est).__name__}: {text}"
+        rows.append({
+            "student": label,
+            "settings": text,
+            "complexity": getattr(est, "complexity_", np.nan),
+            "fidelity": fid.value, "lower": fid.lower, "upper": fid.upper,
+        })
+    frame = pd.DataFrame(rows)
+    frame = frame.sort_values(["complexity", "fidelity"], ascending=[True, False],
+                              kind="stable").reset_index(drop=True)
+    best = -np.inf
+    frontier = []
+    for f in frame["fidelity"]:
+        frontier.append(bool(f > best))
+        best = max(best, f)
+    frame["frontier"] = frontier
+    return frame

@@ -1,0 +1,238 @@
+"""How far to trust a surrogate or an explanation, as numbers with bounds.
+
+- ``fidelity``: agreement of a surrogate with the black box (classification,
+  with an exact Clopper-Pearson interval) or R^2 (regression, with a bootstrap
+  interval);
+- ``stability``: how much explanations of the same rows move across seeds;
+- ``additivity_error``: how far base value + contributions are from the output;
+- ``agreement``: rank correlation and top-k overlap between two explanations
+  (e.g. LIME vs SHAP).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from glassbox.explanation import LocalExplanation
+
+
+@dataclass(frozen=True)
+class Fidelity:
+    """A fidelity estimate with its confidence interval.
+
+    ``metric`` is "agreement" (share of rows where surrogate and black box give
+    the same class) or "r2". ``float(f)`` is the point estimate.
+    """
+
+    metric: str
+    value: float
+    lower: float
+    upper: float
+    n: int
+    confidence: float
+    method: str  # "clopper-pearson" or "bootstrap"
+
+    def __float__(self) -> float:
+        return float(self.value)
+
+    @property
+    def width(self) -> float:
+        return float(self.upper - self.lower)
+
+    def __str__(self) -> str:
+        from glassbox.render.text import num
+
+        pct = num(100 * self.confidence, 4)
+        return (
+            f"{self.metric} {num(self.value, 4)} ({pct}% interval {num(self.lower, 4)} .. "
+            f"{num(self.upper, 4)}, {self.method}, n={self.n})"
+        )
+
+
+def clopper_pearson(k: int | np.ndarray, n: int | np.ndarray, confidence: float = 0.95):
+    """Exact two-sided binomial interval (lower, upper) for k successes in n trials."""
+    from scipy.stats import beta
+
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    alpha = 1.0 - confidence
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lower = np.where(k > 0, beta.ppf(alpha / 2, k, n - k + 1), 0.0)
+        upper = np.where(k < n, beta.ppf(1 - alpha / 2, k + 1, n - k), 1.0)
+    lower = np.where(n > 0, lower, 0.0)
+    upper = np.where(n > 0, upper, 1.0)
+    if lower.ndim == 0:
+        return float(lower), float(upper)
+    return lower, upper
+
+
+def agreement_fidelity(reference: np.ndarray, predicted: np.ndarray, confidence: float = 0.95) -> Fidelity:
+    """Share of equal labels with its Clopper-Pearson interval."""
+    reference, predicted = np.asarray(reference), np.asarray(predicted)
+    if reference.shape != predicted.shape:
+        raise ValueError(f"label arrays differ in shape: {reference.shape} vs {predicted.shape}")
+    n = len(reference)
+    if n == 0:
+        raise ValueError("no rows to measure fidelity on")
+    k = int(np.sum(reference == predicted))
+    lo, hi = clopper_pearson(k, n, confidence)
+    return Fidelity("agreement", k / n, lo, hi, n, confidence, "clopper-pearson")
+
+
+def r2(y: np.ndarray, pred: np.ndarray) -> float:
+    ss_tot = float(np.sum((y - y.mean()) ** 2))
+    ss_res = float(np.sum((y - pred) ** 2))
+    if ss_tot == 0:
+        return 1.0 if ss_res == 0 else 0.0
+    return 1.0 - ss_res / ss_tot
+
+
+def r2_fidelity(
+    reference: np.ndarray,
+    predicted: np.ndarray,
+    confidence: float = 0.95,
+    *,
+    n_boot: int = 1000,
+    random_state=0,
+) -> Fidelity:
+    """R^2 of ``predicted`` against the black box's ``reference`` values, with a
+    percentile bootstrap interval over rows."""
+    y = np.asarray(reference, dtype=float).ravel()
+    p = np.asarray(predicted, dtype=float).ravel()
+    n = len(y)
+    if n < 2:
+        raise ValueError("R^2 needs at least 2 rows")
+    rng = np.random.default_rng(random_state)
+    stats = np.empty(n_boot)
+    # chunks keep the (n_boot, n) index matrix small for large n
+    step = max(1, 2_000_000 // n)
+    for s in range(0, n_boot, step):
+        idx = rng.integers(0, n, size=(min(step, n_boot - s), n))
+        yb, pb = y[idx], p[idx]
+        ss_tot = ((yb - yb.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
+        ss_res = ((yb - pb) ** 2).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            stats[s : s + len(idx)] = np.where(ss_tot > 0, 1 - ss_res / ss_tot, 1.0)
+    alpha = 1.0 - confidence
+    lo, hi = np.quantile(stats, [alpha / 2, 1 - alpha / 2])
+    return Fidelity("r2", r2(y, p), float(lo), float(hi), n, confidence, "bootstrap")
+
+
+def fidelity(blackbox, surrogate, X, *, confidence: float = 0.95, random_state=0) -> Fidelity:
+    """How well ``surrogate`` (anything with ``predict``, or a callable) reproduces
+    ``blackbox`` on the rows of X: agreement for classifiers, R^2 for regressors."""
+    from .blackbox import as_blackbox
+
+    bb = as_blackbox(blackbox)
+    X = bb.check_X(X)
+    reference = bb.predict(X)
+    predict = surrogate.predict if hasattr(surrogate, "predict") else surrogate
+    predicted = np.asarray(predict(X))
+    if bb.task == "classification":
+        return agreement_fidelity(reference, predicted, confidence)
+    return r2_fidelity(reference, predicted, confidence, random_state=random_state)
+
+
+def _values_2d(expl: LocalExplanation | np.ndarray, output: int | None) -> np.ndarray:
+    v = np.asarray(expl.values if isinstance(expl, LocalExplanation) else expl, dtype=float)
+    if v.ndim == 3:
+        if output is None:
+            raise ValueError(
+                f"explanation has {v.shape[2]} outputs; pass output= to choose one"
+            )
+        v = v[:, :, output]
+    if v.ndim != 2:
+        raise ValueError(f"expected (n_rows, n_features) values, got shape {v.shape}")
+    return v
+
+
+def _top_k(v: np.ndarray, k: int) -> np.ndarray:
+    """Boolean mask of each row's k largest |values| (stable order for ties)."""
+    order = np.argsort(-np.abs(v), axis=1, kind="stable")[:, :k]
+    mask = np.zeros(v.shape, dtype=bool)
+    np.put_along_axis(mask, order, True, axis=1)
+    return mask
+
+
+def agreement(
+    a: LocalExplanation | np.ndarray,
+    b: LocalExplanation | np.ndarray,
+    *,
+    k: int = 5,
+    output: int | None = None,
+) -> pd.DataFrame:
+    """Per row: Spearman rank correlation of |values| and the top-k overlap
+    (|top_k(a) & top_k(b)| / k) between two explanations of the same rows."""
+    from scipy.stats import rankdata
+
+    va, vb = _values_2d(a, output), _values_2d(b, output)
+    if va.shape != vb.shape:
+        raise ValueError(f"explanations differ in shape: {va.shape} vs {vb.shape}")
+    k = min(k, va.shape[1])
+    ra = rankdata(np.abs(va), axis=1)
+    rb = rankdata(np.abs(vb), axis=1)
+    ra -= ra.mean(axis=1, keepdims=True)
+    rb -= rb.mean(axis=1, keepdims=True)
+    den = np.sqrt((ra**2).sum(axis=1) * (rb**2).sum(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = np.where(den > 0, (ra * rb).sum(axis=1) / den, np.nan)
+    overlap = (_top_k(va, k) & _top_k(vb, k)).sum(axis=1) / k
+    sign = np.mean(np.sign(va) == np.sign(vb), axis=1)
+    return pd.DataFrame({"spearman": rho, f"top{k}_overlap": overlap, "sign_agreement": sign})
+
+
+def stability(
+    explanations: Sequence[LocalExplanation] | np.ndarray,
+    *,
+    k: int = 5,
+    output: int | None = None,
+) -> pd.DataFrame:
+    """Spread of explanations of the same rows made with different seeds.
+
+    Per row: ``weight_std`` (mean over features of the std of the values across
+    runs, relative to the mean |value|), and ``topk_jaccard`` (mean pairwise
+    Jaccard similarity of the top-k feature sets; 1 = always the same features).
+    """
+    vals = np.stack([_values_2d(e, output) for e in explanations])  # (runs, rows, features)
+    if vals.shape[0] < 2:
+        raise ValueError("stability needs at least two explanations of the same rows")
+    k = min(k, vals.shape[2])
+    std = vals.std(axis=0).mean(axis=1)
+    scale = np.abs(vals).mean(axis=(0, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rel = np.where(scale > 0, std / scale, 0.0)
+    masks = np.stack([_top_k(v, k) for v in vals])
+    jac = []
+    for i in range(len(masks)):
+        for j in range(i + 1, len(masks)):
+            inter = (masks[i] & masks[j]).sum(axis=1)
+            union = (masks[i] | masks[j]).sum(axis=1)
+            jac.append(inter / union)
+    return pd.DataFrame(
+        {"weight_std": std, "relative_std": rel, f"top{k}_jaccard": np.mean(jac, axis=0)}
+    )
+
+
+def additivity_error(explanation: LocalExplanation, output=None) -> np.ndarray:
+    """|base + sum(values) - output| per row (and output column).
+
+    ``output`` is the model output the explanation should add up to (on the
+    explanation's link scale); by default ``extras["model_output"]`` when the
+    explainer stored it.
+    """
+    if output is None:
+        output = explanation.extras.get("model_output")
+        if output is None:
+            raise ValueError(
+                "pass output= (the model output on the explanation's link scale); this "
+                "explanation did not store extras['model_output']"
+            )
+    out = np.asarray(output, dtype=float)
+    total = explanation.output()
+    if out.shape != total.shape:
+        raise ValueError(f"output has shape {out.shape}; the explanation adds up to {total.shape}")
+    return np.abs(total - out)
