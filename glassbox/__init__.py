@@ -6,7 +6,13 @@ imported only when a model that needs them is fitted.
 """
 
 from .explanation import GlobalExplanation, LocalExplanation, TermShape
+from .models.ebm import EBMClassifier, EBMRegressor
+from .models.gam import GAMClassifier, GAMRegressor
 from .models.glm import GLMClassifier, GLMRegressor
+from .models.one_r import OneRClassifier
+from .models.rule_list import RuleListClassifier
+from .models.rule_set import RuleSetClassifier, RuleSetRegressor
+from .models.symbolic import SymbolicRegressor
 from .models.tree import TreeClassifier, TreeRegressor
 from .registry import CLASSIFIERS, FAMILIES, REGRESSORS
 from .render.text import export_text
@@ -17,10 +23,19 @@ __all__ = [
     "CLASSIFIERS",
     "FAMILIES",
     "REGRESSORS",
+    "EBMClassifier",
+    "EBMRegressor",
+    "GAMClassifier",
+    "GAMRegressor",
     "GLMClassifier",
     "GLMRegressor",
     "GlobalExplanation",
     "LocalExplanation",
+    "OneRClassifier",
+    "RuleListClassifier",
+    "RuleSetClassifier",
+    "RuleSetRegressor",
+    "SymbolicRegressor",
     "TermShape",
     "TreeClassifier",
     "TreeRegressor",

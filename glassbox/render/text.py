@@ -230,9 +230,372 @@ def _render_tree(model, **_) -> str:
 
 
 # --- GAM ---------------------------------------------------------------------
+# Shared by GAM and EBM: the summary of an additive model (intercept, terms ranked
+# by importance with sparklines, level tables, small pair grids).
+
+_ADDITIVE_LHS = {
+    "identity": "E[{y}]",
+    "log": "log(E[{y}])",
+    "logit": "log-odds(y = {y})",
+    "softmax": "score({y})",
+}
+
+
+def exact(x: float) -> str:
+    """A float with 17 significant digits: reading it back gives the same float."""
+    return num(x, 17)
+
+
+def _outputs_of(values: np.ndarray, n_out: int) -> list[np.ndarray]:
+    """Split a shape's values (last axis = outputs when n_out > 1) per output."""
+    v = np.asarray(values, dtype=float)
+    return [v] if n_out == 1 else [v[..., k] for k in range(n_out)]
+
+
+def _spark(values: np.ndarray, width: int = 24) -> str:
+    v = np.asarray(values, dtype=float)
+    if v.size > width:  # sample evenly so long shapes keep their outline
+        v = v[np.linspace(0, v.size - 1, width).round().astype(int)]
+    return sparkline(v)
+
+
+def _signed(x: float) -> str:
+    return ("+" if x >= 0 else "") + short(x)
+
+
+def _level_table(shape, outs: list[str], indent: str = "    ") -> str:
+    n_out = len(outs)
+    per = _outputs_of(shape.values, n_out)
+    heads = ["level"] + (["score"] if n_out == 1 else [f"score[{o}]" for o in outs])
+    rows = [[str(lv)] + [_signed(p[i]) for p in per] for i, lv in enumerate(shape.grid[0])]
+    return "\n".join(indent + line for line in table(heads, rows).splitlines())
+
+
+def _pair_grid(shape, outs: list[str], indent: str = "    ", size: int = 5) -> str:
+    """A size x size sample of a pair's score grid (rows: first feature)."""
+    g0, g1 = shape.grid
+    i0 = np.unique(np.linspace(0, len(g0) - 1, min(size, len(g0))).round().astype(int))
+    i1 = np.unique(np.linspace(0, len(g1) - 1, min(size, len(g1))).round().astype(int))
+
+    def label(v):
+        return str(v) if not isinstance(v, (float, np.floating)) else short(v)
+
+    blocks = []
+    for k, per in enumerate(_outputs_of(shape.values, len(outs))):
+        heads = [f"{shape.features[0]} \\ {shape.features[1]}"] + [label(g1[j]) for j in i1]
+        rows = [[label(g0[i])] + [_signed(per[i, j]) for j in i1] for i in i0]
+        title = "" if len(outs) == 1 else f"{indent}[{outs[k]}]\n"
+        blocks.append(title + "\n".join(indent + line for line in table(heads, rows).splitlines()))
+    return "\n".join(blocks)
+
+
+def additive_summary(model, head: str) -> str:
+    """The common body of GAM and EBM printouts: intercept and ranked terms."""
+    g = model.explain_global()
+    outs = list(g.output_names)
+    n_out = len(outs)
+    lines = [head, ""]
+    for k, out in enumerate(outs):
+        lhs = _ADDITIVE_LHS.get(g.link, "link({y})").format(y=out)
+        which = "" if n_out == 1 else f" (score[{out}] columns)"
+        lines.append(f"{lhs} = {num(g.intercept[k])} + sum of the term scores below{which}")
+    if g.link == "softmax":
+        lines.append("P(y = k) = exp(score(k)) / sum over classes of exp(score)")
+    elif g.link == "logit" and n_out > 1:
+        lines.append("one-vs-rest: P(y = k) = sigmoid(log-odds(k)), normalized over classes")
+    lines += ["", "terms ranked by importance (mean |score| on the training data):", ""]
+    imp = np.asarray(g.importances, dtype=float)
+    rank_imp = imp if imp.ndim == 1 else imp.mean(axis=1)
+    order = np.argsort(-rank_imp, kind="stable")
+    rows, extra = [], {}
+    for t in order:
+        shape = g.shapes[t]
+        per = _outputs_of(shape.values, n_out)
+        if shape.kind in ("continuous", "linear"):
+            for k, p in enumerate(per):  # one row per output: name, sparkline, range
+                label = f"[{outs[k]}] " if n_out > 1 else ""
+                rows.append([
+                    g.term_names[t] if k == 0 else "",
+                    label + _spark(p),
+                    f"{_signed(p.min())} .. {_signed(p.max())}",
+                    short(rank_imp[t]) if k == 0 else "",
+                ])
+            continue
+        if shape.kind == "categorical":
+            spark = f"{len(shape.grid[0])} levels (table below)"
+            extra[t] = _level_table(shape, outs)
+        else:
+            spark = "pair (grid below)"
+            extra[t] = _pair_grid(shape, outs)
+        rows.append([g.term_names[t], spark, "", short(rank_imp[t])])
+    lines.append(table(["term", "shape (low .. high x)", "score range", "importance"], rows, "lllr"))
+    for t in order:
+        if t in extra:
+            lines += ["", f"{g.term_names[t]}:", extra[t]]
+    return "\n".join(lines)
+
+
+def _gam_full_tables(model) -> str:
+    """Every term on a fine grid; the printout evaluates as documented below."""
+    from glassbox.models.gam import N_GRID_FULL
+
+    g_out = list(model._output_names())
+    n_out = len(g_out)
+    base = model.base_value_
+    shapes = model.term_shapes(n_grid=N_GRID_FULL, width=None)
+    vhead = ["value"] if n_out == 1 else [f"value[{o}]" for o in g_out]
+    lines = [
+        "",
+        "=== full lookup tables ===",
+        "link output = intercept + the value of every term; a continuous term is read by",
+        "linear interpolation between its grid rows (inside the training range), a",
+        "categorical term by its level's row.",
+        "",
+    ]
+    for k, o in enumerate(g_out):
+        lines.append(f"intercept[{o}] = {exact(base[k])}")
+    for shape in shapes:
+        per = _outputs_of(shape.values, n_out)
+        lines += ["", f"[{shape.name}] {shape.kind}"]
+        col = "x" if shape.kind != "categorical" else "level"
+        rows = [
+            [exact(x) if shape.kind != "categorical" else str(x)] + [exact(p[i]) for p in per]
+            for i, x in enumerate(shape.grid[0])
+        ]
+        lines.append(table([col] + vhead, rows))
+    return "\n".join(lines)
+
+
+@renders("GAMRegressor", "GAMClassifier")
+def _render_gam(model, full: bool = False, **_) -> str:
+    kind = type(model).__name__
+    if hasattr(model, "classes_"):
+        what = f"logistic, {len(model.classes_)} classes" + (" (one-vs-rest)" if len(model.classes_) > 2 else "")
+    else:
+        what = f"{model.distribution} distribution, {model.link_} link"
+    lams = sorted({round(float(np.ravel(g.lam)[0]), 6) for g in model.gams_})
+    how = "chosen by gridsearch" if model.lam is None else "fixed"
+    head = (
+        f"{kind}: {what}, {model.complexity_} terms, lam {', '.join(num(v, 4) for v in lams)} "
+        f"({how}), fitted on {model.n_train_} rows"
+    )
+    text = additive_summary(model, head)
+    return text + "\n" + _gam_full_tables(model) if full else text
+
 
 # --- EBM ---------------------------------------------------------------------
 
+
+def _ebm_axis_lines(model, f: int, level: int) -> tuple[str, list[str]]:
+    """Bin description of feature ``f`` at binning ``level``: its cut points or
+    levels line, and one label per score index (missing, bins..., unseen)."""
+    name = model.feature_names_[f]
+    bins = model.estimator_.bins_[f]
+    b = bins[min(level, len(bins) - 1)]
+    if isinstance(b, dict):
+        levels = sorted(b, key=b.get)
+        return f"levels {name}: " + " | ".join(levels), ["missing", *levels, "(unseen)"]
+    cuts = [exact(c) for c in b]
+    edges = ["-inf", *cuts, "inf"]
+    labels = [f"[{lo},{hi})" for lo, hi in zip(edges[:-1], edges[1:])]
+    return f"cuts {name}: " + " ".join(cuts), ["missing", *labels, "(unseen)"]
+
+
+def _ebm_full_tables(model) -> str:
+    ebm = model.estimator_
+    outs = list(model._output_names())
+    n_out = len(outs)
+    lines = [
+        "",
+        "=== full lookup tables ===",
+        "link output = intercept + one score per term. A value x of a continuous feature",
+        "falls in the bin [lower,upper) with lower <= x < upper; NaN uses the 'missing'",
+        "row; a category not seen in fit uses '(unseen)'. Pair terms use their own",
+        "(coarser) cuts: rows are bins of the first feature, columns of the second.",
+        "",
+    ]
+    intercept = model._intercept()
+    for k, o in enumerate(outs):
+        lines.append(f"intercept[{o}] = {exact(intercept[k])}")
+    for t, feats in enumerate(model.term_features_):
+        scores = np.asarray(ebm.term_scores_[t], dtype=float)
+        level = len(feats) - 1
+        axes = [_ebm_axis_lines(model, f, level) for f in feats]
+        lines += ["", f"[{model.term_names_[t]}] " + ("pair" if len(feats) == 2 else "main")]
+        lines += [a[0] for a in axes]
+        per = _outputs_of(scores, n_out)
+        if len(feats) == 1:
+            heads = ["bin"] + (["score"] if n_out == 1 else [f"score[{o}]" for o in outs])
+            rows = [[lab] + [exact(p[i]) for p in per] for i, lab in enumerate(axes[0][1])]
+            lines.append(table(heads, rows))
+            continue
+        for k, p in enumerate(per):
+            if n_out > 1:
+                lines.append(f"score[{outs[k]}]:")
+            heads = ["bin"] + axes[1][1]
+            rows = [[lab] + [exact(v) for v in p[i]] for i, lab in enumerate(axes[0][1])]
+            lines.append(table(heads, rows))
+    return "\n".join(lines)
+
+
+@renders("EBMRegressor", "EBMClassifier")
+def _render_ebm(model, full: bool = False, **_) -> str:
+    kind = type(model).__name__
+    n_pairs = sum(len(t) == 2 for t in model.term_features_)
+    what = f"{len(model.classes_)} classes, " if hasattr(model, "classes_") else ""
+    head = (
+        f"{kind}: {what}{model.complexity_} terms ({model.complexity_ - n_pairs} main, "
+        f"{n_pairs} pair{'s' if n_pairs != 1 else ''}), {model.link_} link, fitted on {model.n_train_} rows"
+    )
+    text = additive_summary(model, head)
+    return text + "\n" + _ebm_full_tables(model) if full else text
+
+
 # --- rule models -------------------------------------------------------------
 
+
+def _rule_stats(model, r) -> str:
+    classes = [str(c) for c in model.classes_]
+    if len(classes) == 2:
+        prob = f"P({classes[1]}) = {num(r.proba[1])}"
+    else:
+        prob = "p: " + ", ".join(f"{c} {num(p)}" for c, p in zip(classes, r.proba))
+    return f"[{prob}]  support={r.support}"
+
+
+def _rule_list_lines(model) -> list[str]:
+    """IF / ELSE IF / ELSE lines of a fitted ``rule_list_``; the first true rule decides."""
+    from ..models._rules import rule_text
+
+    lines = []
+    for k, r in enumerate(model.rule_list_):
+        then = str(model.classes_[r.predicted()])
+        if not r.conds:
+            lines.append(f"ELSE {then}  {_rule_stats(model, r)}")
+            break
+        head = "IF" if k == 0 else "ELSE IF"
+        lines.append(f"{head} {rule_text(r.conds)} THEN {then}  {_rule_stats(model, r)}")
+    return lines
+
+
+@renders("RuleListClassifier")
+def _render_rule_list(model, **_) -> str:
+    n_rules = len(model.rule_list_) - 1
+    head = (
+        f"RuleListClassifier: {model.algorithm} rule list ({model.backend_}), "
+        f"{n_rules} rules + ELSE, {model.complexity_} conditions, fitted on {model.n_train_} rows "
+        f"(classes: {', '.join(map(str, model.classes_))})"
+    )
+    note = "The first rule whose conditions all hold decides; support = training rows it decides."
+    return "\n".join([head, note, ""] + _rule_list_lines(model))
+
+
+@renders("OneRClassifier")
+def _render_one_r(model, **_) -> str:
+    head = (
+        f"OneRClassifier: one rule on feature {model.feature_} ({model.backend_}), "
+        f"{len(model.rule_list_)} bins, training accuracy {num(model.train_accuracy_, 4)}, "
+        f"fitted on {model.n_train_} rows (classes: {', '.join(map(str, model.classes_))})"
+    )
+    note = "The first rule whose condition holds decides; support = training rows in the bin."
+    return "\n".join([head, note, ""] + _rule_list_lines(model))
+
+
+def _linear_term(w: float, name: str, lo: float, hi: float, dummy: bool = False) -> str:
+    from ..models._rules import exact_num
+
+    arg = f"[{name}]" if dummy else name  # [colour == red] is 1 when true, else 0
+    if dummy and lo <= 0 and hi >= 1:
+        return signed_term(w, arg)  # clipping a 0/1 indicator to [<=0, >=1] changes nothing
+    if np.isfinite(lo) or np.isfinite(hi):
+        arg = f"clip({name}, {exact_num(lo)}, {exact_num(hi)})"
+    return signed_term(w, arg)
+
+
+def _rulefit_lines(model, score: str) -> list[str]:
+    from ..models._rules import rule_text
+
+    lo, hi = model.linear_bounds_
+    lines = [f"{score} = {num(model.intercept_)}"]
+    lin = [
+        "    " + _linear_term(w, model.encoded_names_[j], lo[j], hi[j], model.source_[j][1] is not None)
+        for j, w in enumerate(model.linear_coef_) if w != 0
+    ]
+    if lin:
+        lines += ["  linear terms (clip(x, lo, hi) limits x to [lo, hi]; [a == b] is 1 if true, else 0):"] + lin
+    lines.append(f"  rules (add the weight when the rule holds): {len(model.rule_conditions_)}")
+    order = np.argsort(-np.abs(model.rule_weights_), kind="stable")
+    for k in order:
+        conds, w, s = model.rule_conditions_[k], model.rule_weights_[k], model.rule_support_[k]
+        lines.append(
+            f"    IF {rule_text(conds)} THEN {signed_term(w, None)}"
+            f"  (support={s}, {num(100 * s / model.n_train_, 3)}%)"
+        )
+    return lines
+
+
+@renders("RuleSetRegressor")
+def _render_rule_set_regressor(model, **_) -> str:
+    n_lin = int(np.count_nonzero(model.linear_coef_))
+    head = (
+        f"RuleSetRegressor: RuleFit (imodels), {len(model.rule_conditions_)} rules + {n_lin} "
+        f"linear terms, complexity {model.complexity_} (conditions + linear terms), "
+        f"fitted on {model.n_train_} rows"
+    )
+    return "\n".join([head, ""] + _rulefit_lines(model, "y"))
+
+
+@renders("RuleSetClassifier")
+def _render_rule_set_classifier(model, **_) -> str:
+    classes = [str(c) for c in model.classes_]
+    if hasattr(model, "rule_conditions_"):
+        n_lin = int(np.count_nonzero(model.linear_coef_))
+        head = (
+            f"RuleSetClassifier: RuleFit (imodels), {len(model.rule_conditions_)} rules + {n_lin} "
+            f"linear terms, complexity {model.complexity_} (conditions + linear terms), "
+            f"fitted on {model.n_train_} rows (classes: {', '.join(classes)})"
+        )
+        tail = [
+            "",
+            f"P({classes[1]}) = 1 / (1 + exp(1 - 2*score))   (imodels: softmax of [1 - score, score])",
+            f"predict {classes[1]} when score > 0.5, else {classes[0]}",
+        ]
+        return "\n".join([head, ""] + _rulefit_lines(model, "score") + tail)
+    head = (
+        f"RuleSetClassifier: RIPPER rule set ({model.backend_}), {len(model.rule_list_) - 1} "
+        f"rules, {model.complexity_} conditions, fitted on {model.n_train_} rows "
+        f"(classes: {', '.join(classes)})"
+    )
+    note = (
+        f"Predicts {classes[1]} when any rule holds; P({classes[1]}) is then the mean of the "
+        "holding rules' P. Support = training rows a rule covers."
+    )
+    return "\n".join([head, note, ""] + _rule_list_lines(model))
+
+
 # --- symbolic regression -----------------------------------------------------
+
+
+@renders("SymbolicRegressor")
+def _render_symbolic(model, full: bool = False, **_) -> str:
+    from ..models import _sympy_tools as st
+
+    front = model.pareto_front_
+    k = model.selected_index_
+    lines = [
+        f"SymbolicRegressor ({model.backend}): row {k} of a {len(front)}-equation "
+        f"Pareto front (model_selection={model.model_selection!r}), fitted on {model.n_train_} rows",
+        "",
+        f"y = {st.to_text(model.equation_)}",
+        "",
+        f"R^2 (training) = {short(model.train_r2_)}, complexity = {model.complexity_} nodes",
+    ]
+    if full:
+        lines += ["", "full precision:", f"y = {st.to_text(model.equation_, None)}"]
+    rows = [
+        [("> " if i == k else "  ") + str(int(r.complexity)), short(r.loss), short(r.r2), r.equation]
+        for i, r in enumerate(front.itertuples())
+    ]
+    lines += ["", "Pareto front (select(i) picks row i):",
+              table(["complexity", "loss (MSE)", "R^2", "equation"], rows, "rrrl")]
+    return "\n".join(lines)

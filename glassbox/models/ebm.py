@@ -1,0 +1,399 @@
+"""Explainable Boosting Machines (GA2M) on interpret.
+
+An EBM is a lookup table per term: each feature is cut into bins, each pair
+term into a grid of (coarser) bins, and the model output on the link scale is
+``intercept + sum of the looked-up scores``. The wrapper passes every one of
+interpret's parameters through with interpret's defaults, and reads the
+explanation straight from interpret's own tables (``eval_terms``), so local
+contributions add up to interpret's ``decision_function`` exactly.
+
+NaN is accepted natively (interpret's separate "missing" bin). pandas
+categorical / object columns are passed to interpret as nominal features.
+"""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from .._validation import check_sample_weight
+from ..base import GlassboxMixin, class_names, encode_labels
+from ..explanation import GlobalExplanation, LocalExplanation, TermShape
+from .gam import check_mixed_X_y, drop_zero_weight, split_mixed
+
+#: interpret's link names -> the names our explanations use
+_LINKS = {"identity": "identity", "log": "log", "logit": "logit", "mlogit": "softmax"}
+
+#: stands in for a categorical level not seen in fit, so interpret uses its "unseen" bin
+_UNSEEN = "\x00unseen level"
+
+_COMMON = (
+    "feature_types", "max_bins", "max_interaction_bins", "interactions", "exclude",
+    "validation_size", "outer_bags", "inner_bags", "learning_rate", "greedy_ratio",
+    "cyclic_progress", "smoothing_rounds", "interaction_smoothing_rounds", "max_rounds",
+    "early_stopping_rounds", "early_stopping_tolerance", "min_samples_leaf", "min_hessian",
+    "reg_alpha", "reg_lambda", "max_delta_step", "gain_scale", "min_cat_samples",
+    "cat_smooth", "missing", "max_leaves", "monotone_constraints", "objective", "n_jobs",
+    "random_state",
+)
+
+_OPT_NONNEG = [Interval(Real, 0, None, closed="left"), None]
+
+
+class _BaseEBM(GlassboxMixin):
+    _accepts_nan = True
+    _accepts_categorical = True
+
+    _parameter_constraints = {
+        "feature_types": ["array-like", None],
+        "max_bins": [Interval(Integral, 3, None, closed="left")],
+        "max_interaction_bins": [Interval(Integral, 3, None, closed="left")],
+        "interactions": "no_validation",  # int, fraction, "3x" or explicit pairs
+        "exclude": ["array-like", None],
+        "validation_size": [Interval(Real, 0, None, closed="left"), None],
+        "outer_bags": [Interval(Integral, 1, None, closed="left")],
+        "inner_bags": [Interval(Integral, 0, None, closed="left"), None],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "greedy_ratio": _OPT_NONNEG,
+        "cyclic_progress": ["boolean", Interval(Real, 0, 1, closed="both")],
+        "smoothing_rounds": [Interval(Integral, 0, None, closed="left"), None],
+        "interaction_smoothing_rounds": [Interval(Integral, 0, None, closed="left"), None],
+        "max_rounds": [Interval(Integral, 0, None, closed="left"), None],
+        "early_stopping_rounds": [Interval(Integral, 0, None, closed="left"), None],
+        "early_stopping_tolerance": [Interval(Real, None, None, closed="neither"), None],
+        "min_samples_leaf": [Interval(Integral, 1, None, closed="left"), None],
+        "min_hessian": _OPT_NONNEG,
+        "reg_alpha": _OPT_NONNEG,
+        "reg_lambda": _OPT_NONNEG,
+        "max_delta_step": _OPT_NONNEG,
+        "gain_scale": _OPT_NONNEG,
+        "min_cat_samples": [Interval(Integral, 0, None, closed="left"), None],
+        "cat_smooth": _OPT_NONNEG,
+        "missing": [StrOptions({"separate", "low", "high", "gain"})],
+        "max_leaves": [Interval(Integral, 2, None, closed="left")],
+        "monotone_constraints": ["array-like", None],
+        "objective": [str],
+        "n_jobs": [Integral, None],
+        "random_state": [Interval(Integral, None, None, closed="neither"), None],
+    }
+
+    def _backend_X(self, X: np.ndarray):
+        """What interpret sees: the float array, or a DataFrame whose categorical
+        columns hold their level strings again (NaN stays missing)."""
+        if not self.categories_:
+            return X
+        cols = {}
+        for j, name in enumerate(self.feature_names_):
+            if j in self.categories_:
+                levels = np.append(self.categories_[j], _UNSEEN)
+                codes = X[:, j]
+                col = np.full(len(codes), None, dtype=object)
+                ok = ~np.isnan(codes)
+                col[ok] = levels[codes[ok].astype(int)]
+                cols[name] = col
+            else:
+                cols[name] = X[:, j]
+        return pd.DataFrame(cols)
+
+    def _fit_ebm(self, cls, X, y, sample_weight):
+        sw = check_sample_weight(sample_weight, X.shape[0])
+        n_train = X.shape[0]
+        X, y, sw = drop_zero_weight(X, y, sw, classifier=hasattr(self, "classes_"))
+        params = {k: getattr(self, k) for k in _COMMON}
+        if self.categories_ and params["feature_types"] is None:
+            params["feature_types"] = [
+                "nominal" if j in self.categories_ else "auto" for j in range(X.shape[1])
+            ]
+        self.estimator_ = cls(feature_names=list(self.feature_names_), **params)
+        Xb = self._backend_X(X)
+        with warnings.catch_warnings():
+            # these two speak of interpret's own plots, which glassbox does not use
+            warnings.filterwarnings("ignore", message="Missing values detected", category=UserWarning)
+            warnings.filterwarnings("ignore", message="For multiclass we cannot", category=UserWarning)
+            self.estimator_.fit(Xb, y, sample_weight=sw)
+        self.link_ = _LINKS.get(self.estimator_.link_, self.estimator_.link_)
+        self.term_names_ = [str(t) for t in self.estimator_.term_names_]
+        self.term_features_ = [tuple(int(i) for i in t) for t in self.estimator_.term_features_]
+        contrib = self.estimator_.eval_terms(Xb)
+        self.term_importances_ = np.abs(contrib).mean(axis=0)
+        self.n_train_ = n_train
+        self.complexity_ = len(self.term_features_)
+        return self
+
+    def _prepare(self, X):
+        return self._backend_X(
+            split_mixed(self, X, reset=False, allow_nan=True, allow_categorical_nan=True)
+        )
+
+    def _intercept(self) -> np.ndarray:
+        return np.atleast_1d(np.asarray(self.estimator_.intercept_, dtype=float))
+
+    def link_output(self, X) -> np.ndarray:
+        """Link-scale output (n,) or (n, n_classes): intercept + sum of term scores."""
+        Xb = self._prepare(X)
+        return self.estimator_.eval_terms(Xb).sum(axis=1) + self._intercept()
+
+    def explain_local(self, X) -> LocalExplanation:
+        Xb = self._prepare(X)
+        values = np.asarray(self.estimator_.eval_terms(Xb), dtype=float)
+        intercept = self._intercept()
+        n = values.shape[0]
+        base = np.broadcast_to(intercept, (n, intercept.size)).copy()
+        if values.ndim == 2:
+            base = base[:, 0]
+        data = np.asarray(Xb, dtype=object) if self.categories_ else Xb
+        # the LocalExplanation's columns are the terms, so data gets one column per term
+        data = np.column_stack(
+            [data[:, t[0]] if len(t) == 1 else np.full(n, np.nan) for t in self.term_features_]
+        ) if n else np.empty((0, len(self.term_features_)))
+        return LocalExplanation(
+            values=values,
+            base_values=base,
+            data=data,
+            feature_names=tuple(self.term_names_),
+            output_names=self._output_names(),
+            link=self.link_,
+            method="ebm",
+        )
+
+    def _feature_grid(self, f: int, level: int):
+        """Grid labels of feature ``f`` at binning ``level`` (0 mains, 1 pairs)
+        and the number of non-missing, non-unseen bins."""
+        bins = self.estimator_.bins_[f]
+        b = bins[min(level, len(bins) - 1)]
+        if isinstance(b, dict):
+            labels = np.array(sorted(b, key=b.get), dtype=object)
+            return labels, len(labels)
+        lo, hi = self.estimator_.feature_bounds_[f]
+        edges = np.concatenate([[lo], b, [hi]])
+        return (edges[:-1] + edges[1:]) / 2, len(b) + 1
+
+    def explain_global(self) -> GlobalExplanation:
+        check_is_fitted(self)
+        ebm = self.estimator_
+        names = self.feature_names_
+        shapes = []
+        for t, feats in enumerate(self.term_features_):
+            scores = np.asarray(ebm.term_scores_[t], dtype=float)
+            weights = np.asarray(ebm.bin_weights_[t], dtype=float)
+            level = len(feats) - 1
+            grids, sizes = zip(*(self._feature_grid(f, level) for f in feats))
+            inner = tuple(slice(1, 1 + s) for s in sizes)  # drop the missing and unseen bins
+            if len(feats) == 1:
+                kind = "categorical" if ebm.feature_types_in_[feats[0]] in ("nominal", "ordinal") else "continuous"
+            else:
+                kind = "pair"
+            shapes.append(
+                TermShape(
+                    name=self.term_names_[t],
+                    features=tuple(names[f] for f in feats),
+                    kind=kind,
+                    grid=tuple(grids),
+                    values=scores[inner],
+                    density=weights[inner],
+                )
+            )
+        imp = self.term_importances_
+        return GlobalExplanation(
+            term_names=tuple(self.term_names_),
+            importances=imp,
+            intercept=self._intercept(),
+            output_names=self._output_names(),
+            link=self.link_,
+            method="ebm",
+            shapes=tuple(shapes),
+        )
+
+
+class EBMRegressor(_BaseEBM, RegressorMixin, BaseEstimator):
+    """Explainable Boosting regressor (interpret's ExplainableBoostingRegressor).
+
+    Every parameter is interpret's, with interpret's default (``outer_bags=14``,
+    ``interactions="5x"``, ``max_bins=1024``, ...); see interpret's
+    documentation. ``monotone_constraints`` is one of -1/0/+1 per feature.
+    """
+
+    def __init__(
+        self,
+        *,
+        feature_types=None,
+        max_bins=1024,
+        max_interaction_bins=64,
+        interactions="5x",
+        exclude=None,
+        validation_size=0.15,
+        outer_bags=14,
+        inner_bags=0,
+        learning_rate=0.04,
+        greedy_ratio=10.0,
+        cyclic_progress=False,
+        smoothing_rounds=500,
+        interaction_smoothing_rounds=100,
+        max_rounds=50000,
+        early_stopping_rounds=100,
+        early_stopping_tolerance=1e-5,
+        min_samples_leaf=4,
+        min_hessian=0.0,
+        reg_alpha=0.0,
+        reg_lambda=0.0,
+        max_delta_step=0.0,
+        gain_scale=5.0,
+        min_cat_samples=10,
+        cat_smooth=10.0,
+        missing="separate",
+        max_leaves=2,
+        monotone_constraints=None,
+        objective="rmse",
+        n_jobs=-2,
+        random_state=42,
+    ):
+        self.feature_types = feature_types
+        self.max_bins = max_bins
+        self.max_interaction_bins = max_interaction_bins
+        self.interactions = interactions
+        self.exclude = exclude
+        self.validation_size = validation_size
+        self.outer_bags = outer_bags
+        self.inner_bags = inner_bags
+        self.learning_rate = learning_rate
+        self.greedy_ratio = greedy_ratio
+        self.cyclic_progress = cyclic_progress
+        self.smoothing_rounds = smoothing_rounds
+        self.interaction_smoothing_rounds = interaction_smoothing_rounds
+        self.max_rounds = max_rounds
+        self.early_stopping_rounds = early_stopping_rounds
+        self.early_stopping_tolerance = early_stopping_tolerance
+        self.min_samples_leaf = min_samples_leaf
+        self.min_hessian = min_hessian
+        self.reg_alpha = reg_alpha
+        self.reg_lambda = reg_lambda
+        self.max_delta_step = max_delta_step
+        self.gain_scale = gain_scale
+        self.min_cat_samples = min_cat_samples
+        self.cat_smooth = cat_smooth
+        self.missing = missing
+        self.max_leaves = max_leaves
+        self.monotone_constraints = monotone_constraints
+        self.objective = objective
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def fit(self, X, y, sample_weight=None):
+        from interpret.glassbox import ExplainableBoostingRegressor
+
+        self._validate_params()
+        X, y = check_mixed_X_y(self, X, y, classifier=False, allow_nan=True)
+        return self._fit_ebm(ExplainableBoostingRegressor, X, y, sample_weight)
+
+    def predict(self, X) -> np.ndarray:
+        Xb = self._prepare(X)  # checks fitted first
+        return np.asarray(self.estimator_.predict(Xb), dtype=float)
+
+    def _output_names(self) -> tuple[str, ...]:
+        return ("y",)
+
+
+class EBMClassifier(_BaseEBM, ClassifierMixin, BaseEstimator):
+    """Explainable Boosting classifier, binary and multiclass (interpret's
+    ExplainableBoostingClassifier), with interpret's parameters and defaults
+    (``outer_bags=14``, ``interactions="3x"``, ``learning_rate=0.015``, ...).
+
+    Scores are log-odds of the second class (binary) or per-class logits
+    (multiclass, softmax link); multiclass pairs are fitted as interpret does.
+    """
+
+    def __init__(
+        self,
+        *,
+        feature_types=None,
+        max_bins=1024,
+        max_interaction_bins=64,
+        interactions="3x",
+        exclude=None,
+        validation_size=0.15,
+        outer_bags=14,
+        inner_bags=0,
+        learning_rate=0.015,
+        greedy_ratio=10.0,
+        cyclic_progress=False,
+        smoothing_rounds=75,
+        interaction_smoothing_rounds=75,
+        max_rounds=50000,
+        early_stopping_rounds=100,
+        early_stopping_tolerance=1e-5,
+        min_samples_leaf=4,
+        min_hessian=1e-4,
+        reg_alpha=0.0,
+        reg_lambda=0.0,
+        max_delta_step=0.0,
+        gain_scale=5.0,
+        min_cat_samples=10,
+        cat_smooth=10.0,
+        missing="separate",
+        max_leaves=2,
+        monotone_constraints=None,
+        objective="log_loss",
+        n_jobs=-2,
+        random_state=42,
+    ):
+        self.feature_types = feature_types
+        self.max_bins = max_bins
+        self.max_interaction_bins = max_interaction_bins
+        self.interactions = interactions
+        self.exclude = exclude
+        self.validation_size = validation_size
+        self.outer_bags = outer_bags
+        self.inner_bags = inner_bags
+        self.learning_rate = learning_rate
+        self.greedy_ratio = greedy_ratio
+        self.cyclic_progress = cyclic_progress
+        self.smoothing_rounds = smoothing_rounds
+        self.interaction_smoothing_rounds = interaction_smoothing_rounds
+        self.max_rounds = max_rounds
+        self.early_stopping_rounds = early_stopping_rounds
+        self.early_stopping_tolerance = early_stopping_tolerance
+        self.min_samples_leaf = min_samples_leaf
+        self.min_hessian = min_hessian
+        self.reg_alpha = reg_alpha
+        self.reg_lambda = reg_lambda
+        self.max_delta_step = max_delta_step
+        self.gain_scale = gain_scale
+        self.min_cat_samples = min_cat_samples
+        self.cat_smooth = cat_smooth
+        self.missing = missing
+        self.max_leaves = max_leaves
+        self.monotone_constraints = monotone_constraints
+        self.objective = objective
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def fit(self, X, y, sample_weight=None):
+        from interpret.glassbox import ExplainableBoostingClassifier
+
+        self._validate_params()
+        X, y = check_mixed_X_y(self, X, y, classifier=True, allow_nan=True)
+        self.classes_, codes = encode_labels(y)
+        return self._fit_ebm(ExplainableBoostingClassifier, X, codes, sample_weight)
+
+    def decision_function(self, X) -> np.ndarray:
+        """Log-odds of the second class (binary, 1-D) or per-class logits."""
+        Xb = self._prepare(X)
+        return np.asarray(self.estimator_.decision_function(Xb), dtype=float)
+
+    def predict_proba(self, X) -> np.ndarray:
+        Xb = self._prepare(X)
+        return np.asarray(self.estimator_.predict_proba(Xb), dtype=float)
+
+    def predict(self, X) -> np.ndarray:
+        proba = self.predict_proba(X)  # validates first: unfitted -> NotFittedError
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def _output_names(self) -> tuple[str, ...]:
+        names = class_names(self)
+        return names[1:] if len(names) == 2 else names

@@ -1,0 +1,514 @@
+"""Generalized additive models on pygam: one smooth shape per feature.
+
+Numeric columns become penalized B-spline terms ``s()``, pandas categorical /
+object columns become factor terms ``f()`` named by their levels. By default
+the smoothing strength ``lam`` is chosen by pygam's ``gridsearch`` (GCV/UBRE);
+a fixed ``lam`` skips the search.
+
+Every term's contribution is centred on its training mean and the means are
+folded into the base value, so ``base + sum(terms)`` is still exactly pygam's
+linear predictor while each term reads as "effect relative to an average row".
+Multiclass classification fits one binary ``LogisticGAM`` per class
+(one-vs-rest); each class's log-odds is additive on its own.
+"""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._validation import _check_finite, check_sample_weight, check_X, check_X_y
+from ..base import GlassboxMixin, class_names, encode_labels
+from ..explanation import GlobalExplanation, LocalExplanation, TermShape
+
+_LINK_OF_DISTRIBUTION = {"normal": "identity", "poisson": "log", "gamma": "log"}
+
+#: pygam's own default search grid (``GAM.gridsearch`` with no ``lam``)
+DEFAULT_LAM_GRID = tuple(np.logspace(-3, 3, 11))
+
+#: grid points of a continuous shape in ``explain_global`` / ``export_text(full=True)``
+N_GRID = 100
+N_GRID_FULL = 400
+
+
+# --- mixed numeric / categorical input (shared with the EBM family) --------------
+
+
+def is_categorical_column(col: pd.Series) -> bool:
+    """Text, pandas category or object columns (booleans count as numeric)."""
+    return not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col))
+
+
+def split_mixed(est, X, *, reset: bool, allow_nan: bool, allow_categorical_nan: bool):
+    """Validate X that may hold categorical columns.
+
+    Returns ``(Xnum, cats)``: a float64 array with every column (categorical
+    columns hold integer level codes, -1 for missing), and at fit time stores
+    ``categories_`` {column index: array of levels}. Without categorical columns
+    this is exactly ``check_X``.
+    """
+    name = type(est).__name__
+    if reset:
+        has_cats = isinstance(X, pd.DataFrame) and any(
+            is_categorical_column(X[c]) for c in X.columns
+        )
+    else:
+        check_is_fitted(est)
+        has_cats = bool(getattr(est, "categories_", None))
+    if not has_cats:
+        if reset:
+            est.categories_ = {}
+        return check_X(est, X, reset=reset, allow_nan=allow_nan)
+    if X is None:
+        raise ValueError(f"{name} got X=None; pass a 2-D array or DataFrame of features")
+    frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X, dtype=object))
+    if frame.shape[0] == 0:
+        raise ValueError(f"X is empty (0 rows); {name} needs at least one row")
+    # names and column count through scikit-learn, so messages match check_X's
+    validate_data(est, X, reset=reset, skip_check_array=True)
+    if reset:
+        est.categories_ = {
+            j: np.array(sorted(frame.iloc[:, j].dropna().astype(str).unique()), dtype=object)
+            for j in range(frame.shape[1])
+            if is_categorical_column(frame.iloc[:, j])
+        }
+    out = np.empty(frame.shape, dtype=np.float64)
+    for j in range(frame.shape[1]):
+        col = frame.iloc[:, j]
+        cname = str(frame.columns[j])
+        if j in est.categories_:
+            levels = est.categories_[j]
+            missing = col.isna().to_numpy()
+            if missing.any() and not allow_categorical_nan:
+                raise ValueError(
+                    f"X contains NaN in categorical column {cname!r} (first at row "
+                    f"{int(np.argmax(missing))}); {name} does not accept missing values: "
+                    "fill them (e.g. with a level 'missing') or use EBMClassifier/EBMRegressor"
+                )
+            text = col.astype(str).to_numpy()
+            codes = np.searchsorted(levels, text)
+            codes = np.minimum(codes, len(levels) - 1)
+            unseen = (levels[codes] != text) & ~missing
+            if unseen.any():
+                if not allow_categorical_nan:
+                    raise ValueError(
+                        f"column {cname!r} has level(s) {sorted(set(text[unseen]))[:5]} "
+                        f"not seen in fit (known levels: {list(levels)})"
+                    )
+                codes[unseen] = len(levels)  # EBM: interpret's 'unseen' score
+            codes = codes.astype(np.float64)
+            codes[missing] = np.nan
+            out[:, j] = codes
+        else:
+            if is_categorical_column(col):
+                raise TypeError(f"column {cname!r} is not numeric but was numeric in fit")
+            out[:, j] = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    num_cols = [j for j in range(out.shape[1]) if j not in est.categories_]
+    _check_finite(np.ascontiguousarray(out[:, num_cols]), allow_nan, name)
+    return out
+
+
+def drop_zero_weight(X: np.ndarray, y: np.ndarray, sw: np.ndarray | None, classifier: bool):
+    """Rows of weight 0 are absent rows: drop them before the backend sees them
+    (pygam would still place knots over them; interpret refuses zero weights)."""
+    if sw is None or (sw > 0).all():
+        return X, y, sw
+    keep = sw > 0
+    if classifier and np.unique(y[keep]).size < 2:
+        raise ValueError(
+            "only one class has non-zero sample_weight: a single class cannot be "
+            "learned; give rows of at least 2 classes a positive weight"
+        )
+    return X[keep], y[keep], sw[keep]
+
+
+def check_mixed_X_y(est, X, y, *, classifier: bool, allow_nan: bool):
+    """``check_X_y`` for data that may hold categorical DataFrame columns.
+
+    Categorical columns are coded by ``split_mixed`` first; y goes through
+    ``check_X_y`` on the coded array, then the DataFrame's names are restored
+    (``check_X_y`` on an array would forget them).
+    """
+    if not (isinstance(X, pd.DataFrame) and any(is_categorical_column(X[c]) for c in X.columns)):
+        est.categories_ = {}
+        return check_X_y(est, X, y, classifier=classifier, allow_nan=allow_nan)
+    if y is None:
+        raise ValueError(f"{type(est).__name__} requires y to be passed, but the target y is None")
+    Xc = split_mixed(est, X, reset=True, allow_nan=allow_nan, allow_categorical_nan=allow_nan)
+    names = est.feature_names_in_
+    categories = est.categories_
+    Xc, y = check_X_y(est, Xc, y, classifier=classifier, allow_nan=True)
+    est.feature_names_in_, est.n_features_in_ = names, len(names)
+    est.categories_ = categories
+    return Xc, y
+
+
+# --- the GAM family ---------------------------------------------------------------
+
+
+class _BaseGAM(GlassboxMixin):
+    _accepts_categorical = True
+
+    _parameter_constraints = {
+        "n_splines": [Interval(Integral, 4, None, closed="left")],
+        "spline_order": [Interval(Integral, 1, None, closed="left")],
+        "lam": [Interval(Real, 0, None, closed="neither"), None],
+        "lam_grid": ["array-like", None],
+        "monotonic_inc": ["array-like", None],
+        "monotonic_dec": ["array-like", None],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "verbose": ["boolean"],
+    }
+
+    def _feature_index(self, spec, names: list[str]) -> set[int]:
+        out = set()
+        for item in spec or ():
+            if isinstance(item, (int, np.integer)) and 0 <= item < len(names):
+                out.add(int(item))
+            elif str(item) in names:
+                out.add(names.index(str(item)))
+            else:
+                raise ValueError(
+                    f"monotonic feature {item!r} is not a column index or a feature name "
+                    f"({names})"
+                )
+        return out
+
+    def _terms(self, X: np.ndarray):
+        from pygam import f, l, s
+
+        names = self.feature_names_
+        inc = self._feature_index(self.monotonic_inc, names)
+        dec = self._feature_index(self.monotonic_dec, names)
+        if inc & dec:
+            raise ValueError(
+                f"feature(s) {[names[j] for j in inc & dec]} are both monotonic_inc and monotonic_dec"
+            )
+        kinds, terms = [], None
+        for j in range(X.shape[1]):
+            if j in self.categories_:
+                if j in inc | dec:
+                    raise ValueError(f"categorical feature {names[j]!r} cannot be monotonic")
+                term, kind = f(j), "categorical"
+            elif np.ptp(X[:, j]) == 0:
+                # a spline needs a range; a constant column gets a (null) linear term
+                term, kind = l(j), "linear"
+            else:
+                constraint = "monotonic_inc" if j in inc else "monotonic_dec" if j in dec else None
+                term = s(j, n_splines=self.n_splines, spline_order=self.spline_order, constraints=constraint)
+                kind = "continuous"
+            terms = term if terms is None else terms + term
+            kinds.append(kind)
+        self.term_kinds_ = kinds
+        return terms
+
+    def _fit_one(self, make, X, y, sw):
+        gam = make(self._terms(X))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # pygam's log(0) on the way
+            if self.lam is None:
+                grid = np.asarray(DEFAULT_LAM_GRID if self.lam_grid is None else self.lam_grid, float)
+                gam.gridsearch(X, y, weights=sw, lam=grid, progress=self.verbose)
+                if not gam._is_fitted:
+                    # P-IRLS diverged at every lam of the grid (tiny or separable
+                    # data): smoother fits until one converges, as a user would try
+                    from pygam.utils import OptimizationError
+
+                    for lam in grid.max() * np.array([1e2, 1e4, 1e6]):
+                        try:
+                            gam.set_params(lam=float(lam)).fit(X, y, weights=sw)
+                            break
+                        except OptimizationError:
+                            continue
+                    else:
+                        raise ValueError(
+                            "pygam's P-IRLS diverged for every lam tried (often: classes "
+                            "separable by a feature); pass a larger lam_grid"
+                        )
+            else:
+                from pygam.utils import OptimizationError
+
+                gam.set_params(lam=float(self.lam))
+                try:
+                    gam.fit(X, y, weights=sw)
+                except OptimizationError:
+                    raise ValueError(
+                        f"pygam's P-IRLS diverged with lam={self.lam} (often: classes "
+                        "separable by a feature); use a larger lam or lam=None to search"
+                    ) from None
+        return gam
+
+    def _finish_fit(self, X: np.ndarray) -> None:
+        raw = self._raw_terms(X)  # (n, n_terms, n_outputs)
+        self.term_means_ = raw.mean(axis=0)
+        self.term_importances_ = np.abs(raw - self.term_means_).mean(axis=0)
+        self.X_min_ = X.min(axis=0)
+        self.X_max_ = X.max(axis=0)
+        self.n_train_ = X.shape[0]
+        self.n_iter_ = max(len(g.logs_.get("deviance", [])) for g in self.gams_) or 1
+        self.complexity_ = X.shape[1]
+
+    # --- term evaluation --------------------------------------------------------
+
+    def _raw_terms(self, X: np.ndarray) -> np.ndarray:
+        """(n, n_features, n_outputs) uncentred term values from pygam itself."""
+        out = np.empty((X.shape[0], X.shape[1], len(self.gams_)))
+        for k, gam in enumerate(self.gams_):
+            for j in range(X.shape[1]):
+                out[:, j, k] = gam.partial_dependence(j, X)
+        return out
+
+    def _raw_intercepts(self) -> np.ndarray:
+        return np.array([float(g.coef_[-1]) for g in self.gams_])
+
+    @property
+    def base_value_(self) -> np.ndarray:
+        """(n_outputs,) intercept plus every term's training mean: the link-scale
+        output of a row whose every term sits at its average."""
+        check_is_fitted(self)
+        return self._raw_intercepts() + self.term_means_.sum(axis=0)
+
+    def _prepare(self, X) -> np.ndarray:
+        return split_mixed(self, X, reset=False, allow_nan=False, allow_categorical_nan=False)
+
+    def _link_output(self, X: np.ndarray) -> np.ndarray:
+        """(n, n_outputs) linear predictor, from pygam's own ``_linear_predictor``."""
+        return np.column_stack([g._linear_predictor(X) for g in self.gams_])
+
+    def explain_local(self, X) -> LocalExplanation:
+        X = self._prepare(X)
+        values = self._raw_terms(X) - self.term_means_
+        base = np.broadcast_to(self.base_value_, (X.shape[0], len(self.gams_))).copy()
+        if len(self.gams_) == 1:
+            values, base = values[:, :, 0], base[:, 0]
+        return LocalExplanation(
+            values=values,
+            base_values=base,
+            data=X,
+            feature_names=tuple(self.feature_names_),
+            output_names=self._output_names(),
+            link=self.link_,
+            method="gam",
+        )
+
+    def term_shapes(self, n_grid: int = N_GRID, width: float | None = 0.95) -> tuple[TermShape, ...]:
+        """Centred shape of every term on ``n_grid`` points of its training range
+        (levels for factors), with pygam's pointwise confidence band if ``width``."""
+        check_is_fitted(self)
+        names = self.feature_names_
+        shapes = []
+        for j, name in enumerate(names):
+            if j in self.categories_:
+                grid_x = np.arange(len(self.categories_[j]), dtype=float)
+                labels = self.categories_[j]
+            else:
+                grid_x = np.unique(np.linspace(self.X_min_[j], self.X_max_[j], n_grid))
+                labels = grid_x
+            Xg = np.tile((self.X_min_ + self.X_max_) / 2, (len(grid_x), 1))
+            for c in self.categories_:
+                Xg[:, c] = 0.0
+            Xg[:, j] = grid_x
+            vals, lo, hi = [], [], []
+            for k, gam in enumerate(self.gams_):
+                if width is None:
+                    v = gam.partial_dependence(j, Xg)
+                    lo_k = hi_k = None
+                else:
+                    v, ci = gam.partial_dependence(j, Xg, width=width)
+                    lo_k, hi_k = ci[:, 0] - self.term_means_[j, k], ci[:, 1] - self.term_means_[j, k]
+                vals.append(v - self.term_means_[j, k])
+                lo.append(lo_k)
+                hi.append(hi_k)
+            squeeze = len(self.gams_) == 1
+            stack = (lambda a: a[0]) if squeeze else (lambda a: np.stack(a, axis=-1))
+            shapes.append(
+                TermShape(
+                    name=name,
+                    features=(name,),
+                    kind=self.term_kinds_[j],
+                    grid=(labels,),
+                    values=stack(vals),
+                    lower=None if width is None else stack(lo),
+                    upper=None if width is None else stack(hi),
+                )
+            )
+        return tuple(shapes)
+
+    def explain_global(self) -> GlobalExplanation:
+        check_is_fitted(self)
+        imp = self.term_importances_
+        return GlobalExplanation(
+            term_names=tuple(self.feature_names_),
+            importances=imp[:, 0] if imp.shape[1] == 1 else imp,
+            intercept=self.base_value_,
+            output_names=self._output_names(),
+            link=self.link_,
+            method="gam",
+            shapes=self.term_shapes(),
+            extras={"lam": [g.lam for g in self.gams_], "edf": [g.statistics_["edof"] for g in self.gams_]},
+        )
+
+
+class GAMRegressor(_BaseGAM, RegressorMixin, BaseEstimator):
+    """Additive regression with penalized splines (pygam).
+
+    Parameters
+    ----------
+    distribution : {"normal", "poisson", "gamma"}
+        Distribution of y given x; normal uses the identity link, poisson and
+        gamma the log link (so shapes act multiplicatively on E[y]).
+    n_splines, spline_order : basis size and degree of each spline term (pygam's).
+    lam : float or None
+        Smoothing penalty of every term. None (default) chooses it by pygam's
+        ``gridsearch`` over ``lam_grid`` (pygam's default ``logspace(-3, 3, 11)``).
+    monotonic_inc, monotonic_dec : feature names or indices whose shape must
+        increase / decrease.
+    max_iter, tol : pygam's P-IRLS settings.
+    verbose : show pygam's progress bar during the lam search.
+    """
+
+    _parameter_constraints = {
+        **_BaseGAM._parameter_constraints,
+        "distribution": [StrOptions({"normal", "poisson", "gamma"})],
+    }
+
+    def __init__(
+        self,
+        distribution="normal",
+        *,
+        n_splines=20,
+        spline_order=3,
+        lam=None,
+        lam_grid=None,
+        monotonic_inc=None,
+        monotonic_dec=None,
+        max_iter=100,
+        tol=1e-4,
+        verbose=False,
+    ):
+        self.distribution = distribution
+        self.n_splines = n_splines
+        self.spline_order = spline_order
+        self.lam = lam
+        self.lam_grid = lam_grid
+        self.monotonic_inc = monotonic_inc
+        self.monotonic_dec = monotonic_dec
+        self.max_iter = max_iter
+        self.tol = tol
+        self.verbose = verbose
+
+    def fit(self, X, y, sample_weight=None):
+        from pygam import GAM
+
+        self._validate_params()
+        X, y = check_mixed_X_y(self, X, y, classifier=False, allow_nan=False)
+        sw = check_sample_weight(sample_weight, X.shape[0])
+        X, y, sw = drop_zero_weight(X, y, sw, classifier=False)
+        if self.distribution == "poisson" and (y < 0).any():
+            raise ValueError(f"the poisson distribution needs y >= 0 (found min(y) = {y.min():g})")
+        if self.distribution == "gamma" and (y <= 0).any():
+            raise ValueError(
+                f"the gamma distribution needs y > 0 (found min(y) = {y.min():g}); "
+                "use distribution='poisson' for zeros, 'normal' for negatives"
+            )
+        self.link_ = _LINK_OF_DISTRIBUTION[self.distribution]
+
+        def make(terms):
+            return GAM(
+                terms,
+                distribution=self.distribution,
+                link=self.link_,
+                max_iter=self.max_iter,
+                tol=self.tol,
+            )
+
+        self.gams_ = [self._fit_one(make, X, y, sw)]
+        self._finish_fit(X)
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        eta = self._link_output(self._prepare(X))[:, 0]
+        return eta if self.link_ == "identity" else np.exp(eta)
+
+    def _output_names(self) -> tuple[str, ...]:
+        return ("y",)
+
+
+class GAMClassifier(_BaseGAM, ClassifierMixin, BaseEstimator):
+    """Additive logistic regression with penalized splines (pygam ``LogisticGAM``).
+
+    Binary targets fit one model on the log-odds of the second class;
+    multiclass targets fit one-vs-rest models, each additive on its own
+    log-odds; ``predict_proba`` normalizes their probabilities.
+    Parameters as in ``GAMRegressor`` (without ``distribution``).
+    """
+
+    def __init__(
+        self,
+        *,
+        n_splines=20,
+        spline_order=3,
+        lam=None,
+        lam_grid=None,
+        monotonic_inc=None,
+        monotonic_dec=None,
+        max_iter=100,
+        tol=1e-4,
+        verbose=False,
+    ):
+        self.n_splines = n_splines
+        self.spline_order = spline_order
+        self.lam = lam
+        self.lam_grid = lam_grid
+        self.monotonic_inc = monotonic_inc
+        self.monotonic_dec = monotonic_dec
+        self.max_iter = max_iter
+        self.tol = tol
+        self.verbose = verbose
+
+    def fit(self, X, y, sample_weight=None):
+        from pygam import LogisticGAM
+
+        self._validate_params()
+        X, y = check_mixed_X_y(self, X, y, classifier=True, allow_nan=False)
+        sw = check_sample_weight(sample_weight, X.shape[0])
+        self.classes_, codes = encode_labels(y)
+        X, codes, sw = drop_zero_weight(X, codes, sw, classifier=True)
+        self.link_ = "logit"
+
+        def make(terms):
+            return LogisticGAM(terms, max_iter=self.max_iter, tol=self.tol)
+
+        targets = [codes == 1] if len(self.classes_) == 2 else [codes == k for k in range(len(self.classes_))]
+        self.gams_ = [self._fit_one(make, X, t.astype(float), sw) for t in targets]
+        self._finish_fit(X)
+        return self
+
+    def decision_function(self, X) -> np.ndarray:
+        """Log-odds of the second class (binary, 1-D) or of each one-vs-rest model."""
+        eta = self._link_output(self._prepare(X))
+        return eta[:, 0] if eta.shape[1] == 1 else eta
+
+    def predict_proba(self, X) -> np.ndarray:
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            p = expit(scores)
+            return np.column_stack([1 - p, p])
+        p = expit(scores)
+        return p / p.sum(axis=1, keepdims=True)
+
+    def predict(self, X) -> np.ndarray:
+        proba = self.predict_proba(X)  # validates first: unfitted -> NotFittedError
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def _output_names(self) -> tuple[str, ...]:
+        names = class_names(self)
+        return names[1:] if len(names) == 2 else names
