@@ -186,9 +186,12 @@ class GlobalExplanation:
         import shap
 
         imp = np.asarray(self.importances, dtype=float)
+        intercept = np.asarray(self.intercept, dtype=float)
+        if imp.ndim == 1:  # one explained output: its intercept (the last, as for binary)
+            intercept = intercept.reshape(-1)[-1]
         return shap.Explanation(
             values=imp.T if imp.ndim == 2 else imp,
-            base_values=np.asarray(self.intercept, dtype=float),
+            base_values=intercept,
             feature_names=list(self.term_names),
             output_names=list(self.output_names) if self.output_names else None,
         )

@@ -2,18 +2,40 @@
 
 An anchor of a row ``x`` is a conjunction of interval conditions on a few
 features, all true at ``x``, such that the black box gives ``x``'s class to
-rows drawn from the data with those conditions imposed, with precision at
-least ``precision``, certified by a one-sided Clopper-Pearson lower bound at
-level ``1 - delta``; among such rules the one with the largest coverage (share
-of the data it applies to) is returned.
+rows drawn from the data under those conditions, with precision at least
+``precision``, certified by a one-sided Clopper-Pearson lower bound at level
+``1 - delta``; among such rules the one with the largest coverage (share of
+the data it applies to) is returned.
 
 Conditions are built from quantile bins of each feature (quartiles by
-default): for ``x`` in bin b, every interval of consecutive bins containing b
-is a candidate, so anchors can be as wide as the data allows. The search is
-the paper's beam search: grow the best ``beam_size`` anchors by one condition,
-pick the most precise candidates with a batched LUCB bandit, certify them, and
-keep the covering-most certified one; larger anchors are only considered while
-they can still cover more. All black-box calls are batched across candidates.
+default, thresholds in the feature's own units): for ``x`` in bin b, every
+interval of consecutive bins containing b is a candidate, so anchors can be as
+wide as the data allows.
+
+Sampling is conditional on the data: the samples of an anchor are WHOLE rows
+of ``X`` that satisfy all its conditions, drawn without replacement (in one
+fixed random order shared by all anchors, so the black box is called at most
+once per data row and candidates are compared on common rows). Whole rows keep
+the correlations between features (radius, perimeter and area move together),
+so a condition on one of them is not undone by implausible values of the
+others. Precision is thus measured on rows the rule really covers, treated as
+a sample of the data distribution under the rule.
+
+Fallback, only when the real rows run out: an anchor covering few rows cannot
+be certified from them (with all m rows right the bound is ``delta**(1/m)``,
+e.g. m >= 59 rows are needed for 0.95 at delta 0.05). Once all its covered
+rows are used and its bound still straddles the threshold, certification adds
+synthetic rows: a random data row whose anchored features are replaced,
+jointly, by those of a random covered row (correlations within the anchored
+block are kept, those between the block and the rest are not). The bandit
+that ranks candidates uses real rows only. ``Anchor.n_rows`` and
+``Anchor.n_synthetic`` tell how the returned precision was measured.
+
+The search is the paper's beam search: grow the best ``beam_size`` anchors by
+one condition, pick the most precise candidates (ties: the larger coverage)
+with a batched LUCB bandit, certify them, and keep the covering-most certified
+one; larger anchors are only considered while they can still cover more. All
+black-box calls are batched across candidates.
 """
 
 from __future__ import annotations
@@ -31,6 +53,9 @@ class Anchor:
 
     ``conditions`` are (feature name, lower, upper) meaning lower < x <= upper
     (either side may be infinite); ``features`` their column indices.
+    ``n_samples`` counts the rows the black box was called on during the whole
+    search; the precision of the returned rule was measured on ``n_rows``
+    covered data rows plus ``n_synthetic`` fallback rows (see the module doc).
     """
 
     conditions: tuple[tuple[str, float, float], ...]
@@ -43,6 +68,8 @@ class Anchor:
     threshold: float
     confidence: float
     valid: bool  # precision_lower >= threshold
+    n_rows: int = 0
+    n_synthetic: int = 0
 
     def holds(self, X) -> np.ndarray:
         """Boolean mask of the rows of X (2-D array) that satisfy every condition."""
@@ -73,9 +100,11 @@ class Anchor:
 
         pct = short(100 * self.confidence)
         status = "" if self.valid else f"  [NOT certified: bound below {short(self.threshold)}]"
+        syn = f" + {self.n_synthetic} synthetic" if self.n_synthetic else ""
         return (
             f"{self.rule}\n  precision {short(self.precision)} (lower bound {short(self.precision_lower)} "
-            f"at {pct}% confidence, {self.n_samples} samples), coverage {short(self.coverage)}{status}"
+            f"at {pct}% confidence, on {self.n_rows} data rows{syn}), "
+            f"coverage {short(self.coverage)}{status}"
         )
 
 
@@ -92,9 +121,12 @@ def _one_sided(k, n, delta):
 
 class _Search:
     def __init__(self, bb, x, X, label, n_bins, rng, delta):
-        self.bb, self.x, self.X, self.label, self.rng, self.delta = bb, x, X, label, rng, delta
+        self.bb, self.x, self.label, self.rng, self.delta = bb, x, label, rng, delta
+        # one random order of the rows: an anchor's samples are its covered rows in this order
+        self.X = X[rng.permutation(X.shape[0])]
+        X = self.X
         m, d = X.shape
-        self.sorted = np.sort(X, axis=0)
+        self.hit = np.full(m, -1, dtype=np.int8)  # cached (black box(row) == label), -1: not asked yet
         self.preds = []  # (feature, lo, hi)
         qs = np.linspace(0, 1, n_bins + 1)[1:-1]
         for j in range(d):
@@ -110,68 +142,109 @@ class _Search:
                     if ((X[:, j] > lo) & (X[:, j] <= hi)).any():
                         self.preds.append((j, float(lo), float(hi)))
         self.pred_masks = [(X[:, j] > lo) & (X[:, j] <= hi) for j, lo, hi in self.preds]
-        self.n, self.k = {}, {}
+        self._rows = {}  # anchor -> indices of the rows it covers, in sampling order
+        self.n, self.k, self.n_real = {}, {}, {}
         self.n_samples = 0
 
-    def coverage(self, a) -> float:
-        mask = np.ones(self.X.shape[0], dtype=bool)
-        for p in a:
-            mask &= self.pred_masks[p]
-        return float(mask.mean())
+    def rows(self, a) -> np.ndarray:
+        if a not in self._rows:
+            mask = np.ones(self.X.shape[0], dtype=bool)
+            for p in a:
+                mask &= self.pred_masks[p]
+            self._rows[a] = np.flatnonzero(mask)
+        return self._rows[a]
 
-    def _draw(self, a, n) -> np.ndarray:
+    def coverage(self, a) -> float:
+        return len(self.rows(a)) / self.X.shape[0]
+
+    def exhausted(self, a) -> bool:
+        return self.n_real.get(a, 0) >= len(self.rows(a))
+
+    def _synthetic(self, a, n) -> np.ndarray:
+        """Fallback rows: a random data row with the anchored block of a random covered row."""
         Z = self.X[self.rng.integers(0, self.X.shape[0], size=n)].copy()
-        for p in a:
-            j, lo, hi = self.preds[p]
-            col = self.sorted[:, j]
-            start, stop = np.searchsorted(col, lo, side="right"), np.searchsorted(col, hi, side="right")
-            Z[:, j] = col[self.rng.integers(start, stop, size=n)]
+        cols = [self.preds[p][0] for p in a]
+        if cols:
+            rows = self.rows(a)
+            donors = self.X[rows[self.rng.integers(0, len(rows), size=n)]]
+            Z[:, cols] = donors[:, cols]
         return Z
 
-    def sample(self, anchors, n_each) -> None:
-        """n_each more samples for every anchor, in one black-box call."""
-        if not anchors:
-            return
-        Z = np.vstack([self._draw(a, n_each) for a in anchors])
-        hit = (self.bb.predict(Z) == self.label).reshape(len(anchors), n_each)
-        self.n_samples += Z.shape[0]
-        for a, h in zip(anchors, hit):
-            self.n[a] = self.n.get(a, 0) + n_each
-            self.k[a] = self.k.get(a, 0) + int(h.sum())
+    def sample(self, anchors, n_each, synthetic_below=0) -> None:
+        """n_each more samples for every anchor, one black-box call: its covered rows
+        first, then synthetic rows if it covers fewer than ``synthetic_below`` rows."""
+        plan, extra = [], []
+        for a in anchors:
+            r0 = self.n_real.get(a, 0)
+            real = self.rows(a)[r0:r0 + n_each]
+            n_syn = n_each - len(real) if len(self.rows(a)) < synthetic_below else 0
+            plan.append((a, real, n_syn))
+            if n_syn:
+                extra.append(self._synthetic(a, n_syn))
+        ask = np.unique(np.concatenate([p[1] for p in plan] + [np.zeros(0, dtype=np.intp)]))
+        ask = ask[self.hit[ask] < 0]
+        Z = np.vstack([self.X[ask]] + extra) if len(ask) or extra else None
+        if Z is None:
+            syn_hit = np.zeros(0, dtype=bool)
+        else:
+            hit = self.bb.predict(Z) == self.label
+            self.n_samples += Z.shape[0]
+            self.hit[ask] = hit[:len(ask)]
+            syn_hit = hit[len(ask):]
+        for a, real, n_syn in plan:
+            k = int(self.hit[real].sum()) + int(syn_hit[:n_syn].sum())
+            syn_hit = syn_hit[n_syn:]
+            self.n_real[a] = self.n_real.get(a, 0) + len(real)
+            self.n[a] = self.n.get(a, 0) + len(real) + n_syn
+            self.k[a] = self.k.get(a, 0) + k
 
     def bounds(self, anchors):
         k = np.array([self.k[a] for a in anchors])
         n = np.array([self.n[a] for a in anchors])
         lo, hi = _one_sided(k, n, self.delta)
-        return k / n, lo, hi
+        return k / np.maximum(n, 1), lo, hi
+
+    def _ranked(self, cands):
+        mean, _, _ = self.bounds(cands)
+        cov = np.array([self.coverage(a) for a in cands])
+        # most precise first; among equals, the one covering more
+        return np.lexsort((-cov, -mean)), mean
 
     def top(self, cands, beam, batch, eps, max_rounds):
-        """The ``beam`` most precise candidates (batched LUCB)."""
+        """The ``beam`` most precise candidates (batched LUCB, real rows only)."""
         self.sample(cands, batch)
         if len(cands) <= beam:
             return list(cands)
         for _ in range(max_rounds):
-            mean, lo, hi = self.bounds(cands)
-            order = np.argsort(-mean, kind="stable")
+            _, lo, hi = self.bounds(cands)
+            order, _ = self._ranked(cands)
             best, rest = order[:beam], order[beam:]
             lb, ub = lo[best].min(), hi[rest].max()
             if ub - lb <= eps:
                 break
-            # the arms whose intervals still straddle the boundary get more samples
+            # the arms whose intervals still straddle the boundary get more rows, if they have any
             pick = [cands[i] for i in best if lo[i] < ub] + [cands[i] for i in rest if hi[i] > lb]
+            pick = [a for a in pick if not self.exhausted(a)]
+            if not pick:
+                break
             self.sample(pick, batch)
-        mean, _, _ = self.bounds(cands)
-        return [cands[i] for i in np.argsort(-mean, kind="stable")[:beam]]
+        order, _ = self._ranked(cands)
+        return [cands[i] for i in order[:beam]]
 
     def certify(self, anchors, threshold, batch, max_samples):
-        """Sample until each anchor's bound is clearly above or below the threshold."""
+        """Sample until each anchor's bound is clearly above or below the threshold.
+
+        Synthetic rows only for anchors covering too few rows to be certified even if
+        all were right (``delta ** (1 / m) < threshold``); the others are judged on data.
+        """
+        too_few = int(np.ceil(np.log(self.delta) / np.log(threshold)))
         todo = list(anchors)
         while todo:
             _, lo, hi = self.bounds(todo)
             todo = [a for a, l_, h in zip(todo, lo, hi)
-                    if l_ < threshold <= h and self.n[a] < max_samples]
-            self.sample(todo, batch)
-
+                    if l_ < threshold <= h and self.n[a] < max_samples
+                    and not (self.exhausted(a) and len(self.rows(a)) >= too_few)]
+            self.sample(todo, min(batch, max_samples), synthetic_below=too_few)
 
 def anchor(
     blackbox,
@@ -195,14 +268,16 @@ def anchor(
     ----------
     blackbox : a classifier (model or callable, see ``as_blackbox``)
     x : the row to explain (1-D, or 2-D with one row)
-    X : data rows: define the bins, the conditional sampling and the coverage
+    X : data rows: define the bins, the coverage, and the samples (the rows
+        of X that satisfy a rule are its samples; see the module doc)
     precision : required precision (share of samples under the rule that get
         ``x``'s class)
     delta : 1 - confidence of the precision bound
     beam_size, max_anchor_size : beam search settings (max size default: all features)
     n_bins : quantile bins per feature that conditions are built from
     batch_size : samples per anchor per round
-    max_samples : samples at most per anchor when certifying
+    max_samples : samples at most per anchor when certifying (data rows, then
+        synthetic fallback rows once an anchor's covered rows are used up)
     epsilon : LUCB tolerance when selecting the beam
     random_state : seed of the sampling
 
@@ -277,4 +352,6 @@ def anchor(
         threshold=float(precision),
         confidence=1.0 - delta,
         valid=best is not None,
+        n_rows=int(s.n_real[chosen]),
+        n_synthetic=int(s.n[chosen] - s.n_real[chosen]),
     )

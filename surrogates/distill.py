@@ -42,6 +42,16 @@ _GRIDS = {
 }
 
 
+def _quick_defaults(student) -> dict | None:
+    """EBM and GAM defaults take minutes on distillation-sized query sets; start
+    them from the registry's quick settings (user params still override)."""
+    if student in ("ebm", "gam"):
+        from glassbox.registry import FAST_PARAMS
+
+        return FAST_PARAMS
+    return None
+
+
 def student_candidates(student, task: str, params: dict | None = None, *, base=None) -> list:
     """Fresh, unfitted students for ``task``: one, or for an alias such as "rules"
     one per available family, in order of preference (the next is tried when a
@@ -73,10 +83,15 @@ def student_candidates(student, task: str, params: dict | None = None, *, base=N
         if not out:
             from glassbox.registry import FAMILIES as fams
 
+            kind = "classifier" if clf else "regressor"
+            usable = sorted(n for n, pair in fams.items() if pair[0 if clf else 1] is not None)
+            if not any(name in fams for name in names):
+                raise ValueError(
+                    f"student {student!r} is not a glassbox family; for a {kind} choose "
+                    f"one of {usable} (or 'rules'), or pass a glassbox estimator"
+                )
             raise ValueError(
-                f"student {student!r} needs the glassbox family {' or '.join(map(repr, names))} "
-                f"with a {'classifier' if clf else 'regressor'}, which is not available; "
-                f"available families: {sorted(fams)}"
+                f"student {student!r} has no {kind}; families with a {kind}: {usable}"
             )
         return out
     if hasattr(student, "fit") and hasattr(student, "get_params"):
@@ -419,7 +434,8 @@ def distill(
     qs, synth = _label_queries(bb, Xc, n_queries, n_holdout, include_data, rng, mix=query_mix)
     history = []
     while True:
-        est = _fit_first(_seeded(student_candidates(student, bb.task, student_params),
+        est = _fit_first(_seeded(student_candidates(student, bb.task, student_params,
+                                                    base=_quick_defaults(student)),
                                  random_state),
                          bb, qs.X_train, qs.s_train, labels, names)
         fid = _holdout_fidelity(bb, est, qs, names, confidence, random_state)

@@ -177,8 +177,10 @@ def test_pareto_frontier_is_the_non_dominated_set(forest):
 
 def test_student_errors_are_clear(forest):
     model, X = forest
-    with pytest.raises(ValueError, match="student 'nope' needs the glassbox family 'nope'"):
+    with pytest.raises(ValueError, match="student 'nope' is not a glassbox family"):
         distill(model, X, student="nope", n_queries=10)
+    with pytest.raises(ValueError, match="student 'symbolic' has no classifier; families with"):
+        distill(model, X, student="symbolic", n_queries=10)
     with pytest.raises(ValueError, match="must be a classifier"):
         distill(model, X, student=TreeRegressor(), n_queries=10)
     with pytest.raises(TypeError, match="student must be a family name"):

@@ -207,3 +207,12 @@ def test_unpenalized_logistic_standard_errors_match_fisher_information():
     np.testing.assert_allclose(A.T @ (y - p_hat), 0, atol=1e-5)
     info = A.T @ (A * (p_hat * (1 - p_hat))[:, None])
     np.testing.assert_allclose(model.standard_errors_, np.sqrt(np.diag(np.linalg.inv(info))), rtol=1e-6)
+
+
+def test_printed_effect_per_standard_deviation():
+    X, y = breast_cancer()
+    model = GLMClassifier().fit(X, y)
+    row = next(line for line in str(model).splitlines() if line.startswith("worst radius "))
+    per_sd = float(row.split("×")[-1])
+    expected = np.exp(model.coef_[0][list(X.columns).index("worst radius")] * X["worst radius"].std(ddof=0))
+    np.testing.assert_allclose(per_sd, expected, rtol=1e-3)  # printed to 4 significant digits

@@ -302,6 +302,11 @@ def test_rulefit_classifier_matches_imodels_and_its_printout():
     ref = RuleFitClassifier(max_rules=10, n_estimators=15, cv=False, random_state=seed).fit(X.to_numpy(), y)
     np.testing.assert_allclose(ref.predict_proba(X.to_numpy()), model.predict_proba(X), atol=1e-10)
     np.testing.assert_array_equal(ref.predict(X.to_numpy()), model.predict(X))
+    # explanations add up on the log-odds scale that imodels' probabilities imply
+    loc = model.explain_local(X)
+    assert loc.link == "logit"
+    p1 = ref.predict_proba(X.to_numpy())[:, 1]
+    np.testing.assert_allclose(loc.output(), np.log(p1 / (1 - p1)), rtol=1e-8, atol=1e-8)
 
 
 # --- OneR ----------------------------------------------------------------------------

@@ -496,3 +496,23 @@ def test_inputs_exactly_on_thresholds():
     rows[np.arange(len(rows)), sk.tree_.feature[inner]] = sk.tree_.threshold[inner]
     got = tree_shap(sk, rows, progress=False)  # additivity is checked against sk.predict
     np.testing.assert_allclose(got.output(), sk.predict(rows), atol=1e-10)
+
+
+def test_xgboost_fitted_on_dataframe_matches_shap():
+    """Boosters fitted on DataFrames check feature names on every DMatrix."""
+    xgb = pytest.importorskip("xgboost")
+    shap = pytest.importorskip("shap")
+    import pandas as pd
+
+    X, y = make_regression(300, 5, random_state=3)
+    frame = pd.DataFrame(X, columns=[f"col {i}" for i in range(5)])
+    model = xgb.XGBRegressor(n_estimators=20, max_depth=3).fit(frame, y)
+    ours = tree_shap(model, frame, progress=False)
+    theirs = shap.TreeExplainer(model).shap_values(frame)
+    np.testing.assert_allclose(ours.values, theirs, atol=1e-5 * np.abs(theirs).max())
+    assert ours.feature_names == tuple(frame.columns)
+    inter = tree_shap(model, frame.iloc[:20], background=frame.iloc[:50], progress=False)
+    theirs_i = shap.TreeExplainer(model, frame.iloc[:50], feature_perturbation="interventional")
+    np.testing.assert_allclose(
+        inter.values, theirs_i.shap_values(frame.iloc[:20]), atol=1e-5 * np.abs(theirs).max()
+    )

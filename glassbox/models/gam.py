@@ -14,6 +14,8 @@ Multiclass classification fits one binary ``LogisticGAM`` per class
 
 from __future__ import annotations
 
+import contextlib
+import io
 import warnings
 from numbers import Integral, Real
 
@@ -211,6 +213,20 @@ class _BaseGAM(GlassboxMixin):
         return terms
 
     def _fit_one(self, make, X, y, sw):
+        # pygam print()s "did not converge" to stdout; turn it into a warning
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            gam = self._fit_one_printing(make, X, y, sw)
+        if "did not converge" in printed.getvalue():
+            from sklearn.exceptions import ConvergenceWarning
+
+            warnings.warn(
+                f"pygam's P-IRLS did not converge within max_iter={self.max_iter} for at "
+                "least one lam; raise max_iter or lam", ConvergenceWarning, stacklevel=3,
+            )
+        return gam
+
+    def _fit_one_printing(self, make, X, y, sw):
         gam = make(self._terms(X))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # pygam's log(0) on the way

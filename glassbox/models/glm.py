@@ -103,6 +103,7 @@ class _LinearExplainMixin:
     def _store_training_summary(self, X: np.ndarray) -> None:
         self.X_mean_ = X.mean(axis=0)
         self.X_mad_ = np.abs(X - self.X_mean_).mean(axis=0)
+        self.X_std_ = X.std(axis=0)  # for effects per standard deviation in the printout
         self.n_train_ = X.shape[0]
 
 

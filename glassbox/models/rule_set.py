@@ -23,6 +23,7 @@ in the feature's own units. It learns rules for the positive class
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from numbers import Integral, Real
 
@@ -342,12 +343,20 @@ class RuleSetClassifier(_RuleListMixin, _RuleFitMixin, _RuleBase, ClassifierMixi
 
     def explain_local(self, X):
         if self._is_rulefit():
-            return _RuleFitMixin.explain_local(self, X)
+            # log-odds = 2*score - 1, so contributions double and the base shifts
+            loc = _RuleFitMixin.explain_local(self, X)
+            return dataclasses.replace(
+                loc, values=2 * loc.values, base_values=2 * loc.base_values - 1, link="logit"
+            )
         return _RuleListMixin.explain_local(self, X)
 
     def explain_global(self):
         if self._is_rulefit():
-            return _RuleFitMixin.explain_global(self)
+            glob = _RuleFitMixin.explain_global(self)
+            return dataclasses.replace(
+                glob, importances=2 * glob.importances, intercept=2 * glob.intercept - 1,
+                link="logit",
+            )
         return _RuleListMixin.explain_global(self)
 
     @property

@@ -115,24 +115,34 @@ def _equation(lhs: str, intercept: float, coef, names) -> str:
     return f"{lhs} = {terms[0]}\n" + "\n".join("    " + t for t in terms[1:])
 
 
-def _coef_table(coef, names, link: str, se=None) -> str:
-    rows = []
+def _coef_table(coef, names, link: str, se=None, sd=None) -> str:
+    """Coefficients with intervals and effects per unit and per standard deviation
+    (a per-unit odds ratio is unreadable for a feature measured in thousandths)."""
     effect_head = {
         "identity": "effect of +1 unit",
-        "log": "E[y] x per +1 unit",
+        "log": "E[y] × per +1 unit",
         "logit": "odds ratio per +1 unit",
-    }.get(link, "")
+    }[link]
+
+    def effect(change: float) -> str:
+        if link == "identity":
+            return ("+" if change >= 0 else "") + short(change)
+        return "×" + short(np.exp(change))
+
+    rows = []
     for j, (c, n) in enumerate(zip(coef, names)):
         row = [n, short(c)]
         if se is not None:
-            row += [short(se[j + 1]), short(c - 1.96 * se[j + 1]) + " .. " + short(c + 1.96 * se[j + 1])]
-        if link == "identity":
-            row.append(("+" if c >= 0 else "") + short(c))
-        elif link in ("log", "logit"):
-            row.append("×" + short(np.exp(c)))
+            lo, hi = c - 1.96 * se[j + 1], c + 1.96 * se[j + 1]
+            row += [short(se[j + 1]), f"{short(lo)} .. {short(hi)}"]
+        row.append(effect(c))
+        if sd is not None:
+            row.append(effect(c * sd[j]))
         rows.append(row)
     headers = ["term", "coefficient"] + (["std.err", "95% CI"] if se is not None else [])
     headers.append(effect_head)
+    if sd is not None:
+        headers.append("per +1 SD")
     return table(headers, rows)
 
 
@@ -145,7 +155,7 @@ def _render_glm_regressor(model, **_) -> str:
         f"{model.complexity_} non-zero coefficients, fitted on {model.n_train_} rows"
     )
     eq = _equation(_LHS[link].format(y="y"), model.intercept_, model.coef_, names)
-    lines = [head, "", eq, "", _coef_table(model.coef_, names, link, model.standard_errors_)]
+    lines = [head, "", eq, "", _coef_table(model.coef_, names, link, model.standard_errors_, getattr(model, "X_std_", None))]
     if link == "log":
         lines += ["", "Effects are multiplicative: each +1 unit of a feature multiplies E[y] by its factor."]
     return "\n".join(lines)
@@ -166,7 +176,9 @@ def _render_glm_classifier(model, **_) -> str:
             _equation(lhs, model.intercept_[0], model.coef_[0], names),
             f"P(y = {classes[1]}) = 1 / (1 + exp(-log-odds))",
             "",
-            _coef_table(model.coef_[0], names, "logit", model.standard_errors_),
+            _coef_table(
+                model.coef_[0], names, "logit", model.standard_errors_, getattr(model, "X_std_", None)
+            ),
         ]
         return "\n".join(lines)
     for k, cls in enumerate(classes):

@@ -418,7 +418,11 @@ def _read_xgboost(model) -> TreeEnsemble:
         link = "identity"
 
     def predict_raw(X):
-        dm = xgb.DMatrix(np.asarray(X, dtype=np.float32), missing=np.nan)
+        # the booster checks names when it was fitted on a DataFrame
+        dm = xgb.DMatrix(
+            np.asarray(X, dtype=np.float32), missing=np.nan,
+            feature_names=booster.feature_names, feature_types=booster.feature_types,
+        )
         return np.asarray(booster.predict(dm, output_margin=True), dtype=np.float64).reshape(len(X), -1)
 
     names = None
