@@ -21,21 +21,26 @@ so a condition on one of them is not undone by implausible values of the
 others. Precision is thus measured on rows the rule really covers, treated as
 a sample of the data distribution under the rule.
 
-Fallback, only when the real rows run out: an anchor covering few rows cannot
-be certified from them (with all m rows right the bound is ``delta**(1/m)``,
-e.g. m >= 59 rows are needed for 0.95 at delta 0.05). Once all its covered
-rows are used and its bound still straddles the threshold, certification adds
-synthetic rows: a random data row whose anchored features are replaced,
-jointly, by those of a random covered row (correlations within the anchored
-block are kept, those between the block and the rest are not). The bandit
-that ranks candidates uses real rows only. ``Anchor.n_rows`` and
-``Anchor.n_synthetic`` tell how the returned precision was measured.
+Fallback, only when too few rows satisfy the rule: an anchor covering m rows
+cannot be certified from them if ``delta ** (1 / m) < precision`` (even with
+all m right; e.g. m < 59 for 0.95 at delta 0.05). For such an anchor only,
+once all its covered rows are used and its bound still straddles the
+threshold, certification adds synthetic rows: a random data row whose anchored
+features are replaced, jointly, by those of a random covered row (correlations
+within the anchored block are kept, those between the block and the rest are
+not; for a black box that reads only the anchored features this is a
+bootstrap of the covered rows). Anchors covering more rows are judged on
+data alone. The bandit that ranks candidates uses real rows only.
+``Anchor.n_rows`` and ``Anchor.n_synthetic`` tell how the returned precision
+was measured.
 
 The search is the paper's beam search: grow the best ``beam_size`` anchors by
-one condition, pick the most precise candidates (ties: the larger coverage)
-with a batched LUCB bandit, certify them, and keep the covering-most certified
-one; larger anchors are only considered while they can still cover more. All
-black-box calls are batched across candidates.
+one condition, pick the candidates with the highest precision lower bound
+(ties: the larger coverage; the bound rather than the mean, because a rule's
+samples are limited to the rows it covers) with a batched LUCB bandit,
+certify them, and keep the covering-most certified one; larger anchors are
+only considered while they can still cover more. All black-box calls are
+batched across candidates.
 """
 
 from __future__ import annotations
@@ -205,10 +210,12 @@ class _Search:
         return k / np.maximum(n, 1), lo, hi
 
     def _ranked(self, cands):
-        mean, _, _ = self.bounds(cands)
+        _, lo, _ = self.bounds(cands)
         cov = np.array([self.coverage(a) for a in cands])
-        # most precise first; among equals, the one covering more
-        return np.lexsort((-cov, -mean)), mean
+        # highest precision lower bound first, not highest mean: the samples of a rule
+        # are the rows it covers, so a rule right on its 5 rows (mean 1) is worth less
+        # than one right on 95 of 100; among equals, the one covering more
+        return np.lexsort((-cov, -lo)), lo
 
     def top(self, cands, beam, batch, eps, max_rounds):
         """The ``beam`` most precise candidates (batched LUCB, real rows only)."""

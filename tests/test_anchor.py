@@ -41,6 +41,55 @@ def test_single_feature_black_box_gets_a_one_condition_anchor(data):
     assert _threshold(data[covered]).mean() >= 0.95
     assert a.precision_lower <= a.precision and a.precision_lower >= 0.95
     assert "IF x0 > " in a.rule and "THEN predict 1" in a.rule
+    # 500 rows are plenty: measured on covered data rows only, no synthetic fallback
+    assert a.n_synthetic == 0 and 0 < a.n_rows <= covered.sum()
+
+
+def test_samples_are_whole_covered_rows_so_correlated_features_need_one_condition():
+    # x1 follows x0 closely; the black box reads both. Whole data rows keep x1 with x0,
+    # so one condition on x0 (or x1) is enough; redrawing features independently
+    # would not be (x0 > 0 with an unrelated x1 gives class 1 only ~85% of the time)
+    rng = np.random.default_rng(1)
+    x0 = rng.normal(size=600)
+    Z = np.column_stack([x0, x0 + 0.1 * rng.normal(size=600), rng.normal(size=(600, 3))])
+    f = lambda Z: (Z[:, 0] + Z[:, 1] > 0).astype(int)  # noqa: E731
+    a = anchor(f, np.array([1.5, 1.5, 0, 0, 0]), Z, random_state=0)
+    assert a.valid and len(a.features) == 1 and a.features[0] in (0, 1)
+    covered = a.holds(Z)
+    assert f(Z[covered]).mean() >= 0.95  # the oracle: the black box on the real covered rows
+    # the same rule under independent redraws of the other features is far from 0.95
+    W = Z[rng.integers(0, 600, 4000)]
+    j = a.features[0]
+    W[:, j] = Z[covered, j][rng.integers(0, covered.sum(), 4000)]
+    assert f(W).mean() < 0.9
+
+
+def test_precision_is_the_share_of_covered_rows_with_the_class():
+    # batch larger than the data: every covered row is a sample, so the precision and
+    # its bound are the exact share on those rows and its Clopper-Pearson bound
+    rng = np.random.default_rng(2)
+    Z = rng.normal(size=(300, 3))
+    f = lambda Z: ((Z[:, 0] > 0) | (Z[:, 2] > 1.5)).astype(int)  # noqa: E731
+    a = anchor(f, np.array([1.0, 0.0, 0.0]), Z, batch_size=1000, random_state=0)
+    covered = a.holds(Z)
+    assert a.valid and a.n_synthetic == 0 and a.n_rows == covered.sum()
+    k = int((f(Z[covered]) == a.prediction).sum())
+    assert a.precision == pytest.approx(k / covered.sum())
+    ref = binomtest(k, int(covered.sum()), alternative="greater").proportion_ci(0.95, "exact").low
+    assert a.precision_lower == pytest.approx(ref, rel=1e-9)
+
+
+def test_too_few_rows_fall_back_to_synthetic_rows():
+    # 40 rows: even a rule right on all of them has bound 0.05 ** (1 / 40) < 0.95,
+    # so certification needs the fallback; the black box reads x0 only, which the
+    # fallback copies from covered rows, so the rule x0 > edge is right on all of them
+    Z = np.random.default_rng(3).normal(size=(40, 4))
+    a = anchor(_threshold, np.array([1.5, 0, 0, 0]), Z, random_state=0)
+    assert 0.05 ** (1 / 40) < 0.95
+    assert a.valid and a.features == (0,) and a.n_synthetic > 0
+    assert a.n_rows == a.holds(Z).sum()
+    assert _threshold(Z[a.holds(Z)]).mean() == 1.0
+    assert "synthetic" in str(a)
 
 
 def test_and_black_box_needs_both_features(data):
