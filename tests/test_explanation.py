@@ -42,7 +42,7 @@ def test_to_frame_is_long_and_sums_back():
 
 
 def test_to_shap_keeps_arrays():
-    shap = pytest.importorskip("shap", reason="shap is a test extra")
+    import shap
     loc = _local(k=2)
     exp = loc.to_shap()
     assert isinstance(exp, shap.Explanation)

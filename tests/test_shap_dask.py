@@ -1,5 +1,8 @@
 """SHAP over dask arrays / DataFrames on a LocalCluster equals the in-process values."""
 
+import dask.array as da
+import dask.dataframe as dd
+import distributed
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,10 +11,6 @@ from surrogates.shap.exact import exact_shap
 from surrogates.shap.kernel import kernel_shap
 from surrogates.shap.linear import linear_shap
 from surrogates.shap.permutation import permutation_shap
-
-da = pytest.importorskip("dask.array")
-dd = pytest.importorskip("dask.dataframe")
-distributed = pytest.importorskip("distributed")
 
 
 class Model:

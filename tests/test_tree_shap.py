@@ -248,7 +248,7 @@ def _rel(a, b):
 
 @pytest.fixture(scope="module")
 def xgb_models(reg_data, clf_data):
-    xgb = pytest.importorskip("xgboost")
+    import xgboost as xgb
     X, y = reg_data
     Xc, yc = clf_data
     params = dict(n_estimators=30, max_depth=4, learning_rate=0.3, n_jobs=1, random_state=0)
@@ -261,7 +261,7 @@ def xgb_models(reg_data, clf_data):
 
 @pytest.mark.parametrize("kind", ["reg", "bin", "multi"])
 def test_xgboost_matches_shap(xgb_models, kind):
-    shap = pytest.importorskip("shap")
+    import shap
     model, X = xgb_models[kind]
     rows = X[:80]
     got = tree_shap(model, rows, progress=False)
@@ -282,7 +282,7 @@ def test_xgboost_matches_shap(xgb_models, kind):
 
 @pytest.mark.parametrize("kind", ["reg", "bin", "multi"])
 def test_xgboost_interventional_matches_shap(xgb_models, kind):
-    shap = pytest.importorskip("shap")
+    import shap
     model, X = xgb_models[kind]
     B, rows = X[200:260], X[:40]
     got = tree_shap(model, rows, background=B, progress=False)
@@ -302,7 +302,7 @@ def test_xgboost_interventional_matches_shap(xgb_models, kind):
 
 @pytest.mark.parametrize("kind", ["reg", "multi"])
 def test_xgboost_interactions_match_shap(xgb_models, kind):
-    shap = pytest.importorskip("shap")
+    import shap
     model, X = xgb_models[kind]
     rows = X[:10]
     got = tree_shap(model, rows, interactions=True, progress=False)
@@ -313,7 +313,7 @@ def test_xgboost_interactions_match_shap(xgb_models, kind):
 
 
 def test_sklearn_models_match_shap(reg_data, clf_data):
-    shap = pytest.importorskip("shap")
+    import shap
     for name, model, X in _sk_models(reg_data, clf_data):
         rows = X[:50]
         got = tree_shap(model, rows, progress=False)
@@ -323,7 +323,7 @@ def test_sklearn_models_match_shap(reg_data, clf_data):
 
 
 def test_xgboost_nan_matches_pred_contribs():
-    xgb = pytest.importorskip("xgboost")
+    import xgboost as xgb
     rng = np.random.default_rng(0)
     X = rng.normal(size=(400, 6))
     y = X[:, 0] - 2 * X[:, 1] * (X[:, 2] > 0) + rng.normal(size=400) * 0.1
@@ -337,8 +337,8 @@ def test_xgboost_nan_matches_pred_contribs():
 
 
 def test_xgboost_categorical_split_refused():
-    xgb = pytest.importorskip("xgboost")
     import pandas as pd
+    import xgboost as xgb
 
     rng = np.random.default_rng(0)
     df = pd.DataFrame({"a": pd.Categorical(rng.integers(0, 4, 200)), "b": rng.normal(size=200)})
@@ -433,8 +433,8 @@ def test_progress_bar(reg_data, monkeypatch, capsys):
 
 
 def test_dask_array(xgb_models):
-    da = pytest.importorskip("dask.array")
     import dask
+    import dask.array as da
 
     for kind in ("reg", "multi"):
         model, X = xgb_models[kind]
@@ -455,10 +455,10 @@ def test_dask_array(xgb_models):
 
 
 def test_dask_dataframe_interventional(xgb_models):
-    pytest.importorskip("pyarrow")  # dask.dataframe needs it
-    dd = pytest.importorskip("dask.dataframe")
     import dask
+    import dask.dataframe as dd
     import pandas as pd
+    import pyarrow  # noqa: F401  (dask.dataframe needs it; a test extra)
 
     model, X = xgb_models["reg"]
     ddf = dd.from_pandas(pd.DataFrame(X[:60], columns=[f"c{i}" for i in range(6)]), npartitions=3)
@@ -471,8 +471,9 @@ def test_dask_dataframe_interventional(xgb_models):
 
 def test_inputs_exactly_on_thresholds():
     """xgboost sends x < t left and scikit-learn x <= t, both on float32 inputs."""
-    xgb = pytest.importorskip("xgboost")
     import json
+
+    import xgboost as xgb
 
     rng = np.random.default_rng(3)
     X = np.round(rng.normal(size=(300, 4)), 1)  # few distinct values: many ties
@@ -500,9 +501,9 @@ def test_inputs_exactly_on_thresholds():
 
 def test_xgboost_fitted_on_dataframe_matches_shap():
     """Boosters fitted on DataFrames check feature names on every DMatrix."""
-    xgb = pytest.importorskip("xgboost")
-    shap = pytest.importorskip("shap")
     import pandas as pd
+    import shap
+    import xgboost as xgb
 
     X, y = make_regression(300, 5, random_state=3)
     frame = pd.DataFrame(X, columns=[f"col {i}" for i in range(5)])
