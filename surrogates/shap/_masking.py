@@ -197,3 +197,34 @@ def seed_of(random_state) -> int:
     if isinstance(random_state, np.random.RandomState):
         return int(random_state.randint(2**31 - 1))
     return int(random_state)
+
+
+def finish(
+    model, Xa, names, phi, fx, v0, *, method: str, check_additivity: bool, extras: dict
+):
+    """Build the LocalExplanation every model-agnostic algorithm returns: base value
+    broadcast per row, single-output arrays squeezed (values, output and any
+    per-value extras such as standard errors), additivity checked."""
+    from glassbox.explanation import LocalExplanation
+
+    from ._common import check_additivity as _check_additivity
+
+    base = np.broadcast_to(v0, fx.shape).copy()
+    if model.single:
+        phi, base, fx = phi[:, :, 0], base[:, 0], fx[:, 0]
+        extras = {
+            k: (v[:, :, 0] if isinstance(v, np.ndarray) and v.ndim == 3 else v)
+            for k, v in extras.items()
+        }
+    if check_additivity:
+        _check_additivity(phi, base, fx, method=method)
+    return LocalExplanation(
+        values=phi,
+        base_values=base,
+        data=Xa,
+        feature_names=names,
+        output_names=model.output_names,
+        link="identity",
+        method=method,
+        extras=extras,
+    )

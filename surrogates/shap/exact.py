@@ -16,9 +16,8 @@ import numpy as np
 
 from glassbox.explanation import LocalExplanation
 
-from ._common import check_additivity as _check_additivity
 from ._common import is_dask, map_dask, row_chunks
-from ._masking import MAX_EVAL_ROWS, coalition_values, prepare
+from ._masking import MAX_EVAL_ROWS, coalition_values, finish, prepare
 
 MAX_FEATURES = 16
 
@@ -99,19 +98,8 @@ def exact_shap(
     fx = np.empty((Xa.shape[0], model.n_outputs))
     for sl in row_chunks(Xa.shape[0], rows, progress=progress, desc="exact_shap"):
         phi[sl], fx[sl] = _exact_block(model, Xa[sl], bg, v0)
-    base = np.broadcast_to(v0, fx.shape).copy()
-    if model.single:
-        phi, base, fx = phi[:, :, 0], base[:, 0], fx[:, 0]
-    if check_additivity:
-        _check_additivity(phi, base, fx, method="exact_shap")
-    return LocalExplanation(
-        values=phi,
-        base_values=base,
-        data=Xa,
-        feature_names=names,
-        output_names=model.output_names,
-        link="identity",
-        method="exact_shap",
+    return finish(
+        model, Xa, names, phi, fx, v0, method="exact_shap", check_additivity=check_additivity,
         extras={"n_model_evaluations": model.n_rows},
     )
 

@@ -33,9 +33,8 @@ import numpy as np
 
 from glassbox.explanation import LocalExplanation
 
-from ._common import check_additivity as _check_additivity
 from ._common import is_dask, map_dask, row_chunks
-from ._masking import coalition_values, prepare, rows_per_block, seed_of
+from ._masking import coalition_values, finish, prepare, rows_per_block, seed_of
 
 PAIRS_PER_ROUND = 32  # coalition pairs drawn per round in "auto" mode
 MIN_PAIRS = 32  # pairs needed before the variance estimate is trusted
@@ -277,24 +276,9 @@ def kernel_shap(
         phi[sl], se[sl], fx[sl], n_coal[sl] = _kernel_block(
             model, Xa[sl], bg, v0, plan, budget, adaptive, tol, scale, seed
         )
-    base = np.broadcast_to(v0, fx.shape).copy()
-    if model.single:
-        phi, se, base, fx = phi[:, :, 0], se[:, :, 0], base[:, 0], fx[:, 0]
-    if check_additivity:
-        _check_additivity(phi, base, fx, method="kernel_shap")
-    return LocalExplanation(
-        values=phi,
-        base_values=base,
-        data=Xa,
-        feature_names=names,
-        output_names=model.output_names,
-        link="identity",
-        method="kernel_shap",
-        extras={
-            "standard_error": se,
-            "n_coalitions": n_coal,
-            "n_model_evaluations": model.n_rows,
-        },
+    return finish(
+        model, Xa, names, phi, fx, v0, method="kernel_shap", check_additivity=check_additivity,
+        extras={"standard_error": se, "n_coalitions": n_coal, "n_model_evaluations": model.n_rows},
     )
 
 

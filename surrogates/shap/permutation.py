@@ -14,9 +14,8 @@ import numpy as np
 
 from glassbox.explanation import LocalExplanation
 
-from ._common import check_additivity as _check_additivity
 from ._common import is_dask, map_dask, row_chunks
-from ._masking import coalition_values, prepare, rows_per_block, seed_of
+from ._masking import coalition_values, finish, prepare, rows_per_block, seed_of
 
 
 def _prefix_masks(perms: np.ndarray) -> np.ndarray:
@@ -85,19 +84,9 @@ def permutation_shap(
     step = rows_per_block(2 * n_pairs * max(M - 1, 1), bg.shape[0])
     for sl in row_chunks(n, step, progress=progress, desc="permutation_shap"):
         phi[sl], se[sl], fx[sl] = _permutation_block(model, Xa[sl], bg, v0, perms)
-    base = np.broadcast_to(v0, fx.shape).copy()
-    if model.single:
-        phi, se, base, fx = phi[:, :, 0], se[:, :, 0], base[:, 0], fx[:, 0]
-    if check_additivity:
-        _check_additivity(phi, base, fx, method="permutation_shap")
-    return LocalExplanation(
-        values=phi,
-        base_values=base,
-        data=Xa,
-        feature_names=names,
-        output_names=model.output_names,
-        link="identity",
-        method="permutation_shap",
+    return finish(
+        model, Xa, names, phi, fx, v0, method="permutation_shap",
+        check_additivity=check_additivity,
         extras={"standard_error": se, "n_model_evaluations": model.n_rows},
     )
 
