@@ -20,6 +20,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from ._rows import as_rows
+
 _OUTPUTS = ("auto", "proba", "logits", "value", "label")
 
 
@@ -31,31 +33,7 @@ def check_rows(X, *, name: str = "X", n_features: int | None = None) -> np.ndarr
     """X (array or DataFrame) as a finite float64 C-ordered 2-D array."""
     if X is None:
         raise ValueError(f"{name} is None; pass a 2-D array or DataFrame of features")
-    if isinstance(X, pd.DataFrame):
-        bad = [str(c) for c in X.columns if X[c].dtype.kind not in "biuf"]
-        if bad:
-            raise TypeError(
-                f"{name} column(s) {bad} are not numeric; encode them as numbers first "
-                "(e.g. pandas.get_dummies or sklearn.preprocessing.OneHotEncoder)"
-            )
-        X = X.to_numpy()
-    try:
-        X = np.ascontiguousarray(X, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be numeric: {exc}") from None
-    if X.ndim == 1:
-        raise ValueError(
-            f"{name} is 1-D (shape {X.shape}); pass a 2-D array, e.g. x.reshape(1, -1) for one row"
-        )
-    if X.ndim != 2:
-        raise ValueError(f"{name} must be 2-D, got shape {X.shape}")
-    if X.shape[0] == 0:
-        raise ValueError(f"{name} is empty (0 rows); pass at least one row")
-    if not np.isfinite(X).all():
-        row = int(np.nonzero(~np.isfinite(X).all(axis=1))[0][0])
-        raise ValueError(
-            f"{name} contains NaN or infinity (first in row {row}); impute or drop those values"
-        )
+    X = as_rows(X, allow_nan=False, name=name)
     if n_features is not None and X.shape[1] != n_features:
         raise ValueError(
             f"{name} has {X.shape[1]} columns but the black box takes {n_features} features"

@@ -127,8 +127,10 @@ def test_bad_input_rows():
     bb = as_blackbox(lambda Z: Z.sum(axis=1))
     with pytest.raises(ValueError, match="1-D"):
         bb(np.zeros(3))
-    with pytest.raises(ValueError, match="NaN or infinity"):
+    with pytest.raises(ValueError, match="contains NaN"):
         bb(np.array([[1.0, np.nan]]))
+    with pytest.raises(ValueError, match="contains infinity"):
+        bb(np.array([[1.0, np.inf]]))
     with pytest.raises(ValueError, match="empty"):
         bb(np.zeros((0, 2)))
     with pytest.raises(TypeError, match="not numeric"):

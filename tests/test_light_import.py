@@ -14,3 +14,10 @@ def test_import_does_not_load_heavy_backends():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"heavy modules imported: {out.stdout.strip()}"
+
+
+def test_import_surrogates_does_not_compile_numba_kernels():
+    """numba loads with surrogates.shap (the kernels), not with the adapters."""
+    code = "import sys, glassbox, surrogates, surrogates.blackbox; print('numba' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
