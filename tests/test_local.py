@@ -46,7 +46,8 @@ def test_same_as_lime_fit_on_the_same_neighbourhood():
 
     X, y = make_classification(n_samples=200, n_features=6, random_state=0)
     model = RandomForestClassifier(n_estimators=10, max_depth=4, random_state=0).fit(X, y)
-    ls = LocalSurrogate(model, X, n_features=3, n_samples=800, n_repeats=0, random_state=5)
+    ls = LocalSurrogate(model, X, n_features=3, n_samples=800, n_repeats=0, random_state=5,
+                        link="identity")
     e = ls.explain(X[:3])
     E = ls._offsets(np.random.SeedSequence(5).spawn(1)[0])
     dist = np.sqrt((E**2).sum(axis=1))
@@ -64,6 +65,49 @@ def test_same_as_lime_fit_on_the_same_neighbourhood():
         np.testing.assert_allclose(e.extras["coefficients"][r] * ls.sd_, lime_coef, rtol=1e-6, atol=1e-9)
         assert e.extras["local_fidelity"][r] == pytest.approx(score, rel=1e-6)
         assert e.extras["local_prediction"][r] == pytest.approx(local_pred[0], rel=1e-6)
+
+
+def test_logit_link_recovers_logistic_regression_coefficients():
+    """A logistic model is linear in log-odds: the local fit is its coef_ and intercept."""
+    X, y = make_classification(n_samples=300, n_features=4, n_informative=3, n_redundant=0,
+                               class_sep=0.5, random_state=2)
+    model = LogisticRegression(C=0.05).fit(X, y)
+    e = LocalSurrogate(model, X, n_features=4, alpha=0.0, n_samples=500, random_state=0).explain(X[:5])
+    assert e.link == "logit"
+    np.testing.assert_allclose(e.extras["coefficients"], np.tile(model.coef_[0], (5, 1)), rtol=1e-6)
+    np.testing.assert_allclose(e.extras["local_fidelity"], 1.0, atol=1e-9)
+    np.testing.assert_allclose(e.output(), model.decision_function(X[:5]), rtol=1e-6, atol=1e-9)
+    # identity link on the same model: not linear, so fidelity below 1
+    p = LocalSurrogate(model, X, n_features=4, alpha=0.0, n_samples=500, random_state=0,
+                       link="identity").explain(X[:5])
+    assert p.link == "identity"
+    np.testing.assert_allclose(p.extras["model_output"], model.predict_proba(X[:5])[:, 1])
+    assert (p.extras["local_fidelity"] < 1 - 1e-6).all()
+
+
+def test_logit_link_is_lime_fit_on_log_odds():
+    """lime's LimeBase fitted on the clipped log-odds of our samples gives our weights."""
+    from lime.lime_base import LimeBase
+
+    X, y = make_classification(n_samples=200, n_features=6, random_state=0)
+    model = RandomForestClassifier(n_estimators=10, max_depth=4, random_state=0).fit(X, y)
+    ls = LocalSurrogate(model, X, n_features=3, n_samples=800, n_repeats=0, random_state=5)
+    e = ls.explain(X[:3])
+    E = ls._offsets(np.random.SeedSequence(5).spawn(1)[0])
+    dist = np.sqrt((E**2).sum(axis=1))
+    width = ls.kernel_width
+    base = LimeBase(lambda d: np.sqrt(np.exp(-(d**2) / width**2)))
+    for r in range(3):
+        P = np.clip(model.predict_proba(X[r] + E * ls.sd_)[:, 1], 1e-6, 1 - 1e-6)
+        _, exp, score, _ = base.explain_instance_with_data(
+            E, np.log(P / (1 - P))[:, None], dist, 0, 3, feature_selection="forward_selection",
+            model_regressor=Ridge(alpha=1.0),
+        )
+        lime_coef = np.zeros(6)
+        for j, v in exp:
+            lime_coef[j] = v
+        np.testing.assert_allclose(e.extras["coefficients"][r] * ls.sd_, lime_coef, rtol=1e-6, atol=1e-9)
+        assert e.extras["local_fidelity"][r] == pytest.approx(score, rel=1e-6)
 
 
 def test_lime_and_ours_agree_on_top_features_of_a_linear_model(linear):
@@ -117,7 +161,9 @@ def test_classifier_target_and_output_names():
     model = LogisticRegression().fit(X, y)
     e = LocalSurrogate(model, X, n_samples=300, random_state=0).explain(X[:5])
     np.testing.assert_array_equal(e.extras["target"], model.predict(X[:5]))
-    np.testing.assert_allclose(e.extras["model_output"], model.predict_proba(X[:5]).max(axis=1))
+    p = np.clip(model.predict_proba(X[:5]).max(axis=1), 1e-6, 1 - 1e-6)
+    np.testing.assert_allclose(e.extras["model_output"], np.log(p / (1 - p)))  # default link="logit"
+    assert e.link == "logit"
     e2 = LocalSurrogate(model, X, n_samples=300, target=2, random_state=0).explain(X[:2])
     assert e2.output_names == ("2",)
     with pytest.raises(ValueError, match="not one of the classes"):
@@ -131,5 +177,7 @@ def test_bad_parameters():
         LocalSurrogate(f, X, n_samples=2)
     with pytest.raises(ValueError, match="feature_selection"):
         LocalSurrogate(f, X, feature_selection="lasso")
+    with pytest.raises(ValueError, match="link"):
+        LocalSurrogate(f, X, link="probit")
     with pytest.raises(ValueError, match="has 2 columns"):
         LocalSurrogate(f, X).explain(X[:, :2])
