@@ -1,7 +1,8 @@
 """Held-out fidelity of distill() vs the usual global surrogate.
 
 The usual global surrogate is the same student fitted on the training rows
-labelled by the black box; ours adds synthesized queries (surrogates._queries).
+labelled by the black box; ours adds synthesized queries (surrogates._queries),
+as many as validation queries support (distill picks 0/10%/30%/100% of them).
 Both have the same complexity settings; fidelity is agreement (classification)
 or R^2 (regression) with the black box on the held-out real test rows (30%).
 The best point of pareto() is scored on its own held-out queries.

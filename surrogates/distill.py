@@ -408,7 +408,10 @@ def distill(
     X : training rows (array or DataFrame); queries are synthesized around them
     student : "rules", "tree", "glm", "gam", "ebm", "symbolic", or a glassbox estimator
     n_queries : synthesized training queries added to X (jitter, interpolation,
-        marginal redraws), all labelled by the black box
+        marginal redraws), all labelled by the black box. Without ``target_width``
+        (and with ``include_data``) the student uses the first 0, 10%, 30% or all of
+        them: the most whose fidelity on separate validation queries is within the
+        best one's interval (``n_queries_`` says how many)
     random_state : seed of the query synthesis, and of the student when it has none
     student_params : parameters of the student (e.g. ``{"max_depth": 3}``)
     labels : "hard" (the black box's class) or "soft" (each row once per class,
@@ -432,12 +435,22 @@ def distill(
         raise ValueError(f"target_width must be in (0, 1), got {target_width!r}")
     rng = np.random.default_rng(random_state)
     qs, synth = _label_queries(bb, Xc, n_queries, n_holdout, include_data, rng, mix=query_mix)
+
+    def fit(q: _QuerySet):
+        return _fit_first(_seeded(student_candidates(student, bb.task, student_params,
+                                                     base=_quick_defaults(student)),
+                                  random_state),
+                          bb, q.X_train, q.s_train, labels, names)
+
+    if target_width is None and include_data and n_queries > 0:
+        # More queries do not always help a fixed-size student (an L1-selected rule
+        # set can lock onto off-data structure): choose how many of the queries to
+        # use by fidelity on separate validation queries, so fidelity_ stays unbiased.
+        qs = _select_n_queries(bb, qs, synth, fit, n_holdout, rng, names, confidence,
+                               random_state)
     history = []
     while True:
-        est = _fit_first(_seeded(student_candidates(student, bb.task, student_params,
-                                                    base=_quick_defaults(student)),
-                                 random_state),
-                         bb, qs.X_train, qs.s_train, labels, names)
+        est = fit(qs)
         fid = _holdout_fidelity(bb, est, qs, names, confidence, random_state)
         history.append({"n_queries": qs.X_train.shape[0] - qs.n_data,
                         "n_holdout": qs.X_hold.shape[0], "fidelity": fid.value,
@@ -463,6 +476,25 @@ def distill(
     sur = Surrogate(est, bb, fid, qs, names, labels, pd.DataFrame(history), confidence)
     sur.query_mix_ = dict(zip(_QUERY_KINDS, synth.mix))
     return sur
+
+
+def _select_n_queries(bb, qs: _QuerySet, synth, fit, n_valid, rng, names, confidence,
+                      random_state) -> _QuerySet:
+    """The data rows plus the first m synthesized queries, m in (0, 10%, 30%, 100%)
+    of them: the largest m whose student's fidelity on fresh validation queries is
+    within the best one's interval (fewer queries only when clearly better)."""
+    n, nq = qs.n_data, qs.n_queries
+    V = synth.sample(n_valid, rng)
+    val = _QuerySet(qs.X_train[:0], qs.s_train[:0], V, bb(V), n, 0)
+    subs, fids = [], []
+    for m in sorted({0, nq // 10, (3 * nq) // 10, nq}):
+        sub = _QuerySet(qs.X_train[:n + m], qs.s_train[:n + m], qs.X_hold, qs.s_hold, n, m)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the final fit warns once
+            fids.append(_holdout_fidelity(bb, fit(sub), val, names, confidence, random_state))
+        subs.append(sub)
+    floor = max(fids, key=lambda f: f.value).lower
+    return [s for s, f in zip(subs, fids) if f.value >= floor][-1]
 
 
 def _default_grid(est) -> list[dict]:

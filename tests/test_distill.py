@@ -222,8 +222,7 @@ def test_rules_student(forest):
 
 
 def test_rules_student_falls_back_for_multiclass():
-    if not _rules_available("classification"):
-        pytest.skip("no glassbox rule family is registered")
+    assert _rules_available("classification"), "the rule families are part of glassbox"
     X, y = make_classification(n_samples=240, n_features=4, n_informative=3, n_redundant=0,
                                n_classes=3, random_state=0)
     bb = LogisticRegression().fit(X, y)
@@ -245,3 +244,30 @@ def test_glm_multiclass_student_and_pareto_grid():
     assert list(sur.classes_) == [0, 1, 2]
     combos = list(itertools.product([0, 1], repeat=2))
     assert combos  # (keeps itertools import honest for the frontier test above)
+
+
+def test_query_count_is_chosen_on_validation_queries_and_the_student_refits_on_it():
+    from sklearn.tree import DecisionTreeRegressor
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(200, 3)), columns=["a", "b", "c"])
+
+    def box(Z):
+        Z = np.asarray(Z, dtype=float)
+        return np.sin(3 * Z[:, 0]) + Z[:, 1] * Z[:, 2]
+
+    sur = distill(box, X, student="tree", student_params={"max_depth": 3}, n_queries=1000,
+                  random_state=0, task="regression")
+    assert sur.n_queries_ in (0, 100, 300, 1000) and sur.n_data_ == 200
+    # the student is the scikit-learn tree on exactly the rows it reports using
+    T = sur._queries.X_train
+    assert T.shape[0] == 200 + sur.n_queries_
+    np.testing.assert_array_equal(T[:200], X.to_numpy())
+    ref = DecisionTreeRegressor(max_depth=3, random_state=0).fit(T, box(T))
+    np.testing.assert_allclose(sur.predict(X), ref.predict(X.to_numpy()))
+    H = sur._queries.X_hold
+    assert sur.fidelity_.value == pytest.approx(r2_score(box(H), ref.predict(H)))
+    # adaptive runs keep every query (their rounds double the query set)
+    ad = distill(box, X, student="tree", student_params={"max_depth": 3}, n_queries=1000,
+                 random_state=0, task="regression", target_width=0.5)
+    assert ad.n_queries_ >= 1000
