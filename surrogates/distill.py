@@ -399,6 +399,7 @@ def distill(
     include_data: bool = True,
     task: str | None = None,
     query_mix: dict | None = None,
+    progress: bool = True,
 ) -> Surrogate:
     """Distill ``blackbox`` into a glass-box ``student`` with certified fidelity.
 
@@ -426,6 +427,8 @@ def distill(
     task : "classification" / "regression" when the black box output is ambiguous
     query_mix : shares of the query kinds, e.g. ``{"jitter": 0.4, "interpolate": 0.4,
         "marginal": 0.2}`` (default: jitter and interpolation, half each)
+    progress : a tqdm bar over the student fits; it appears only when distillation
+        takes more than a second. ``False`` silences it.
     """
     bb, Xc, names = _check_common(blackbox, X, n_queries, confidence, labels, task)
     n_holdout = max(1000, n_queries // 4) if n_holdout is None else int(n_holdout)
@@ -434,45 +437,54 @@ def distill(
     if target_width is not None and not 0 < target_width < 1:
         raise ValueError(f"target_width must be in (0, 1), got {target_width!r}")
     rng = np.random.default_rng(random_state)
-    qs, synth = _label_queries(bb, Xc, n_queries, n_holdout, include_data, rng, mix=query_mix)
+    from tqdm.auto import tqdm
 
-    def fit(q: _QuerySet):
-        return _fit_first(_seeded(student_candidates(student, bb.task, student_params,
-                                                     base=_quick_defaults(student)),
-                                  random_state),
-                          bb, q.X_train, q.s_train, labels, names)
+    select = target_width is None and include_data and n_queries > 0
+    with tqdm(total=(len(_query_counts(n_queries)) if select else 0) + 1, desc="distill",
+              unit="fit", disable=not progress, delay=1.0) as bar:
+        qs, synth = _label_queries(bb, Xc, n_queries, n_holdout, include_data, rng, mix=query_mix)
 
-    if target_width is None and include_data and n_queries > 0:
-        # More queries do not always help a fixed-size student (an L1-selected rule
-        # set can lock onto off-data structure): choose how many of the queries to
-        # use by fidelity on separate validation queries, so fidelity_ stays unbiased.
-        qs = _select_n_queries(bb, qs, synth, fit, n_holdout, rng, names, confidence,
-                               random_state)
-    history = []
-    while True:
-        est = fit(qs)
-        fid = _holdout_fidelity(bb, est, qs, names, confidence, random_state)
-        history.append({"n_queries": qs.X_train.shape[0] - qs.n_data,
-                        "n_holdout": qs.X_hold.shape[0], "fidelity": fid.value,
-                        "lower": fid.lower, "upper": fid.upper, "width": fid.width})
-        total = qs.X_train.shape[0] + qs.X_hold.shape[0]
-        if target_width is None or fid.width <= target_width or total >= max_queries:
-            if target_width is not None and fid.width > target_width:
-                warnings.warn(
-                    f"fidelity interval width {fid.width:.4f} is above target_width "
-                    f"{target_width} after {total} queries (max_queries reached)",
-                    stacklevel=2,
-                )
-            break
-        # double both parts: more training queries, more held-out queries
-        add_train = max(qs.X_train.shape[0] - qs.n_data, 1000)
-        add_hold = qs.X_hold.shape[0]
-        more, _ = _label_queries(bb, Xc, add_train, add_hold, False, rng, synth)
-        qs = _QuerySet(
-            np.vstack([qs.X_train, more.X_train]), np.vstack([qs.s_train, more.s_train]),
-            np.vstack([qs.X_hold, more.X_hold]), np.vstack([qs.s_hold, more.s_hold]),
-            qs.n_data, qs.n_queries + add_train,
-        )
+        def fit(q: _QuerySet):
+            bar.set_postfix_str(f"{q.X_train.shape[0]} rows")
+            est = _fit_first(_seeded(student_candidates(student, bb.task, student_params,
+                                                        base=_quick_defaults(student)),
+                                     random_state),
+                             bb, q.X_train, q.s_train, labels, names)
+            bar.update()
+            return est
+
+        if select:
+            # More queries do not always help a fixed-size student (an L1-selected rule
+            # set can lock onto off-data structure): choose how many of the queries to
+            # use by fidelity on separate validation queries, so fidelity_ stays unbiased.
+            qs = _select_n_queries(bb, qs, synth, fit, n_holdout, rng, names, confidence,
+                                   random_state)
+        history = []
+        while True:
+            est = fit(qs)
+            fid = _holdout_fidelity(bb, est, qs, names, confidence, random_state)
+            history.append({"n_queries": qs.X_train.shape[0] - qs.n_data,
+                            "n_holdout": qs.X_hold.shape[0], "fidelity": fid.value,
+                            "lower": fid.lower, "upper": fid.upper, "width": fid.width})
+            total = qs.X_train.shape[0] + qs.X_hold.shape[0]
+            if target_width is None or fid.width <= target_width or total >= max_queries:
+                if target_width is not None and fid.width > target_width:
+                    warnings.warn(
+                        f"fidelity interval width {fid.width:.4f} is above target_width "
+                        f"{target_width} after {total} queries (max_queries reached)",
+                        stacklevel=2,
+                    )
+                break
+            # double both parts: more training queries, more held-out queries
+            bar.total += 1
+            add_train = max(qs.X_train.shape[0] - qs.n_data, 1000)
+            add_hold = qs.X_hold.shape[0]
+            more, _ = _label_queries(bb, Xc, add_train, add_hold, False, rng, synth)
+            qs = _QuerySet(
+                np.vstack([qs.X_train, more.X_train]), np.vstack([qs.s_train, more.s_train]),
+                np.vstack([qs.X_hold, more.X_hold]), np.vstack([qs.s_hold, more.s_hold]),
+                qs.n_data, qs.n_queries + add_train,
+            )
     sur = Surrogate(est, bb, fid, qs, names, labels, pd.DataFrame(history), confidence)
     sur.query_mix_ = dict(zip(_QUERY_KINDS, synth.mix))
     return sur
@@ -487,7 +499,7 @@ def _select_n_queries(bb, qs: _QuerySet, synth, fit, n_valid, rng, names, confid
     V = synth.sample(n_valid, rng)
     val = _QuerySet(qs.X_train[:0], qs.s_train[:0], V, bb(V), n, 0)
     subs, fids = [], []
-    for m in sorted({0, nq // 10, (3 * nq) // 10, nq}):
+    for m in _query_counts(nq):
         sub = _QuerySet(qs.X_train[:n + m], qs.s_train[:n + m], qs.X_hold, qs.s_hold, n, m)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the final fit warns once
@@ -495,6 +507,11 @@ def _select_n_queries(bb, qs: _QuerySet, synth, fit, n_valid, rng, names, confid
         subs.append(sub)
     floor = max(fids, key=lambda f: f.value).lower
     return [s for s, f in zip(subs, fids) if f.value >= floor][-1]
+
+
+def _query_counts(n_queries: int) -> list[int]:
+    """How many synthesized queries ``_select_n_queries`` tries."""
+    return sorted({0, n_queries // 10, (3 * n_queries) // 10, n_queries})
 
 
 def _default_grid(est) -> list[dict]:
@@ -532,7 +549,7 @@ def pareto(
     confidence: float = 0.95,
     include_data: bool = True,
     task: str | None = None,
-    progress: bool = False,
+    progress: bool = True,
     query_mix: dict | None = None,
 ) -> pd.DataFrame:
     """Fidelity vs complexity across students and their complexity settings.
@@ -545,6 +562,7 @@ def pareto(
 
     ``settings`` maps a student name to a list of parameter dicts; by default
     trees try depths 1-6, rule models their rule count, sparse GLMs an L1 path.
+    ``progress`` shows a tqdm bar over the fits once they take more than a second.
     """
     bb, Xc, names = _check_common(blackbox, X, n_queries, confidence, labels, task)
     n_holdout = max(1000, n_queries // 4) if n_holdout is None else int(n_holdout)
@@ -565,7 +583,8 @@ def pareto(
     from tqdm.auto import tqdm
 
     rows, seen = [], set()
-    for s, label, params in tqdm(jobs, disable=not progress, desc="pareto"):
+    for s, label, params in tqdm(jobs, disable=not progress, desc="pareto", unit="fit",
+                                 delay=1.0):
         # named students start from the registry's quick settings: many fits follow
         cands = _seeded(student_candidates(s, bb.task, params,
                                            base=FAST_PARAMS if isinstance(s, str) else None),

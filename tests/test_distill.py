@@ -271,3 +271,24 @@ def test_query_count_is_chosen_on_validation_queries_and_the_student_refits_on_i
     ad = distill(box, X, student="tree", student_params={"max_depth": 3}, n_queries=1000,
                  random_state=0, task="regression", target_width=0.5)
     assert ad.n_queries_ >= 1000
+
+
+def test_progress_bar_for_slow_distillation_and_silenced(forest, capsys):
+    model, X = forest
+    calls = []
+
+    def slow_box(Z):  # the first call (labelling the queries) takes over a second
+        if not calls:
+            import time
+
+            time.sleep(1.1)
+        calls.append(1)
+        return model.predict_proba(pd.DataFrame(np.asarray(Z), columns=X.columns))
+
+    distill(slow_box, X, student="tree", n_queries=500, random_state=0, task="classification")
+    err = capsys.readouterr().err
+    assert "distill" in err and "5/5" in err  # 4 candidate query counts + the final fit
+    calls.clear()
+    distill(slow_box, X, student="tree", n_queries=500, random_state=0, task="classification",
+            progress=False)
+    assert capsys.readouterr().err == ""
