@@ -38,6 +38,9 @@ class QuerySynthesizer:
         mix: dict | None = None,
     ):
         self.X = X
+        if mix is not None and not isinstance(mix, dict):
+            raise TypeError(f"query mix must be a dict of shares such as {MIX}, got "
+                            f"{type(mix).__name__}")
         mix = dict(MIX if mix is None else mix)
         unknown = set(mix) - set(MIX)
         if unknown or any(v < 0 for v in mix.values()) or sum(mix.values()) <= 0:

@@ -6,8 +6,30 @@ from __future__ import annotations
 import numpy as np
 
 
+def align_columns(X, names, *, name: str = "X", against: str = "the model's features"):
+    """A DataFrame X with its columns in the order of ``names`` (same set, other
+    order: reordered; a different set: an error naming the difference). Arrays,
+    and frames when ``names`` is None, pass through unchanged."""
+    if names is None or not hasattr(X, "columns"):
+        return X
+    names = [str(n) for n in names]
+    cols = [str(c) for c in X.columns]
+    if cols == names:
+        return X
+    missing = [c for c in names if c not in cols]
+    extra = [c for c in cols if c not in names]
+    if missing or extra or len(cols) != len(names):
+        raise ValueError(
+            f"{name} columns do not match {against}: missing {missing[:5]}, unexpected "
+            f"{extra[:5]}; pass the same columns"
+        )
+    return X.set_axis(cols, axis=1)[names]
+
+
 def as_rows(X, *, allow_nan: bool, name: str = "X") -> np.ndarray:
     """X (array or DataFrame) as a float64 C-ordered 2-D array, checked."""
+    if X is None:
+        raise ValueError(f"{name} is None; pass a 2-D array or DataFrame of features")
     if hasattr(X, "to_numpy") and hasattr(X, "columns"):
         bad = [c for c in X.columns if X[c].dtype.kind not in "biuf"]
         if bad:
@@ -25,6 +47,8 @@ def as_rows(X, *, allow_nan: bool, name: str = "X") -> np.ndarray:
         raise ValueError(f"{name} must be 2-D, got shape {X.shape}")
     if X.shape[0] == 0:
         raise ValueError(f"{name} is empty (0 rows)")
+    if X.shape[1] == 0:
+        raise ValueError(f"{name} has no columns; pass at least one feature")
     if np.isinf(X).any():
         raise ValueError(f"{name} contains infinity; replace or drop those values")
     if not allow_nan and np.isnan(X).any():

@@ -87,6 +87,12 @@ class BlackBox:
         self.output = output
         self.classes_ = None if classes is None else np.asarray(classes)
         self.feature_names_in_ = None if feature_names is None else [str(n) for n in feature_names]
+        if (n_features is not None and feature_names is not None
+                and len(feature_names) != n_features):
+            raise ValueError(
+                f"got {len(feature_names)} feature names but the model takes {n_features} "
+                "features; pass one name per input column"
+            )
         if n_features is None and feature_names is not None:
             n_features = len(feature_names)
         self.n_features_in_ = n_features
@@ -142,7 +148,17 @@ class BlackBox:
             out = out.detach().cpu().numpy()
         if isinstance(out, (pd.DataFrame, pd.Series)):
             out = out.to_numpy()
+        if out is None or isinstance(out, (dict, str, bytes)):
+            raise BlackBoxError(
+                f"the black box ({self.description}) returned a {type(out).__name__}; it must "
+                "return an array with one score, value or label per row"
+            )
         out = np.asarray(out)
+        if out.ndim == 0:
+            raise BlackBoxError(
+                f"the black box returned a single {out.dtype} value for {Xb.shape[0]} rows; it "
+                "must return one score, value or label per row"
+            )
         if out.dtype.kind not in "biuf":
             if self.output == "label" or out.dtype.kind in "OUS":
                 return out  # class labels, mapped in _to_scores
@@ -163,7 +179,15 @@ class BlackBox:
         ):
             if self.classes_ is None or self._classes_inferred:
                 # labels of a plain callable: the classes are those seen so far
-                grown = np.unique(out) if self.classes_ is None else np.union1d(self.classes_, out)
+                try:
+                    grown = (np.unique(out) if self.classes_ is None
+                             else np.union1d(self.classes_, out))
+                except TypeError:
+                    kinds = sorted({type(v).__name__ for v in np.ravel(out)})
+                    raise BlackBoxError(
+                        f"the black box returned labels of mixed types ({', '.join(kinds)}); "
+                        "return labels of one type (all strings or all numbers)"
+                    ) from None
                 if self.classes_ is None or len(grown) != len(self.classes_):
                     self.classes_, self._classes_inferred, self._n_outputs = grown, True, None
             self.task = "classification"
@@ -288,6 +312,10 @@ def as_blackbox(
     """
     if isinstance(model, BlackBox):
         return model
+    if task not in (None, "classification", "regression"):
+        raise ValueError(f"task must be 'classification', 'regression' or None, got {task!r}")
+    if output not in _OUTPUTS:
+        raise ValueError(f"output must be one of {_OUTPUTS}, got {output!r}")
     common = dict(batch_size=batch_size)
     if _is_xgb_booster(model):
         return _from_booster(model, task=task, output=output, classes=classes,
@@ -296,7 +324,7 @@ def as_blackbox(
         return _from_torch(model, task=task, output=output, classes=classes,
                            feature_names=feature_names, **common)
     if hasattr(model, "fit") and (hasattr(model, "predict") or hasattr(model, "predict_proba")):
-        from sklearn.base import is_classifier
+        from sklearn.base import is_classifier, is_regressor
         from sklearn.utils.validation import check_is_fitted
 
         try:
@@ -307,13 +335,37 @@ def as_blackbox(
             ) from None
         names = feature_names or _sklearn_feature_names(model)
         n_features = getattr(model, "n_features_in_", None)
-        clf = is_classifier(model) or task == "classification"
-        if clf and hasattr(model, "predict_proba") and output in ("auto", "proba"):
+        kind = type(model).__name__
+        clf = is_classifier(model) or (task == "classification" and not is_regressor(model))
+        if task == "classification" and is_regressor(model):
+            raise ValueError(
+                f"{kind} is a regressor: its predictions are values, not classes; use "
+                "task='regression' (or leave task=None)"
+            )
+        if task == "regression" and is_classifier(model):
+            raise ValueError(
+                f"{kind} is a classifier; use task='classification' (or leave task=None)"
+            )
+        if clf and output in ("auto", "proba") and hasattr(model, "predict_proba"):
             fn, out, task = model.predict_proba, "proba", "classification"
-        elif clf:
+        elif clf and output == "logits" and hasattr(model, "decision_function"):
+            fn, out, task = model.decision_function, "logits", "classification"
+        elif clf and output in ("auto", "label"):
             fn, out, task = model.predict, "label", "classification"
+        elif clf:
+            usable = [o for o, m in (("proba", "predict_proba"), ("logits", "decision_function"),
+                                     ("label", "predict")) if hasattr(model, m)]
+            raise ValueError(
+                f"output={output!r} is not available for the classifier {kind}; use one of "
+                f"{usable}"
+            )
+        elif output in ("auto", "value"):
+            fn, out, task = model.predict, "value", "regression"
         else:
-            fn, out, task = model.predict, "value" if output == "auto" else output, "regression"
+            raise ValueError(
+                f"output={output!r} is for classifiers; the regressor {kind} gives "
+                "output='value'"
+            )
         return BlackBox(
             fn, task=task, output=out,
             classes=classes if classes is not None else getattr(model, "classes_", None),

@@ -383,6 +383,15 @@ def _check_common(blackbox, X, n_queries, confidence, labels, task):
     return bb, Xc, names
 
 
+def _check_holdout(n_holdout, n_queries: int) -> int:
+    if n_holdout is None:
+        return max(1000, n_queries // 4)
+    if not isinstance(n_holdout, (int, np.integer)) or n_holdout < 10:
+        raise ValueError(f"n_holdout must be an integer >= 10 to measure fidelity, got "
+                         f"{n_holdout!r}")
+    return int(n_holdout)
+
+
 def distill(
     blackbox,
     X,
@@ -431,9 +440,7 @@ def distill(
         takes more than a second. ``False`` silences it.
     """
     bb, Xc, names = _check_common(blackbox, X, n_queries, confidence, labels, task)
-    n_holdout = max(1000, n_queries // 4) if n_holdout is None else int(n_holdout)
-    if n_holdout < 10:
-        raise ValueError(f"n_holdout must be at least 10 to measure fidelity, got {n_holdout}")
+    n_holdout = _check_holdout(n_holdout, n_queries)
     if target_width is not None and not 0 < target_width < 1:
         raise ValueError(f"target_width must be in (0, 1), got {target_width!r}")
     rng = np.random.default_rng(random_state)
@@ -565,12 +572,28 @@ def pareto(
     ``progress`` shows a tqdm bar over the fits once they take more than a second.
     """
     bb, Xc, names = _check_common(blackbox, X, n_queries, confidence, labels, task)
-    n_holdout = max(1000, n_queries // 4) if n_holdout is None else int(n_holdout)
-    rng = np.random.default_rng(random_state)
-    qs, _ = _label_queries(bb, Xc, n_queries, n_holdout, include_data, rng, mix=query_mix)
+    n_holdout = _check_holdout(n_holdout, n_queries)
     if students is None:
         students = _available_default_students(bb.task)
-    settings = settings or {}
+    elif isinstance(students, str) or hasattr(students, "fit"):
+        students = [students]  # one student, not a sequence of characters
+    students = list(students)
+    if not students:
+        raise ValueError("students is empty; pass e.g. ['rules', 'tree', 'glm'] or None")
+    labels_of = [s if isinstance(s, str) else type(s).__name__ for s in students]
+    settings = dict(settings or {})
+    unknown = sorted(set(settings) - set(labels_of))
+    if unknown:
+        raise ValueError(f"settings given for {unknown}, which are not among the students "
+                         f"{labels_of}")
+    for key, grid in settings.items():
+        if isinstance(grid, dict):
+            settings[key] = [grid]  # one setting
+        elif not all(isinstance(g, dict) for g in grid):
+            raise TypeError(f"settings[{key!r}] must be a list of parameter dicts, e.g. "
+                            "[{'max_depth': 2}, {'max_depth': 4}]")
+    rng = np.random.default_rng(random_state)
+    qs, _ = _label_queries(bb, Xc, n_queries, n_holdout, include_data, rng, mix=query_mix)
     from glassbox.registry import FAST_PARAMS
 
     jobs = []

@@ -195,3 +195,45 @@ def test_import_surrogates_stays_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_task_and_output_are_checked_against_the_model(clf_data):
+    X, y = clf_data
+    clf = LogisticRegression().fit(X, y)
+    reg = LinearRegression().fit(X, X[:, 0])
+    with pytest.raises(ValueError, match="regressor: its predictions are values"):
+        as_blackbox(reg, task="classification")
+    with pytest.raises(ValueError, match="is a classifier"):
+        as_blackbox(clf, task="regression")
+    with pytest.raises(ValueError, match="task must be"):
+        as_blackbox(clf, task="nonsense")
+    with pytest.raises(ValueError, match="output must be one of"):
+        as_blackbox(clf, output="nonsense")
+    with pytest.raises(ValueError, match="output='proba' is for classifiers"):
+        as_blackbox(reg, output="proba")
+    with pytest.raises(ValueError, match=r"use one of \['logits', 'label'\]"):
+        as_blackbox(LinearSVC().fit(X, y), output="proba")
+    # logits of a classifier are its decision function: sigmoid gives predict_proba
+    np.testing.assert_allclose(as_blackbox(clf, output="logits")(X), clf.predict_proba(X),
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_feature_names_must_match_the_model_width(clf_data):
+    X, y = clf_data
+    with pytest.raises(ValueError, match="2 feature names but the model takes 5"):
+        as_blackbox(LogisticRegression().fit(X, y), feature_names=["a", "b"])
+
+
+@pytest.mark.parametrize("returned", [None, {"p": 1}, 3.0])
+def test_callable_returning_no_rows_is_named(clf_data, returned):
+    X, _ = clf_data
+    with pytest.raises(BlackBoxError, match="one score, value or label per row"):
+        as_blackbox(lambda Z: returned)(X)
+
+
+def test_labels_of_mixed_types_are_named(clf_data):
+    X, _ = clf_data
+    bb = as_blackbox(lambda Z: np.array([1 if z > 0 else "a" for z in Z[:, 0]], dtype=object),
+                     output="label")
+    with pytest.raises(BlackBoxError, match="mixed types"):
+        bb(X)

@@ -292,3 +292,24 @@ def test_progress_bar_for_slow_distillation_and_silenced(forest, capsys):
     distill(slow_box, X, student="tree", n_queries=500, random_state=0, task="classification",
             progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_pareto_arguments_are_checked_before_any_fit(forest):
+    model, X = forest
+    with pytest.raises(ValueError, match="students is empty"):
+        pareto(model, X, students=[])
+    with pytest.raises(ValueError, match="n_holdout must be an integer >= 10"):
+        pareto(model, X, n_holdout=0)
+    with pytest.raises(ValueError, match=r"settings given for \['gam'\]"):
+        pareto(model, X, students=["tree"], settings={"gam": [{}]})
+    with pytest.raises(TypeError, match="list of parameter dicts"):
+        pareto(model, X, students=["tree"], settings={"tree": [2, 3]})
+    with pytest.raises(TypeError, match="query mix must be a dict"):
+        distill(model, X, query_mix="jitter")
+    # one student name and one setting dict are taken as such
+    front = pareto(model, X, students="tree", settings={"tree": {"max_depth": 2}},
+                   n_queries=200, random_state=0, progress=False)
+    assert list(front["student"]) == ["tree"] and list(front["settings"]) == ["max_depth=2"]
+    sur = distill(model, X, student="tree", student_params={"max_depth": 2}, n_queries=200,
+                  random_state=0, progress=False, include_data=True)
+    assert front["complexity"].iloc[0] == sur.complexity_

@@ -121,3 +121,42 @@ def test_errors(data):
         linear_shap(model, X[:2, :3], X)
     with pytest.raises(ValueError, match="NaN"):
         linear_shap(model, np.full((1, 5), np.nan), X)
+
+
+def test_frames_are_matched_to_the_model_by_column_name():
+    from sklearn.linear_model import LinearRegression
+
+    from surrogates.shap import exact_shap
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(60, 4)), columns=list("abcd"))
+    model = LinearRegression().fit(X, X @ np.array([1.0, -2.0, 3.0, 0.5]))
+    ref = linear_shap(model, X[:5], X)
+    shuffled = X[["d", "c", "b", "a"]]
+    np.testing.assert_allclose(linear_shap(model, X[:5], shuffled).values, ref.values)
+    np.testing.assert_allclose(linear_shap(model, shuffled[:5], X).values, ref.values)
+    ex = exact_shap(model, X[:5], shuffled[:20])
+    np.testing.assert_allclose(ex.values, exact_shap(model, X[:5], X[:20]).values, atol=1e-12)
+    # a callable gets the background matched to X's columns
+    f = lambda Z: np.asarray(Z) @ np.array([1.0, -2.0, 3.0, 0.5])  # noqa: E731
+    np.testing.assert_allclose(exact_shap(f, X[:5], shuffled[:20]).values, ex.values, atol=1e-12)
+    with pytest.raises(ValueError, match=r"background columns do not match.*missing \['a'\]"):
+        linear_shap(model, X[:5], X.rename(columns={"a": "z"}))
+    with pytest.raises(ValueError, match=r"background columns do not match X's columns"):
+        exact_shap(f, X[:5], X.rename(columns={"a": "z"}))
+
+
+def test_non_finite_model_output_is_an_error_not_nan_values():
+    from surrogates.shap import exact_shap, permutation_shap
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(10, 3))
+    bg = X.copy()
+    bg[5, 1] = np.nan  # NaN in one background row reaches the model through masking
+    for explain in (exact_shap, permutation_shap):
+        with pytest.raises(ValueError, match="NaN or infinity for a masked row"):
+            explain(lambda Z: Z[:, 0] * 2 + Z[:, 1], X[:3], bg)
+    with pytest.raises(ValueError, match="has no columns"):
+        exact_shap(lambda Z: Z.sum(1), np.empty((3, 0)), np.empty((3, 0)))
+    with pytest.raises(ValueError, match="X is None"):
+        exact_shap(lambda Z: Z.sum(1), None, X)

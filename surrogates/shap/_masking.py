@@ -103,6 +103,15 @@ class ModelFn:
                 f"the model returned shape {out.shape} for {X.shape[0]} rows; it must return "
                 "one score per row (1-D) or one row of scores per row (2-D)"
             )
+        if not np.isfinite(out).all():
+            # e.g. NaN in a background row, or a model undefined where x and a
+            # background row are mixed: SHAP values would be NaN without a word
+            bad = int(np.nonzero(~np.isfinite(out.reshape(len(out), -1)).all(axis=1))[0][0])
+            raise ValueError(
+                f"the model returned NaN or infinity for a masked row (X values mixed with "
+                f"background values): {np.array2string(X[bad], precision=4, threshold=8)}. "
+                "Impute NaN in X and the background, or make the model finite there"
+            )
         return out
 
 
@@ -131,8 +140,6 @@ def model_function(f, X_template, background: np.ndarray) -> ModelFn:
     columns = X_template.columns if named and hasattr(X_template, "columns") else None
     model = ModelFn(fn=fn, columns=columns, single=True, n_outputs=1, output_names=("y",))
     probe = model.raw(background[: min(len(background), 2)])
-    if not np.all(np.isfinite(probe)):
-        raise ValueError("the model returned NaN or infinity on the background rows")
     model.single = probe.ndim == 1
     model.n_outputs = 1 if model.single else probe.shape[1]
     classes = getattr(getattr(fn, "__self__", None), "classes_", None)
@@ -175,6 +182,15 @@ def prepare(f, X, background, feature_names, *, method: str):
             f"{method} needs background rows (e.g. 50-200 rows of the training data) to "
             "stand in for missing features: pass background=X_train[:100]"
         )
+    from .._rows import align_columns
+
+    model_names = getattr(f if hasattr(f, "fit") else getattr(f, "__self__", None),
+                          "feature_names_in_", None)
+    X = align_columns(X, model_names)
+    background = align_columns(background, model_names, name="background")
+    if model_names is None and hasattr(X, "columns"):
+        background = align_columns(background, list(X.columns), name="background",
+                                   against="X's columns")
     Xa = as_rows(X, allow_nan=True)
     bg = as_rows(background, allow_nan=True, name="background")
     if bg.shape[1] != Xa.shape[1]:

@@ -13,6 +13,7 @@ import numpy as np
 
 from glassbox.explanation import LocalExplanation
 
+from .._rows import align_columns
 from ._common import as_rows, feature_names_of, is_dask, map_dask
 from ._common import check_additivity as _check_additivity
 
@@ -65,6 +66,12 @@ def linear_shap(
     """
     coef, intercept, link, out_names = _linear_parts(model)
     M = coef.shape[1]
+    # named frames are matched to the model's columns by name, not position
+    model_names = getattr(model, "feature_names_in_", None)
+    if not is_dask(X):
+        X = align_columns(X, model_names)
+    if background is not None:
+        background = align_columns(background, model_names, name="background")
     if background is None:
         mean = getattr(model, "X_mean_", None)
         if mean is None:
