@@ -34,7 +34,7 @@ def as_rows(X, *, allow_nan: bool, name: str = "X") -> np.ndarray:
         bad = [c for c in X.columns if X[c].dtype.kind not in "biuf"]
         if bad:
             raise TypeError(f"{name} column(s) {bad} are not numeric; encode them as numbers first")
-        X = X.to_numpy()
+        X = X.to_numpy(dtype=np.float64, na_value=np.nan)  # pandas NA -> NaN, checked below
     try:
         X = np.ascontiguousarray(X, dtype=np.float64)
     except (TypeError, ValueError) as exc:

@@ -160,3 +160,27 @@ def test_non_finite_model_output_is_an_error_not_nan_values():
         exact_shap(lambda Z: Z.sum(1), np.empty((3, 0)), np.empty((3, 0)))
     with pytest.raises(ValueError, match="X is None"):
         exact_shap(lambda Z: Z.sum(1), None, X)
+
+
+def test_seed_width_and_pandas_na_errors_are_named():
+    from surrogates.shap import exact_shap, permutation_shap
+    from surrogates.shap._masking import seed_of
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(10, 3))
+    with pytest.raises(TypeError, match="random_state must be None"):
+        permutation_shap(lambda Z: Z.sum(1), X[:2], X, random_state="x")
+    with pytest.raises(ValueError, match="non-negative integer"):
+        seed_of(-1)
+    assert seed_of(7) == 7
+    calls = []
+
+    def widening(Z):  # 1 output on the first call (the background probe), 2 later
+        calls.append(1)
+        return Z[:, :1] if len(calls) == 1 else Z[:, :2]
+
+    with pytest.raises(ValueError, match="same number of outputs on every call"):
+        exact_shap(widening, X[:2], X)
+    frame = pd.DataFrame({"a": pd.array([1, None, 3] * 3, dtype="Int64"), "b": np.ones(9)})
+    with pytest.raises(ValueError, match="contains NaN"):
+        linear_shap(GLMRegressor().fit(frame.fillna(0), np.arange(9.0)), frame)

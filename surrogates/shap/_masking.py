@@ -86,7 +86,13 @@ class ModelFn:
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
         out = self.raw(X)
-        return out[:, None] if out.ndim == 1 else out
+        out = out[:, None] if out.ndim == 1 else out
+        if out.shape[1] != self.n_outputs:
+            raise ValueError(
+                f"the model returned {out.shape[1]} outputs per row, but {self.n_outputs} on "
+                "the background rows; it must return the same number of outputs on every call"
+            )
+        return out
 
     def raw(self, X: np.ndarray) -> np.ndarray:
         self.n_calls += 1
@@ -212,7 +218,14 @@ def seed_of(random_state) -> int:
         return int(np.random.default_rng().integers(2**63 - 1))
     if isinstance(random_state, np.random.RandomState):
         return int(random_state.randint(2**31 - 1))
-    return int(random_state)
+    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
+        if random_state < 0:
+            raise ValueError(f"random_state must be a non-negative integer, got {random_state}")
+        return int(random_state)
+    raise TypeError(
+        "random_state must be None, a non-negative integer or a numpy Generator, got "
+        f"{type(random_state).__name__} {random_state!r}"
+    )
 
 
 def finish(
