@@ -49,7 +49,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .blackbox import as_blackbox
+from ._params import check_int as _check_int
+from ._params import check_real as _check_real
+from .blackbox import BlackBox, _is_xgb_booster, as_blackbox
 
 
 @dataclass(frozen=True)
@@ -253,6 +255,78 @@ class _Search:
                     and not (self.exhausted(a) and len(self.rows(a)) >= too_few)]
             self.sample(todo, min(batch, max_samples), synthetic_below=too_few)
 
+
+def _classifier(blackbox) -> BlackBox:
+    """The black box as a classifier; regressors are refused by name."""
+    from sklearn.base import is_regressor
+
+    # a bound method (rfr.predict) is judged by its owner
+    owner = getattr(blackbox, "__self__", None)
+    for model in (blackbox, owner):
+        if model is None or isinstance(model, BlackBox) or not hasattr(model, "fit"):
+            continue
+        try:
+            regressor = is_regressor(model)
+        except (AttributeError, TypeError):  # an estimator-like object without sklearn tags
+            regressor = False
+        if regressor:
+            raise ValueError(
+                f"anchors explain classifiers; {type(model).__name__} is a regressor. "
+                "Explain a regressor with LocalSurrogate or SHAP"
+            )
+    if isinstance(blackbox, BlackBox):
+        if blackbox.task == "regression":
+            raise ValueError(
+                f"anchors explain classifiers; the black box ({blackbox.description}) is a "
+                "regressor (task='regression'). Explain a regressor with LocalSurrogate or SHAP"
+            )
+        return blackbox
+    # a Booster knows its task from its objective; for a plain callable, integer
+    # outputs are read as class labels
+    task = None if _is_xgb_booster(blackbox) else "classification"
+    return as_blackbox(blackbox, task=task)
+
+
+def _named(obj) -> list[str] | None:
+    """The names of a Series' index / a DataFrame's columns, None when positional."""
+    import pandas as pd
+
+    labels = obj.index if isinstance(obj, pd.Series) else getattr(obj, "columns", None)
+    if labels is None or isinstance(labels, pd.RangeIndex):
+        return None  # 0, 1, 2, ...: no names, only positions
+    return [str(c) for c in labels]
+
+
+def _row(x, X, bb: BlackBox) -> np.ndarray:
+    """x as a 1-D float row in the column order of the black box / X.
+
+    A Series or one-row DataFrame is matched by name: the same names in another
+    order are reordered, other names are refused (read by position, they would
+    describe another point)."""
+    if x is None:
+        raise ValueError("x is None; pass the row to explain (1-D, or 2-D with one row)")
+    ref = bb.feature_names_in_ if bb.feature_names_in_ is not None else _named(X)
+    got = _named(x) if hasattr(x, "to_numpy") else None
+    if ref is not None and got is not None and got != ref:
+        missing = [c for c in ref if c not in got]
+        extra = [c for c in got if c not in ref]
+        if missing or extra or len(got) != len(ref):
+            raise ValueError(
+                f"x's feature names do not match X's columns: missing {missing[:5]}, "
+                f"unexpected {extra[:5]}; pass x with the same names as X"
+            )
+        x = x.set_axis(got, axis=1)[ref] if hasattr(x, "columns") else x.set_axis(got)[ref]
+    try:
+        xa = np.asarray(x.to_numpy() if hasattr(x, "to_numpy") else x, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"x must be a numeric row: {exc}") from None
+    if xa.ndim == 2 and xa.shape[0] == 1:
+        xa = xa[0]
+    if xa.ndim != 1:
+        raise ValueError(f"x must be one row (1-D, or 2-D with one row), got shape {xa.shape}")
+    return xa
+
+
 def anchor(
     blackbox,
     x,
@@ -291,28 +365,32 @@ def anchor(
     Returns an ``Anchor``; if no rule reaches the bound, the rule with the best
     bound found, with ``valid=False``.
     """
-    # anchors are for classifiers: a callable returning integer labels means classes
-    bb = as_blackbox(blackbox, task=None if hasattr(blackbox, "task") else "classification")
-    names = bb.feature_names(X, n_features=np.shape(X)[-1])
+    # every setting first, before the black box is touched
+    precision = _check_real("precision", precision, low=0, high=1, low_open=True, high_open=True)
+    delta = _check_real("delta", delta, low=0, high=0.5, low_open=True, high_open=True)
+    beam_size = _check_int("beam_size", beam_size, 1)
+    if max_anchor_size is not None:
+        max_anchor_size = _check_int("max_anchor_size", max_anchor_size, 1)
+    n_bins = _check_int("n_bins", n_bins, 2)  # one bin would give no condition at all
+    batch_size = _check_int("batch_size", batch_size, 1)
+    max_samples = _check_int("max_samples", max_samples, 1)
+    epsilon = _check_real("epsilon", epsilon, low=0)
+    bb = _classifier(blackbox)
     Xc = bb.check_X(X)
-    xa = np.asarray(x.to_numpy() if hasattr(x, "to_numpy") else x, dtype=float)
-    if xa.ndim == 2 and xa.shape[0] == 1:
-        xa = xa[0]
-    if xa.ndim != 1:
-        raise ValueError(f"x must be one row (1-D, or 2-D with one row), got shape {xa.shape}")
+    names = bb.feature_names(X, n_features=Xc.shape[1])
+    xa = _row(x, X, bb)
     xa = bb.check_X(xa[None, :], name="x")[0]
     if bb.task is None:
         bb(xa[None, :])  # settles the task from the output
     if bb.task != "classification":
-        raise ValueError("anchors explain classifiers; the black box is a regression model")
-    if not 0 < precision < 1:
-        raise ValueError(f"precision must be in (0, 1), got {precision!r}")
-    if not 0 < delta < 0.5:
-        raise ValueError(f"delta must be in (0, 0.5), got {delta!r}")
+        raise ValueError(
+            f"anchors explain classifiers; the black box ({bb.description}) is a regressor "
+            "(it returns one value per row). Explain a regressor with LocalSurrogate or SHAP"
+        )
     rng = np.random.default_rng(random_state)
     label = bb.predict(xa[None, :])[0]
     s = _Search(bb, xa, Xc, label, n_bins, rng, delta)
-    max_size = Xc.shape[1] if max_anchor_size is None else int(max_anchor_size)
+    max_size = Xc.shape[1] if max_anchor_size is None else max_anchor_size
 
     empty = ()
     s.sample([empty], batch_size)

@@ -30,6 +30,8 @@ import numpy as np
 
 from glassbox.explanation import LocalExplanation
 
+from ._params import check_int as _check_int
+from ._params import check_real as _check_real
 from .blackbox import as_blackbox, check_rows
 
 _SELECTION = ("auto", "forward", "highest_weights", "none")
@@ -123,24 +125,25 @@ class LocalSurrogate:
         random_state=None,
         task: str | None = None,
     ):
-        self.blackbox = as_blackbox(blackbox, task=task)
-        self.feature_names = self.blackbox.feature_names(X, n_features=np.shape(X)[-1])
-        Xc = self.blackbox.check_X(X)
-        if not isinstance(n_samples, (int, np.integer)) or n_samples < 10:
-            raise ValueError(f"n_samples must be an integer >= 10, got {n_samples!r}")
-        if not isinstance(n_features, (int, np.integer)) or n_features < 1:
-            raise ValueError(f"n_features must be a positive integer, got {n_features!r}")
+        # every setting first, before the black box or the data is touched
+        n_samples = _check_int("n_samples", n_samples, 10)
+        n_features = _check_int("n_features", n_features, 1)
         if feature_selection not in _SELECTION:
             raise ValueError(f"feature_selection must be one of {_SELECTION}, got {feature_selection!r}")
         if link not in _LINKS:
             raise ValueError(f"link must be one of {_LINKS}, got {link!r}")
-        if alpha < 0 or scale <= 0:
-            raise ValueError("alpha must be >= 0 and scale > 0")
-        if kernel_width is not None and kernel_width <= 0:
-            raise ValueError(f"kernel_width must be positive, got {kernel_width!r}")
+        alpha = _check_real("alpha", alpha, low=0)
+        scale = _check_real("scale", scale, low=0, low_open=True)
+        if kernel_width is not None:
+            kernel_width = _check_real("kernel_width", kernel_width, low=0, low_open=True)
+        n_repeats = _check_int("n_repeats", n_repeats, 0)  # 0: no stability estimate
+        batch_size = _check_int("batch_size", batch_size, 1)
+        self.blackbox = as_blackbox(blackbox, task=task)
+        self.feature_names = self.blackbox.feature_names(X, n_features=np.shape(X)[-1])
+        Xc = self.blackbox.check_X(X)
         self.n_samples = int(n_samples)
         self.n_features = int(min(n_features, Xc.shape[1]))
-        self.kernel_width = kernel_width or 0.75 * np.sqrt(Xc.shape[1])
+        self.kernel_width = kernel_width if kernel_width is not None else 0.75 * np.sqrt(Xc.shape[1])
         self.feature_selection = feature_selection
         self.alpha = float(alpha)
         self.scale = float(scale)
@@ -185,11 +188,34 @@ class LocalSurrogate:
         E[0] = 0.0  # the row itself, as lime
         return E
 
+    def _check_weights(self, w: np.ndarray) -> None:
+        """Refuse a kernel so narrow that the fit sees (almost) only the row itself.
+
+        The row has weight 1; when the perturbed samples' weights underflow, the
+        weighted fit interpolates a point or two and reports a perfect local
+        fidelity for contributions that mean nothing. A fit with K features and
+        an intercept needs K + 1 samples of real weight (Kish effective size); the
+        need is capped at a tenth of n_samples so that few samples with the default
+        kernel (effective size above half of them) are never refused.
+        """
+        ess = w.sum() ** 2 / np.sum(w**2)
+        k_fit = len(self.sd_) if self._method() == "none" else self.n_features
+        need = max(2, min(k_fit + 1, self.n_samples // 10))
+        if not ess >= need:
+            raise ValueError(
+                f"kernel_width={self.kernel_width:.3g} is too narrow for scale={self.scale:.3g}: "
+                f"the perturbed samples get almost no kernel weight (effective sample size "
+                f"{ess:.3g} of {self.n_samples}, {need} needed), so the local fit and its "
+                f"fidelity would be meaningless; use a larger kernel_width (default "
+                f"0.75 * sqrt(n_features) = {0.75 * np.sqrt(len(self.sd_)):.3g}) or a smaller scale"
+            )
+
     def _fit_seed(self, X: np.ndarray, seed, cols=None):
         R, d = X.shape
         N = self.n_samples
         E = self._offsets(seed)
         w = np.sqrt(np.exp(-np.sum(E**2, axis=1) / self.kernel_width**2))
+        self._check_weights(w)
         rows_per_call = max(1, self.batch_size // N)
         blocks = []
         for s in range(0, R, rows_per_call):

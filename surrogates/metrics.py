@@ -19,6 +19,13 @@ import pandas as pd
 
 from glassbox.explanation import LocalExplanation
 
+from ._params import check_int as _check_int
+from ._params import check_real as _check_real
+
+
+def _check_confidence(confidence) -> float:
+    return _check_real("confidence", confidence, low=0, high=1, low_open=True, high_open=True)
+
 
 @dataclass(frozen=True)
 class Fidelity:
@@ -57,6 +64,7 @@ def clopper_pearson(k: int | np.ndarray, n: int | np.ndarray, confidence: float 
     """Exact two-sided binomial interval (lower, upper) for k successes in n trials."""
     from scipy.stats import beta
 
+    confidence = _check_confidence(confidence)
     k = np.asarray(k, dtype=float)
     n = np.asarray(n, dtype=float)
     alpha = 1.0 - confidence
@@ -72,6 +80,7 @@ def clopper_pearson(k: int | np.ndarray, n: int | np.ndarray, confidence: float 
 
 def agreement_fidelity(reference: np.ndarray, predicted: np.ndarray, confidence: float = 0.95) -> Fidelity:
     """Share of equal labels with its Clopper-Pearson interval."""
+    confidence = _check_confidence(confidence)
     reference, predicted = np.asarray(reference), np.asarray(predicted)
     if reference.shape != predicted.shape:
         raise ValueError(f"label arrays differ in shape: {reference.shape} vs {predicted.shape}")
@@ -101,8 +110,12 @@ def r2_fidelity(
 ) -> Fidelity:
     """R^2 of ``predicted`` against the black box's ``reference`` values, with a
     percentile bootstrap interval over rows."""
+    confidence = _check_confidence(confidence)
+    n_boot = _check_int("n_boot", n_boot, 1)
     y = np.asarray(reference, dtype=float).ravel()
     p = np.asarray(predicted, dtype=float).ravel()
+    if y.shape != p.shape:
+        raise ValueError(f"value arrays differ in length: {y.shape[0]} vs {p.shape[0]}")
     n = len(y)
     if n < 2:
         raise ValueError("R^2 needs at least 2 rows")
@@ -127,27 +140,150 @@ def fidelity(blackbox, surrogate, X, *, confidence: float = 0.95, random_state=0
     ``blackbox`` on the rows of X: agreement for classifiers, R^2 for regressors."""
     from .blackbox import as_blackbox
 
+    confidence = _check_confidence(confidence)
+    predict = _surrogate_predict(surrogate)
     bb = as_blackbox(blackbox)
     X = bb.check_X(X)
     reference = bb.predict(X)
-    predict = surrogate.predict if hasattr(surrogate, "predict") else surrogate
-    predicted = np.asarray(predict(X))
+    predicted = _surrogate_output(predict(X), len(X), bb.task)
     if bb.task == "classification":
+        known = set(reference.tolist()) | set(np.asarray(bb.classes_).tolist())
+        said = set(predicted.tolist())
+        if not said & known:
+            raise ValueError(
+                f"the surrogate predicts labels {_show(said)} but the black box's classes are "
+                f"{_show(known)}: no label in common, so agreement "
+                "would be 0; fit the surrogate on the black box's labels (same type, e.g. int "
+                "vs str)"
+            )
         return agreement_fidelity(reference, predicted, confidence)
     return r2_fidelity(reference, predicted, confidence, random_state=random_state)
 
 
-def _values_2d(expl: LocalExplanation | np.ndarray, output: int | None) -> np.ndarray:
-    v = np.asarray(expl.values if isinstance(expl, LocalExplanation) else expl, dtype=float)
+def _show(labels) -> str:
+    """A few labels with their type visible (1 vs '1')."""
+    shown = sorted(map(repr, labels))
+    return "{" + ", ".join(shown[:5]) + (", ..." if len(shown) > 5 else "") + "}"
+
+
+def _surrogate_predict(surrogate):
+    """The surrogate's prediction function; refuses what cannot predict."""
+    if hasattr(surrogate, "predict"):
+        from sklearn.base import BaseEstimator
+
+        if isinstance(surrogate, BaseEstimator):  # refused unfitted, by name
+            from sklearn.exceptions import NotFittedError
+            from sklearn.utils.validation import check_is_fitted
+
+            try:
+                check_is_fitted(surrogate)
+            except NotFittedError:
+                raise ValueError(
+                    f"the surrogate {type(surrogate).__name__} is not fitted; fit it first"
+                ) from None
+        return surrogate.predict
+    if callable(surrogate):
+        return surrogate
+    raise TypeError(
+        f"the surrogate must be a fitted model with predict() or a callable f(X) -> "
+        f"predictions, got {type(surrogate).__name__}"
+    )
+
+
+def _surrogate_output(out, n: int, task: str) -> np.ndarray:
+    """The surrogate's predictions checked: one label / finite value per row."""
+    if hasattr(out, "to_numpy"):
+        out = out.to_numpy()
+    out = np.asarray(out)
+    if out.ndim == 2 and out.shape[1] == 1:
+        out = out[:, 0]
+    what = "class label" if task == "classification" else "value"
+    if out.ndim != 1 or out.shape[0] != n:
+        hint = (" (pass the surrogate's predict, not predict_proba)"
+                if task == "classification" and out.ndim == 2 else "")
+        raise ValueError(
+            f"the surrogate returned shape {out.shape} for {n} rows; it must return one "
+            f"{what} per row, shape ({n},){hint}"
+        )
+    if task != "classification":
+        if out.dtype.kind not in "biuf":
+            raise TypeError(
+                f"the surrogate of a regressor must return numbers, got dtype {out.dtype}"
+            )
+        out = out.astype(float)
+    if out.dtype.kind == "f" and not np.isfinite(out).all():
+        raise ValueError(
+            f"the surrogate returned NaN or infinity (first at row "
+            f"{int(np.flatnonzero(~np.isfinite(out))[0])}); fidelity needs finite predictions"
+        )
+    return out
+
+
+def _values_2d(expl: LocalExplanation | np.ndarray, output: int | str | None) -> np.ndarray:
+    if isinstance(expl, LocalExplanation):
+        v = np.asarray(expl.values)
+    else:
+        try:
+            v = np.asarray(expl, dtype=float)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"expected a LocalExplanation or an array of values, got {type(expl).__name__}"
+            ) from None
+    v = v.astype(float, copy=False)
     if v.ndim == 3:
+        n_out = v.shape[2]
+        names = list(expl.output_names) if isinstance(expl, LocalExplanation) else []
         if output is None:
             raise ValueError(
-                f"explanation has {v.shape[2]} outputs; pass output= to choose one"
+                f"explanation has {n_out} outputs; pass output= to choose one (an index "
+                f"0..{n_out - 1}{' or a name in ' + repr(names) if names else ''})"
+            )
+        if isinstance(output, str) and output in names:
+            output = names.index(output)
+        if isinstance(output, bool) or not isinstance(output, (int, np.integer)) \
+                or not 0 <= output < n_out:
+            raise ValueError(
+                f"output={output!r} is not an output of this explanation; it has {n_out} "
+                f"outputs: pass an index 0..{n_out - 1}"
+                + (f" or a name in {names}" if names else "")
             )
         v = v[:, :, output]
     if v.ndim != 2:
         raise ValueError(f"expected (n_rows, n_features) values, got shape {v.shape}")
+    if v.shape[1] == 0:
+        raise ValueError("the explanation has no features (shape (n_rows, 0))")
     return v
+
+
+def _aligned(expls, output) -> list[np.ndarray]:
+    """Values of each explanation (2-D), columns put in the first one's feature order.
+
+    Explanations that carry feature names are matched by name: the same names in
+    another order are reordered, other names are refused."""
+    vals = [_values_2d(e, output) for e in expls]
+    ref = None
+    for i, e in enumerate(expls):
+        if not isinstance(e, LocalExplanation):
+            continue
+        names = [str(n) for n in e.feature_names]
+        if ref is None:
+            ref, ref_i = names, i
+            continue
+        if names == ref:
+            continue
+        missing = [n for n in ref if n not in names]
+        extra = [n for n in names if n not in ref]
+        if missing or extra or len(set(names)) != len(names):
+            raise ValueError(
+                f"explanations {ref_i} and {i} explain different features: missing "
+                f"{missing[:5]}, unexpected {extra[:5]}; compare explanations of the same features"
+            )
+        vals[i] = vals[i][:, [names.index(n) for n in ref]]
+    return vals
+
+
+def _check_k(k) -> int:
+    return _check_int("k", k, 1)
 
 
 def _top_k(v: np.ndarray, k: int) -> np.ndarray:
@@ -169,7 +305,8 @@ def agreement(
     (|top_k(a) & top_k(b)| / k) between two explanations of the same rows."""
     from scipy.stats import rankdata
 
-    va, vb = _values_2d(a, output), _values_2d(b, output)
+    k = _check_k(k)
+    va, vb = _aligned([a, b], output)
     if va.shape != vb.shape:
         raise ValueError(f"explanations differ in shape: {va.shape} vs {vb.shape}")
     k = min(k, va.shape[1])
@@ -197,9 +334,34 @@ def stability(
     runs, relative to the mean |value|), and ``topk_jaccard`` (mean pairwise
     Jaccard similarity of the top-k feature sets; 1 = always the same features).
     """
-    vals = np.stack([_values_2d(e, output) for e in explanations])  # (runs, rows, features)
-    if vals.shape[0] < 2:
-        raise ValueError("stability needs at least two explanations of the same rows")
+    k = _check_k(k)
+    if isinstance(explanations, LocalExplanation):
+        raise TypeError(
+            "stability takes a list of explanations of the same rows (one per seed), got a "
+            "single LocalExplanation; pass [e1, e2, ...]"
+        )
+    if isinstance(explanations, np.ndarray):
+        if explanations.ndim != 3:
+            raise ValueError(
+                f"an array of explanations must be 3-D (runs, rows, features), got shape "
+                f"{explanations.shape}; or pass a list of explanations"
+            )
+        explanations = list(explanations)
+    elif not isinstance(explanations, Sequence) or isinstance(explanations, str):
+        raise TypeError(
+            f"stability takes a list of explanations, got {type(explanations).__name__}"
+        )
+    if len(explanations) < 2:
+        raise ValueError(
+            f"stability needs at least two explanations of the same rows, got "
+            f"{len(explanations)}; explain the rows again with other seeds"
+        )
+    runs = _aligned(list(explanations), output)
+    if len({r.shape for r in runs}) > 1:
+        raise ValueError(
+            f"explanations differ in shape: {[r.shape for r in runs]}; explain the same rows"
+        )
+    vals = np.stack(runs)  # (runs, rows, features)
     k = min(k, vals.shape[2])
     std = vals.std(axis=0).mean(axis=1)
     scale = np.abs(vals).mean(axis=(0, 2))
@@ -224,6 +386,11 @@ def additivity_error(explanation: LocalExplanation, output=None) -> np.ndarray:
     explanation's link scale); by default ``extras["model_output"]`` when the
     explainer stored it.
     """
+    if not isinstance(explanation, LocalExplanation):
+        raise TypeError(
+            f"additivity_error takes a LocalExplanation (from an explainer's explain or "
+            f"explain_local), got {type(explanation).__name__}"
+        )
     if output is None:
         output = explanation.extras.get("model_output")
         if output is None:
@@ -231,7 +398,12 @@ def additivity_error(explanation: LocalExplanation, output=None) -> np.ndarray:
                 "pass output= (the model output on the explanation's link scale); this "
                 "explanation did not store extras['model_output']"
             )
-    out = np.asarray(output, dtype=float)
+    try:
+        out = np.asarray(output, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"output must be numbers (the model output per row), got {type(output).__name__}"
+        ) from None
     total = explanation.output()
     if out.shape != total.shape:
         raise ValueError(f"output has shape {out.shape}; the explanation adds up to {total.shape}")

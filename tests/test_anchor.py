@@ -130,3 +130,86 @@ def test_reproducible_and_clear_errors(data):
 
     with pytest.raises(ValueError, match="anchors explain classifiers"):
         anchor(as_blackbox(lambda Z: Z[:, 0] * 1.5), data[0], data)
+
+
+@pytest.mark.parametrize("kw,match", [
+    (dict(batch_size=0), "batch_size must be an integer >= 1"),
+    (dict(batch_size=-1), "batch_size must be an integer >= 1"),
+    (dict(beam_size=0), "beam_size must be an integer >= 1"),
+    (dict(beam_size=-1), "beam_size must be an integer >= 1"),
+    (dict(n_bins=0), "n_bins must be an integer >= 2"),
+    (dict(n_bins=1), "n_bins must be an integer >= 2"),
+    (dict(n_bins=-3), "n_bins must be an integer >= 2"),
+    (dict(max_samples=0), "max_samples must be an integer >= 1"),
+    (dict(max_anchor_size=0), "max_anchor_size must be an integer >= 1"),
+    (dict(epsilon=-1.0), "epsilon must be a finite number >= 0"),
+    (dict(epsilon=np.nan), "epsilon must be a finite number >= 0"),
+    (dict(delta=0.0), r"delta must be in \(0, 0.5\)"),
+])
+def test_bad_search_settings_are_refused_before_the_black_box_is_called(data, kw, match):
+    calls = []
+
+    def f(Z):
+        calls.append(len(Z))
+        return _threshold(Z)
+
+    with pytest.raises(ValueError, match=match):
+        anchor(f, data[0], data, **kw)
+    assert calls == []  # validated before any work (batch_size=0 used to hang)
+
+
+@pytest.mark.parametrize("kw,match", [
+    (dict(n_bins=2.5), "n_bins must be an integer"),
+    (dict(batch_size=True), "batch_size must be an integer"),
+    (dict(precision="high"), "precision must be a number"),
+])
+def test_settings_of_the_wrong_type_are_type_errors(data, kw, match):
+    with pytest.raises(TypeError, match=match):
+        anchor(_threshold, data[0], data, **kw)
+
+
+@pytest.fixture(scope="module")
+def frame_model():
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    Xdf = pd.DataFrame(rng.normal(size=(200, 4)), columns=list("abcd"))
+    y = (Xdf["a"] + Xdf["b"] > 0).astype(int)
+    return LogisticRegression().fit(Xdf, y), Xdf
+
+
+def test_named_row_in_another_order_is_reordered_by_name(frame_model):
+    model, Xdf = frame_model
+    row = Xdf.iloc[3]
+    ref = anchor(model, row.to_numpy(), Xdf, random_state=0)
+    assert anchor(model, row[["d", "c", "b", "a"]], Xdf, random_state=0) == ref
+    assert anchor(model, Xdf.iloc[[3]][["c", "a", "d", "b"]], Xdf, random_state=0) == ref
+    # the oracle: the model's own class for the row, and the rule holds at the row
+    assert ref.prediction == model.predict(Xdf.iloc[[3]])[0]
+    assert ref.holds(Xdf.to_numpy()[[3]])[0]
+
+
+def test_named_row_with_other_names_is_refused(frame_model):
+    model, Xdf = frame_model
+    with pytest.raises(ValueError, match=r"missing \['a'\], unexpected \['z'\]"):
+        anchor(model, Xdf.iloc[[0]].rename(columns={"a": "z"}), Xdf)
+    with pytest.raises(ValueError, match=r"do not match X's columns: missing \['a'\]"):
+        anchor(model, Xdf.iloc[0][["d", "c", "b"]], Xdf)
+
+
+def test_regressors_are_refused_by_name(data):
+    from sklearn.ensemble import RandomForestRegressor
+
+    from surrogates import as_blackbox
+
+    reg = RandomForestRegressor(n_estimators=3, max_depth=2, random_state=0).fit(data, data[:, 0])
+    with pytest.raises(ValueError, match="anchors explain classifiers; RandomForestRegressor is a regressor"):
+        anchor(reg, data[0], data)
+    with pytest.raises(ValueError, match="anchors explain classifiers; RandomForestRegressor is a regressor"):
+        anchor(reg.predict, data[0], data)
+    with pytest.raises(ValueError, match="anchors explain classifiers.*is a regressor"):
+        anchor(as_blackbox(reg), data[0], data)
+    # a plain callable returning integer labels is still a classifier
+    a = anchor(_threshold, np.array([1.5, 0, 0, 0, 0]), data, random_state=0)
+    assert a.valid and a.prediction == 1

@@ -181,3 +181,49 @@ def test_bad_parameters():
         LocalSurrogate(f, X, link="probit")
     with pytest.raises(ValueError, match="has 2 columns"):
         LocalSurrogate(f, X).explain(X[:, :2])
+
+
+@pytest.mark.parametrize("kw,err,match", [
+    (dict(kernel_width=np.nan), ValueError, "kernel_width must be a finite number > 0"),
+    (dict(kernel_width=0.0), ValueError, "kernel_width must be a finite number > 0"),
+    (dict(kernel_width="wide"), TypeError, "kernel_width must be a finite number > 0"),
+    (dict(batch_size=0), ValueError, "batch_size must be an integer >= 1"),
+    (dict(batch_size=-5), ValueError, "batch_size must be an integer >= 1"),
+    (dict(alpha=-1.0), ValueError, "alpha must be a finite number >= 0"),
+    (dict(alpha=np.nan), ValueError, "alpha must be a finite number >= 0"),
+    (dict(n_repeats=-1), ValueError, "n_repeats must be an integer >= 0"),
+    (dict(n_repeats=1.5), TypeError, "n_repeats must be an integer >= 0"),
+    (dict(scale=np.inf), ValueError, "scale must be a finite number > 0"),
+    (dict(scale=0.0), ValueError, "scale must be a finite number > 0"),
+])
+def test_bad_settings_are_named_before_the_black_box_is_called(kw, err, match):
+    X = np.random.default_rng(0).normal(size=(50, 3))
+    calls = []
+
+    def f(Z):
+        calls.append(len(Z))
+        return Z.sum(axis=1)
+
+    with pytest.raises(err, match=match):
+        LocalSurrogate(f, X, n_samples=50, **kw).explain(X[:2])
+    assert calls == []
+
+
+def test_kernel_too_narrow_is_refused_instead_of_perfect_fidelity():
+    X, y = make_classification(n_samples=200, n_features=4, n_informative=3, n_redundant=0,
+                               random_state=0)
+    model = LogisticRegression().fit(X, y)
+    # 1e-9: every perturbed sample's weight underflows to 0, only the row itself is left
+    # (this used to return all-zero values with fidelity and stability 1.0)
+    with pytest.raises(ValueError, match="kernel_width=1e-09 is too narrow.*effective sample size"):
+        LocalSurrogate(model, X, n_samples=200, kernel_width=1e-9, random_state=0).explain(X[:2])
+    # the effective size of the weights (the oracle, by hand) is ~1 for a width of 0.05
+    E = np.random.default_rng(0).standard_normal((200, 4))
+    E[0] = 0
+    w = np.sqrt(np.exp(-(E**2).sum(axis=1) / 0.05**2))
+    assert w.sum() ** 2 / (w**2).sum() < 2
+    with pytest.raises(ValueError, match="too narrow"):
+        LocalSurrogate(model, X, n_samples=200, kernel_width=0.05, random_state=0).explain(X[:2])
+    # a narrower-than-default kernel that still weighs many samples works
+    e = LocalSurrogate(model, X, n_samples=200, kernel_width=1.0, random_state=0).explain(X[:2])
+    assert np.isfinite(e.values).all() and (e.extras["local_fidelity"] <= 1).all()

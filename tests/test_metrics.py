@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.stats import binomtest, spearmanr
 from sklearn.datasets import make_classification
@@ -71,6 +72,8 @@ def test_agreement_rank_correlation_and_top_k():
     np.testing.assert_allclose(same["spearman"], 1.0)
     np.testing.assert_allclose(same["top3_overlap"], 1.0)
     with pytest.raises(ValueError, match="differ in shape"):
+        agreement(a, a[:, :3])
+    with pytest.raises(ValueError, match="different features: missing"):
         agreement(_expl(a), _expl(a[:, :3]))
 
 
@@ -100,3 +103,120 @@ def test_additivity_error_of_an_additive_model():
     np.testing.assert_allclose(err2, 0.5, atol=1e-8)
     with pytest.raises(ValueError, match="pass output="):
         additivity_error(e)
+
+
+def test_stability_needs_a_list_of_at_least_two_explanations():
+    a = np.arange(12.0).reshape(3, 4) - 5
+    with pytest.raises(TypeError, match="single LocalExplanation; pass \\[e1, e2"):
+        stability(_expl(a))  # used to iterate over its rows and return a table
+    with pytest.raises(ValueError, match="at least two explanations.*got 0"):
+        stability([])
+    with pytest.raises(ValueError, match="must be 3-D"):
+        stability(a)
+    with pytest.raises(ValueError, match="differ in shape"):
+        stability([_expl(a), _expl(a[:2])])
+    # a 3-D array (runs, rows, features) is a list of runs: same as the list
+    b = a[:, ::-1].copy()
+    pd.testing.assert_frame_equal(stability(np.stack([a, b]), k=2), stability([a, b], k=2))
+
+
+@pytest.mark.parametrize("k", [0, -1, 2.5])
+def test_k_must_be_a_positive_integer(k):
+    a = np.random.default_rng(0).normal(size=(3, 4))
+    err = TypeError if isinstance(k, float) else ValueError
+    with pytest.raises(err, match="k must be an integer >= 1"):
+        stability([a, a], k=k)
+    with pytest.raises(err, match="k must be an integer >= 1"):
+        agreement(a, a, k=k)
+
+
+def test_output_is_checked_against_the_outputs_of_the_explanation():
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=(4, 3, 2))
+    e = LocalExplanation(values=v, base_values=np.zeros((4, 2)), data=np.zeros((4, 3)),
+                         feature_names=("a", "b", "c"), output_names=("no", "yes"),
+                         link="identity", method="test")
+    with pytest.raises(ValueError, match=r"output=5 is not an output.*2 outputs.*\['no', 'yes'\]"):
+        agreement(e, e, output=5)
+    with pytest.raises(ValueError, match="output='maybe' is not an output"):
+        stability([e, e], output="maybe")
+    # by name = by index, and the same as the 2-D slice
+    by_name = agreement(e, v[:, :, 1] + 0.1, output="yes", k=2)
+    pd.testing.assert_frame_equal(by_name, agreement(v[:, :, 1], v[:, :, 1] + 0.1, k=2))
+
+
+def test_agreement_matches_features_by_name():
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=(5, 4)), rng.normal(size=(5, 4))
+    names = ("w", "x", "y", "z")
+
+    def expl(values, feature_names):
+        return LocalExplanation(values=values, base_values=np.zeros(5), data=np.zeros((5, 4)),
+                                feature_names=feature_names, output_names=("y",),
+                                link="identity", method="test")
+
+    ea = expl(a, names)
+    perm = [2, 0, 3, 1]
+    eb_perm = expl(b[:, perm], tuple(names[j] for j in perm))  # same values, other column order
+    pd.testing.assert_frame_equal(agreement(ea, eb_perm, k=2), agreement(ea, expl(b, names), k=2))
+    pd.testing.assert_frame_equal(stability([ea, eb_perm], k=2),
+                                  stability([ea, expl(b, names)], k=2))
+    with pytest.raises(ValueError, match=r"different features: missing \['z'\], unexpected \['q'\]"):
+        agreement(ea, expl(b, ("w", "x", "y", "q")))
+
+
+@pytest.fixture(scope="module")
+def models():
+    from sklearn.ensemble import RandomForestRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4))
+    clf = LogisticRegression().fit(X, (X[:, 0] + X[:, 1] > 0).astype(int))
+    reg = RandomForestRegressor(n_estimators=5, max_depth=3, random_state=0).fit(X, 2 * X[:, 0])
+    return X, clf, reg
+
+
+@pytest.mark.parametrize("confidence", [2, -1, 0, 1, np.nan])
+def test_confidence_must_be_in_0_1(models, confidence):
+    X, clf, reg = models
+    for bb, sur in [(clf, clf), (reg, reg)]:
+        with pytest.raises(ValueError, match=r"confidence must be in \(0, 1\)"):
+            fidelity(bb, sur, X, confidence=confidence)
+    with pytest.raises(ValueError, match=r"confidence must be in \(0, 1\)"):
+        clopper_pearson(3, 10, confidence)
+
+
+def test_regression_surrogate_predictions_are_checked(models):
+    X, _, reg = models
+    with pytest.raises(ValueError, match=r"shape \(3,\) for 200 rows.*one value per row"):
+        fidelity(reg, lambda Z: np.zeros(3), X)
+    with pytest.raises(ValueError, match=r"shape \(200, 2\) for 200 rows"):
+        fidelity(reg, lambda Z: np.zeros((len(Z), 2)), X)
+    with pytest.raises(ValueError, match="surrogate returned NaN"):
+        fidelity(reg, lambda Z: np.full(len(Z), np.nan), X)
+    # (n, 1) is one value per row: same R^2 as scikit-learn's on the flat predictions
+    f = fidelity(reg, lambda Z: 2 * Z[:, :1], X)
+    assert f.value == pytest.approx(r2_score(reg.predict(X), 2 * X[:, 0]), rel=1e-12)
+
+
+def test_classification_surrogate_labels_are_checked(models):
+    X, clf, _ = models
+    with pytest.raises(ValueError, match=r"labels \{'0', '1'\} but the black box's classes are \{0, 1\}"):
+        fidelity(clf, lambda Z: np.where(Z[:, 0] > 0, "1", "0"), X)
+    with pytest.raises(ValueError, match="predict, not predict_proba"):
+        fidelity(clf, clf.predict_proba, X)
+    with pytest.raises(ValueError, match=r"shape \(3,\) for 200 rows.*one class label"):
+        fidelity(clf, lambda Z: np.zeros(3, dtype=int), X)
+    # one class only, among the black box's: a legitimate (poor) surrogate
+    f = fidelity(clf, lambda Z: np.zeros(len(Z), dtype=int), X)
+    assert f.value == np.mean(clf.predict(X) == 0)
+
+
+def test_surrogate_and_explanation_types_are_named(models):
+    X, clf, _ = models
+    with pytest.raises(TypeError, match="surrogate must be a fitted model with predict\\(\\) or a callable"):
+        fidelity(clf, "notamodel", X)
+    with pytest.raises(ValueError, match="surrogate LogisticRegression is not fitted"):
+        fidelity(clf, LogisticRegression(), X)
+    with pytest.raises(TypeError, match="additivity_error takes a LocalExplanation.*got ndarray"):
+        additivity_error(np.zeros((3, 4)))
