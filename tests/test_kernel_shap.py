@@ -56,6 +56,40 @@ def test_auto_within_reported_standard_errors(data8):
     np.testing.assert_allclose(k.output(), f(X), atol=1e-10)  # efficiency holds exactly
 
 
+def test_auto_enumerates_more_sizes_as_it_spends(monkeypatch):
+    # a small tol makes "auto" grow its plan (enumerate sizes 2 and 10, then 3 and 9,
+    # reusing sampled coalitions); values stay within their SEs of the exact ones
+    # and the reported coalition counts match the model rows actually evaluated
+    import surrogates.shap.kernel as kmod
+
+    grown = []
+    real = kmod._grow_plan
+
+    def spy(*args, **kwargs):
+        out = real(*args, **kwargs)
+        grown.append(out[0].enum_sizes)
+        return out
+
+    monkeypatch.setattr(kmod, "_grow_plan", spy)
+    rng = np.random.default_rng(2)
+    X, bg = rng.normal(size=(3, 12)), rng.normal(size=(8, 12))
+    f0, rows = make_f(12), [0]
+
+    def f(Z):
+        rows[0] += len(Z)
+        return f0(Z)
+
+    k = kernel_shap(f, X, bg, tol=0.005, random_state=0, progress=False)
+    assert [1, 2, 10, 11] in grown
+    e = exact_shap(f0, X, bg, progress=False).values
+    se, n = k.extras["standard_error"], k.extras["n_coalitions"]
+    assert np.all(n < 2 * 12 + 2048) and np.all(se.max(axis=1) > 0)
+    err = np.abs(k.values - e)
+    assert np.all(err <= 4 * se + 1e-9), (err / np.maximum(se, 1e-12)).max()
+    # every model row is a coalition of some row x background, bar f(X) and f(background)
+    assert 0 <= rows[0] - len(bg) * n.sum() <= len(X) + len(bg) + 2
+
+
 def test_fixed_budget_error_shrinks_and_se_is_calibrated(data8):
     X, bg = data8
     f = make_f(8)

@@ -15,8 +15,11 @@ With ``n_samples="auto"`` sampling proceeds in rounds and each row stops as
 soon as its largest standard error is below ``tol`` times the standard
 deviation of the model's output over the background, so easy rows spend few
 model evaluations; rounds grow by a quarter each time (convergence checks cost
-O(total samples), overshoot at most 25%). Once sampling would cost over
-half of enumerating the remaining coalitions, they are enumerated and the answer is exact.
+O(total samples), overshoot at most 25%). As the spend grows, auto enumerates
+the further sizes a fixed budget of that size would (shap's rule), reusing the
+sampled coalitions that fall in them; the samples left are still kernel draws
+from the sizes left. Once sampling would cost over half of enumerating the
+remaining coalitions, they are enumerated and the answer is exact.
 
 All rows of a block share the same coalitions (one model call per round per
 block, and every regression of the block is one matrix product); every block
@@ -40,31 +43,42 @@ PAIRS_PER_ROUND = 32  # coalition pairs drawn per round in "auto" mode
 MIN_PAIRS = 32  # pairs needed before the variance estimate is trusted
 
 
+def _size_mass(M: int) -> np.ndarray:
+    sizes = np.arange(1, M)
+    mass = 1.0 / (sizes * (M - sizes))
+    return mass / mass.sum()
+
+
+def _enum_sizes(M: int, budget: int) -> list[int]:
+    """Sizes to enumerate for a budget of coalitions (shap's rule, from the edges inward)."""
+    mass = _size_mass(M)
+    enum: list[int] = []
+    left, rem = float(budget), 1.0
+    for s in range(1, M // 2 + 1):
+        pair = [s] if 2 * s == M else [s, M - s]
+        count = sum(comb(M, t) for t in pair)
+        pm = sum(mass[t - 1] for t in pair)
+        # enumerate a size pair when its share of the remaining budget covers all
+        # its subsets; sizes 1 and M-1 always (A then has full rank).
+        if s == 1 or left * pm / rem >= count - 1e-8:
+            enum += pair
+            left -= count
+            rem -= pm
+        else:
+            break
+    return sorted(enum)
+
+
 class _Plan:
     """Which sizes are enumerated, which are sampled, and their kernel masses."""
 
     def __init__(self, M: int, budget: int):
         self.M = M
-        sizes = np.arange(1, M)
-        mass = 1.0 / (sizes * (M - sizes))
-        mass /= mass.sum()
-        self.mass = mass  # total kernel mass of size s at index s-1
-        enum: list[int] = []
-        left, rem = float(budget), 1.0
-        for s in range(1, M // 2 + 1):
-            pair = [s] if 2 * s == M else [s, M - s]
-            count = sum(comb(M, t) for t in pair)
-            pm = sum(mass[t - 1] for t in pair)
-            # shap's rule: enumerate a size pair when its share of the remaining budget
-            # covers all its subsets; sizes 1 and M-1 always (A then has full rank).
-            if s == 1 or left * pm / rem >= count - 1e-8:
-                enum += pair
-                left -= count
-                rem -= pm
-            else:
-                break
-        self.enum_sizes = sorted(enum)
+        self.mass = _size_mass(M)  # total kernel mass of size s at index s-1
+        enum = _enum_sizes(M, budget)
+        self.enum_sizes = enum
         self.sampled_sizes = np.array([s for s in range(1, M) if s not in enum], dtype=np.int64)
+        mass = self.mass
         self.m_sampled = float(mass[self.sampled_sizes - 1].sum()) if self.sampled_sizes.size else 0.0
         self.n_sampled_region = int(sum(comb(M, int(s)) for s in self.sampled_sizes))
         self.Z_enum, self.w_enum = _enumerate(M, self.enum_sizes, mass)
@@ -151,23 +165,29 @@ def _kernel_block(model, Xb, bg, v0, plan: _Plan, budget, adaptive, tol, scale, 
     if plan.n_sampled_region == 0 or (small if adaptive else left >= plan.n_sampled_region):
         return _exhaustive(model, Xb, bg, v0, plan, YE, T, phi, se, fx, n_coal)
     rng = np.random.default_rng(seed)
-    n_pairs_total = max(1, left // 2)
+    cap = max(1, left // 2)  # pairs the budget allows
+    spent = n_enum  # coalitions evaluated for the rows still active
     active = np.arange(R)
     ZS_all = np.zeros((0, M), dtype=np.bool_)
     YS = np.zeros((R, 0, n_out))
     YC = np.zeros((R, 0, n_out))
     while active.size:
-        n_new = min(_round(len(ZS_all)) if adaptive else n_pairs_total, n_pairs_total - len(ZS_all))
-        Z = plan.sample_pairs(rng, n_new)
-        V = coalition_values(model, Xb[active], bg, np.concatenate([Z, ~Z])) - v0
-        ZS_all = np.concatenate([ZS_all, Z])
-        YS = np.concatenate([YS, V[:, :n_new]], axis=1)
-        YC = np.concatenate([YC, V[:, n_new:]], axis=1)
+        n_new = min(_round(len(ZS_all)) if adaptive else cap, cap - len(ZS_all))
+        if n_new > 0:
+            Z = plan.sample_pairs(rng, n_new)
+            V = coalition_values(model, Xb[active], bg, np.concatenate([Z, ~Z])) - v0
+            ZS_all = np.concatenate([ZS_all, Z])
+            YS = np.concatenate([YS, V[:, :n_new]], axis=1)
+            YC = np.concatenate([YC, V[:, n_new:]], axis=1)
+            spent += 2 * n_new
         P = len(ZS_all)
-        done_all = P >= n_pairs_total
+        done_all = P >= cap
         if not done_all and adaptive and P < MIN_PAIRS:
             continue
-        p, e = _solve(plan.Z_enum, plan.w_enum, YE[active], ZS_all, YS, YC, plan.m_sampled, T[active])
+        if P:
+            p, e = _solve(plan.Z_enum, plan.w_enum, YE[active], ZS_all, YS, YC, plan.m_sampled, T[active])
+        else:
+            p, e = _solve(plan.Z_enum, plan.w_enum, YE[active], None, None, None, 0.0, T[active])
         if done_all:
             stop = np.ones(active.size, dtype=bool)
         else:
@@ -177,7 +197,7 @@ def _kernel_block(model, Xb, bg, v0, plan: _Plan, budget, adaptive, tol, scale, 
             stop = np.all(e.max(axis=1) <= target + 1e-12 * (1.0 + np.abs(fx[active])), axis=1)
         idx = active[stop]
         phi[idx], se[idx] = p[stop], e[stop]
-        n_coal[idx] = n_enum + 2 * P
+        n_coal[idx] = spent
         keep = ~stop
         active, YS, YC = active[keep], YS[keep], YC[keep]
         if active.size and 2 * (P + _round(P)) >= plan.n_sampled_region // 2:
@@ -188,9 +208,41 @@ def _kernel_block(model, Xb, bg, v0, plan: _Plan, budget, adaptive, tol, scale, 
                 phi[active], se[active], fx[active], n_coal[active],
             )
             phi[active], se[active], _, n_coal[active] = sub
-            n_coal[active] += 2 * P
+            n_coal[active] += spent - len(plan.Z_enum)
             break
+        if adaptive and active.size and len(_enum_sizes(M, spent + 2 * _round(P))) > len(plan.enum_sizes):
+            # The spend so far would have bought enumerating more sizes (what a fixed
+            # budget of that size does): enumerate them now, reusing the samples that
+            # fall in them; the samples left are kernel draws from the sizes left.
+            plan, YE, ZS_all, YS, YC, n_eval = _grow_plan(
+                model, Xb, bg, v0, plan, spent + 2 * _round(P), active, YE, ZS_all, YS, YC
+            )
+            spent += n_eval
+            cap = len(ZS_all) + max(0, budget - spent) // 2
     return phi, se, fx, n_coal
+
+
+def _grow_plan(model, Xb, bg, v0, plan: _Plan, budget, active, YE, ZS, YS, YC):
+    """Switch to the plan of a larger budget, evaluating only coalitions not seen yet."""
+    M = plan.M
+    new = _Plan(M, budget)
+    weights = 1 << np.arange(M, dtype=np.int64)
+    known_Z = np.concatenate([plan.Z_enum, ZS, ~ZS])
+    known_Y = np.concatenate([YE[active], YS, YC], axis=1)
+    known = known_Z.astype(np.int64) @ weights
+    order = np.argsort(known, kind="stable")
+    want = new.Z_enum.astype(np.int64) @ weights
+    pos = np.minimum(np.searchsorted(known[order], want), len(known) - 1)
+    hit = known[order][pos] == want
+    YE_new = np.zeros((Xb.shape[0], len(want), YE.shape[2]))
+    vals = np.empty((active.size, len(want), YE.shape[2]))
+    vals[:, hit] = known_Y[:, order[pos[hit]]]
+    miss = ~hit
+    if miss.any():
+        vals[:, miss] = coalition_values(model, Xb[active], bg, new.Z_enum[miss]) - v0
+    YE_new[active] = vals
+    keep = np.isin(ZS.sum(axis=1), new.sampled_sizes)
+    return new, YE_new, ZS[keep], YS[:, keep], YC[:, keep], int(miss.sum())
 
 
 def _exhaustive(model, Xb, bg, v0, plan: _Plan, YE, T, phi, se, fx, n_coal):
