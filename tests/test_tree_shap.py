@@ -322,6 +322,30 @@ def test_sklearn_models_match_shap(reg_data, clf_data):
         assert _rel(got.values, ref) < 1e-5, name
 
 
+def test_deep_forest_mixed_tables_and_on_the_fly_match_shap(monkeypatch):
+    """Deep forests: a budget that tables only part of the leaves, so row blocks
+    mix table leaves and on-the-fly leaves; a row count that leaves a partial
+    block; one- and multi-output values."""
+    import shap
+    X, y = make_regression(600, 12, n_informative=8, random_state=1)
+    Xc, yc = make_classification(600, 12, n_informative=6, n_classes=3, random_state=1)
+    models = [
+        (RandomForestRegressor(n_estimators=6, max_depth=10, random_state=0).fit(X, y), X),
+        (RandomForestClassifier(n_estimators=4, max_depth=9, random_state=0).fit(Xc, yc), Xc),
+    ]
+    for model, data in models:
+        prep = tree_mod._Prepared(tree_mod.read_model(model))
+        need = int((2.0 ** prep.leaf_d).sum())
+        monkeypatch.setattr(tree_mod, "_TABLE_BUDGET", need // 2)
+        off = tree_mod._Explainer(prep, None, False).tab_off
+        assert (off < 0).any() and (off >= 0).any()
+        rows = data[:150]
+        got = tree_shap(model, rows, progress=False)
+        ref = np.asarray(shap.TreeExplainer(model).shap_values(rows))
+        assert got.values.shape == ref.shape
+        assert _rel(got.values, ref) < 1e-5
+
+
 def test_xgboost_nan_matches_pred_contribs():
     import xgboost as xgb
     rng = np.random.default_rng(0)

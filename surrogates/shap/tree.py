@@ -56,6 +56,9 @@ _TABLE_BUDGET = 1 << 24
 #: rows per parallel block: each thread walks one tree for all its rows, so the
 #: tree's nodes and tables stay in cache (tree-outer, rows-inner)
 _RB = 32
+#: rows per block of the path-dependent kernel, which walks each tree once for
+#: the whole block (vectorised over rows); 64 measured faster than 32 and 128
+_RBV = 64
 #: rows per progress-bar step
 _CHUNK = 512
 #: path features per leaf are bit masks in an int64
@@ -258,66 +261,94 @@ def _go_left(x, f, thr, dleft):
 def _path_dependent_rows(X, left, right, feature, threshold, default_left, value, tree_start,
                          tree_group, node_pos, leaf_of_node, leaf_d, leaf_feat, leaf_z, leaf_r,
                          tab_off, tab, wts, max_depth, out):
-    n = X.shape[0]
+    """Each block of _RBV rows walks every tree once, together: a node's split is
+    tested for all rows at once and a leaf's table is read for all rows at once.
+    The inner loops over rows are branch-free and SIMD-friendly, and a leaf's
+    table is loaded into cache once per block instead of once per row."""
+    n, nf = X.shape
+    n_out = out.shape[2]
     n_trees = tree_start.shape[0] - 1
     dm = leaf_z.shape[1]
-    n_blocks = (n + _RB - 1) // _RB
+    n_blocks = (n + _RBV - 1) // _RBV
     for b in prange(n_blocks):
+        r0 = b * _RBV
+        nr = min(n, r0 + _RBV) - r0
+        # the block transposed: one feature's values are contiguous across rows
+        xt = np.zeros((nf, _RBV))
+        for r in range(nr):
+            for f in range(nf):
+                xt[f, r] = X[r0 + r, f]
+        acc = np.zeros((nf, n_out, _RBV))
+        # DFS stack of nodes, each with the failed-feature masks of all rows
         st_node = np.empty(max_depth + 2, np.int64)
-        st_mask = np.empty(max_depth + 2, np.int64)
+        st_mask = np.zeros((max_depth + 2, _RBV), np.int64)
+        hs = np.empty(_RBV, np.int64)
+        a_out = np.empty(_RBV)
+        cv = np.empty(_RBV)
         coef = np.zeros(dm + 2)
         quot = np.zeros(dm + 2)
         for t in range(n_trees):
-            for r in range(b * _RB, min(n, (b + 1) * _RB)):
-                x = X[r]
-                phi = out[r]
-                group = tree_group[t]
-                st_node[0] = tree_start[t]
-                st_mask[0] = 0
-                sp = 1
-                while sp > 0:
-                    sp -= 1
-                    nd = st_node[sp]
-                    m = st_mask[sp]
-                    if left[nd] < 0:
-                        lf = leaf_of_node[nd]
-                        d = leaf_d[lf]
-                        if d == 0:
-                            continue
-                        H = ((1 << d) - 1) & ~m
-                        off = tab_off[lf]
-                        if off < 0:
-                            _leaf_direct(phi, lf, nd, H, d, group, value, leaf_feat, leaf_z, wts,
-                                         coef, quot)
-                            continue
-                        # inlined (this is the hot loop): out-features get -A[H],
-                        # in-features (1 - z_p) / z_p * A[H - p]  (A = P G, see _g_tables)
-                        a_out = -tab[off + H]
-                        for p in range(d):
-                            bit = 1 << p
-                            if H & bit:
-                                c = leaf_r[lf, p] * tab[off + (H ^ bit)]
-                            else:
-                                c = a_out
-                            f = leaf_feat[lf, p]
-                            if group >= 0:
-                                phi[f, group] += c * value[nd, 0]
-                            else:
-                                for k in range(value.shape[1]):
-                                    phi[f, k] += c * value[nd, k]
+            group = tree_group[t]
+            st_node[0] = tree_start[t]
+            st_mask[0, :] = 0
+            sp = 1
+            while sp > 0:
+                sp -= 1
+                nd = st_node[sp]
+                if left[nd] < 0:
+                    lf = leaf_of_node[nd]
+                    d = leaf_d[lf]
+                    if d == 0:
                         continue
-                    bit = 1 << node_pos[nd]
-                    if _go_left(x, feature[nd], threshold[nd], default_left[nd]):
-                        st_node[sp] = right[nd]
-                        st_mask[sp] = m | bit
-                        st_node[sp + 1] = left[nd]
-                        st_mask[sp + 1] = m
-                    else:
-                        st_node[sp] = right[nd]
-                        st_mask[sp] = m
-                        st_node[sp + 1] = left[nd]
-                        st_mask[sp + 1] = m | bit
-                    sp += 2
+                    full = (1 << d) - 1
+                    off = tab_off[lf]
+                    if off < 0:
+                        for r in range(nr):
+                            _leaf_direct(out[r0 + r], lf, nd, full & ~st_mask[sp, r], d, group,
+                                         value, leaf_feat, leaf_z, wts, coef, quot)
+                        continue
+                    # out-features get -A[H], in-features (1 - z_p) / z_p * A[H - p]
+                    # (A = P G, see _g_tables)
+                    for r in range(nr):
+                        h = full & ~st_mask[sp, r]
+                        hs[r] = h
+                        a_out[r] = -tab[off + h]
+                    for p in range(d):
+                        bit = 1 << p
+                        rp = leaf_r[lf, p]
+                        for r in range(nr):
+                            h = hs[r]
+                            cv[r] = rp * tab[off + (h ^ bit)] if h & bit else a_out[r]
+                        f = leaf_feat[lf, p]
+                        if group >= 0:
+                            v = value[nd, 0]
+                            for r in range(nr):
+                                acc[f, group, r] += cv[r] * v
+                        else:
+                            for k in range(n_out):
+                                v = value[nd, k]
+                                for r in range(nr):
+                                    acc[f, k, r] += cv[r] * v
+                    continue
+                f = feature[nd]
+                thr = threshold[nd]
+                dl = default_left[nd] != 0
+                bit = 1 << node_pos[nd]
+                # right child goes to slot sp, left to sp + 1 (popped first); same
+                # missing-value rule as _go_left
+                for r in range(nr):
+                    m = st_mask[sp, r]
+                    v = xt[f, r]
+                    gl = (v <= thr) | (dl & np.isnan(v))
+                    st_mask[sp + 1, r] = m if gl else m | bit
+                    st_mask[sp, r] = m | bit if gl else m
+                st_node[sp] = right[nd]
+                st_node[sp + 1] = left[nd]
+                sp += 2
+        for r in range(nr):
+            for f in range(nf):
+                for k in range(n_out):
+                    out[r0 + r, f, k] += acc[f, k, r]
 
 
 @njit(cache=True)
