@@ -16,6 +16,7 @@ import itertools
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.datasets import make_classification, make_regression
 from sklearn.ensemble import (
@@ -541,3 +542,31 @@ def test_xgboost_fitted_on_dataframe_matches_shap():
     np.testing.assert_allclose(
         inter.values, theirs_i.shap_values(frame.iloc[:20]), atol=1e-5 * np.abs(theirs).max()
     )
+
+
+def test_frames_are_matched_to_the_fitted_names_not_positions():
+    import xgboost as xgb
+    from sklearn.ensemble import RandomForestRegressor
+
+    from glassbox import TreeRegressor
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(200, 4)), columns=list("abcd"))
+    y = X["a"] * 2 + X["b"] * X["c"] - X["d"]
+    shuffled = X[["d", "c", "b", "a"]]
+    for model in (RandomForestRegressor(n_estimators=5, max_depth=4, random_state=0).fit(X, y),
+                  xgb.XGBRegressor(n_estimators=5, max_depth=3).fit(X, y),
+                  TreeRegressor(max_depth=3).fit(X, y)):
+        ref = tree_shap(model, X[:20], progress=False)
+        got = tree_shap(model, shuffled[:20], progress=False)
+        np.testing.assert_allclose(got.values, ref.values)
+        assert list(got.feature_names) == list("abcd")
+        inter = tree_shap(model, X[:5], background=shuffled[:30], progress=False)
+        np.testing.assert_allclose(inter.values,
+                                   tree_shap(model, X[:5], background=X[:30], progress=False).values)
+        with pytest.raises(ValueError, match=r"X columns do not match.*missing \['a'\]"):
+            tree_shap(model, X.rename(columns={"a": "z"}), progress=False)
+    # a model fitted on an array takes any column names, by position
+    plain = RandomForestRegressor(n_estimators=5, max_depth=4, random_state=0).fit(X.to_numpy(), y)
+    np.testing.assert_allclose(tree_shap(plain, shuffled[:5], progress=False).values,
+                               tree_shap(plain, shuffled.to_numpy()[:5], progress=False).values)

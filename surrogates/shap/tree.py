@@ -46,6 +46,7 @@ from numba import njit, prange
 
 from glassbox.explanation import LocalExplanation
 
+from .._rows import align_columns
 from ._common import as_rows, check_additivity, feature_names_of, is_dask, map_dask, row_chunks
 from ._tree_readers import TreeEnsemble, read_model
 
@@ -735,10 +736,14 @@ def tree_shap(
             "interaction values are implemented for path-dependent TreeSHAP only; "
             "call tree_shap(model, X, interactions=True) without background"
         )
+    # named frames are matched to the names the model was fitted with, by name
+    fitted_names = (getattr(model, "feature_names_in_", None)
+                    if type(model).__module__.startswith("glassbox") else ens.feature_names)
     bg = None
     if background is not None:
         if is_dask(background):
             background = background.compute()
+        background = align_columns(background, fitted_names, name="background")
         bg = as_rows(background, allow_nan=ens.allow_nan, name="background")
         if bg.shape[1] != ens.n_features:
             raise ValueError(
@@ -768,6 +773,7 @@ def tree_shap(
         if n_cols != f:
             raise ValueError(f"X has {n_cols} columns but the model was fitted on {f} features")
         return map_dask(block, X, trailing)
+    X = align_columns(X, fitted_names)
     names = feature_names_of(X, ens.n_features, feature_names if feature_names is not None else (
         None if hasattr(X, "columns") else ens.feature_names))
     Xa = as_rows(X, allow_nan=ens.allow_nan)
