@@ -51,6 +51,7 @@ import numpy as np
 
 from ._params import check_int as _check_int
 from ._params import check_real as _check_real
+from ._rows import align_columns
 from .blackbox import BlackBox, _is_xgb_booster, as_blackbox
 
 
@@ -308,14 +309,8 @@ def _row(x, X, bb: BlackBox) -> np.ndarray:
     ref = bb.feature_names_in_ if bb.feature_names_in_ is not None else _named(X)
     got = _named(x) if hasattr(x, "to_numpy") else None
     if ref is not None and got is not None and got != ref:
-        missing = [c for c in ref if c not in got]
-        extra = [c for c in got if c not in ref]
-        if missing or extra or len(got) != len(ref):
-            raise ValueError(
-                f"x's feature names do not match X's columns: missing {missing[:5]}, "
-                f"unexpected {extra[:5]}; pass x with the same names as X"
-            )
-        x = x.set_axis(got, axis=1)[ref] if hasattr(x, "columns") else x.set_axis(got)[ref]
+        frame = x if hasattr(x, "columns") else x.to_frame().T
+        x = align_columns(frame, ref, name="x's", against="X's columns")
     try:
         xa = np.asarray(x.to_numpy() if hasattr(x, "to_numpy") else x, dtype=float)
     except (TypeError, ValueError) as exc:
