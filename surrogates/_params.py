@@ -10,6 +10,9 @@ import numpy as np
 
 def check_int(name: str, value, minimum: int) -> int:
     """An integer parameter >= minimum (bools refused: True is not a count)."""
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, numbers.Integral)):
+        if np.isfinite(value) and float(value).is_integer():
+            value = int(value)  # 1e5 is a count too
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r}")
     if value < minimum:

@@ -12,6 +12,8 @@ def align_columns(X, names, *, name: str = "X", against: str = "the model's feat
     and frames when ``names`` is None, pass through unchanged."""
     if names is None or not hasattr(X, "columns"):
         return X
+    if not all(isinstance(c, str) for c in X.columns):
+        return X  # 0, 1, 2, ... are positions, not names (as scikit-learn reads them)
     names = [str(n) for n in names]
     cols = [str(c) for c in X.columns]
     if cols == names:

@@ -386,10 +386,9 @@ def _check_common(blackbox, X, n_queries, confidence, labels, task):
 def _check_holdout(n_holdout, n_queries: int) -> int:
     if n_holdout is None:
         return max(1000, n_queries // 4)
-    if not isinstance(n_holdout, (int, np.integer)) or n_holdout < 10:
-        raise ValueError(f"n_holdout must be an integer >= 10 to measure fidelity, got "
-                         f"{n_holdout!r}")
-    return int(n_holdout)
+    from ._params import check_int
+
+    return check_int("n_holdout", n_holdout, 10)
 
 
 def distill(

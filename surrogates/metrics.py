@@ -241,7 +241,7 @@ def _values_2d(expl: LocalExplanation | np.ndarray, output: int | str | None) ->
         if isinstance(output, str) and output in names:
             output = names.index(output)
         if isinstance(output, bool) or not isinstance(output, (int, np.integer)) \
-                or not 0 <= output < n_out:
+                or not -n_out <= output < n_out:
             raise ValueError(
                 f"output={output!r} is not an output of this explanation; it has {n_out} "
                 f"outputs: pass an index 0..{n_out - 1}"
@@ -347,7 +347,9 @@ def stability(
                 f"{explanations.shape}; or pass a list of explanations"
             )
         explanations = list(explanations)
-    elif not isinstance(explanations, Sequence) or isinstance(explanations, str):
+    elif not isinstance(explanations, Sequence) and hasattr(explanations, "__iter__"):
+        explanations = list(explanations)  # a generator of explanations
+    if not isinstance(explanations, Sequence) or isinstance(explanations, str):
         raise TypeError(
             f"stability takes a list of explanations, got {type(explanations).__name__}"
         )

@@ -239,3 +239,17 @@ def test_dataframe_goes_to_named_estimators_numpy_to_plain_callables():
 
     kernel_shap(f, frame.iloc[:2], frame, progress=False)
     assert set(seen) == {np.ndarray}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_auto_never_spends_past_its_documented_cap(seed):
+    rng = np.random.default_rng(3)
+    M = 13
+    W = rng.normal(size=(M, M))
+
+    def f(X):
+        return np.tanh(X @ W)[:, :3].sum(1) + X[:, 0] * X[:, 1] * X[:, 2] + np.sin(X).sum(1)
+
+    X, bg = rng.normal(size=(3, M)), rng.normal(size=(5, M))
+    k = kernel_shap(f, X, bg, random_state=seed, progress=False, tol=1e-6)
+    assert np.max(k.extras["n_coalitions"]) <= 2 * M + 2048

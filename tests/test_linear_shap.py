@@ -154,7 +154,7 @@ def test_non_finite_model_output_is_an_error_not_nan_values():
     bg = X.copy()
     bg[5, 1] = np.nan  # NaN in one background row reaches the model through masking
     for explain in (exact_shap, permutation_shap):
-        with pytest.raises(ValueError, match="NaN or infinity for a masked row"):
+        with pytest.raises(ValueError, match="NaN or infinity for the row"):
             explain(lambda Z: Z[:, 0] * 2 + Z[:, 1], X[:3], bg)
     with pytest.raises(ValueError, match="has no columns"):
         exact_shap(lambda Z: Z.sum(1), np.empty((3, 0)), np.empty((3, 0)))
@@ -184,3 +184,23 @@ def test_seed_width_and_pandas_na_errors_are_named():
     frame = pd.DataFrame({"a": pd.array([1, None, 3] * 3, dtype="Int64"), "b": np.ones(9)})
     with pytest.raises(ValueError, match="contains NaN"):
         linear_shap(GLMRegressor().fit(frame.fillna(0), np.arange(9.0)), frame)
+
+
+def test_frames_without_string_names_are_read_by_position():
+    from sklearn.linear_model import LinearRegression
+
+    from surrogates.shap import exact_shap, tree_shap
+
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame(rng.normal(size=(60, 3)), columns=list("abc"))
+    model = LinearRegression().fit(X, X @ np.array([1.0, 2.0, -1.0]))
+    unnamed = pd.DataFrame(X.to_numpy())  # columns 0, 1, 2: positions, as scikit-learn reads them
+    np.testing.assert_allclose(linear_shap(model, X[:4], unnamed).values,
+                               linear_shap(model, X[:4], X).values)
+    np.testing.assert_allclose(exact_shap(model, X[:4], unnamed[:10]).values,
+                               exact_shap(model, X[:4], X[:10]).values, atol=1e-12)
+    from sklearn.tree import DecisionTreeRegressor
+
+    tree = DecisionTreeRegressor(max_depth=3, random_state=0).fit(X, X["a"])
+    np.testing.assert_allclose(tree_shap(tree, unnamed[:4], progress=False).values,
+                               tree_shap(tree, X[:4], progress=False).values)

@@ -114,9 +114,10 @@ class ModelFn:
             # background row are mixed: SHAP values would be NaN without a word
             bad = int(np.nonzero(~np.isfinite(out.reshape(len(out), -1)).all(axis=1))[0][0])
             raise ValueError(
-                f"the model returned NaN or infinity for a masked row (X values mixed with "
-                f"background values): {np.array2string(X[bad], precision=4, threshold=8)}. "
-                "Impute NaN in X and the background, or make the model finite there"
+                f"the model returned NaN or infinity for the row "
+                f"{np.array2string(X[bad], precision=4, threshold=8)} (a row of X, of the "
+                "background, or X values mixed with background values). Impute NaN in X "
+                "and the background, or make the model finite there"
             )
         return out
 

@@ -210,12 +210,15 @@ def _kernel_block(model, Xb, bg, v0, plan: _Plan, budget, adaptive, tol, scale, 
             phi[active], se[active], _, n_coal[active] = sub
             n_coal[active] += spent - len(plan.Z_enum)
             break
-        if adaptive and active.size and len(_enum_sizes(M, spent + 2 * _round(P))) > len(plan.enum_sizes):
+        grown = min(budget, spent + 2 * _round(P))
+        if (adaptive and active.size and len(_enum_sizes(M, grown)) > len(plan.enum_sizes)
+                and spent + len(_Plan(M, grown).Z_enum) - len(plan.Z_enum) <= budget):
             # The spend so far would have bought enumerating more sizes (what a fixed
             # budget of that size does): enumerate them now, reusing the samples that
             # fall in them; the samples left are kernel draws from the sizes left.
+            # Only when even the worst case (no sample reused) stays within the budget.
             plan, YE, ZS_all, YS, YC, n_eval = _grow_plan(
-                model, Xb, bg, v0, plan, spent + 2 * _round(P), active, YE, ZS_all, YS, YC
+                model, Xb, bg, v0, plan, grown, active, YE, ZS_all, YS, YC
             )
             spent += n_eval
             cap = len(ZS_all) + max(0, budget - spent) // 2
