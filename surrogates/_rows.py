@@ -25,7 +25,7 @@ def align_columns(X, names, *, name: str = "X", against: str = "the model's feat
             f"{name} columns do not match {against}: missing {missing[:5]}, unexpected "
             f"{extra[:5]}; pass the same columns"
         )
-    return X.set_axis(cols, axis=1)[names]
+    return X[names]  # lazy for a dask DataFrame too
 
 
 def as_rows(X, *, allow_nan: bool, name: str = "X") -> np.ndarray:

@@ -86,3 +86,21 @@ def test_dask_dataframe_and_linear(client, data):
     lazy = kernel_shap(mlp, ddf, frame.iloc[:6], random_state=0)
     ref = kernel_shap(mlp, frame, frame.iloc[:6], random_state=0, progress=False).values
     np.testing.assert_allclose(client.compute(lazy).result(), ref, rtol=0, atol=1e-10)
+
+
+def test_dask_dataframe_columns_matched_by_name(client, data):
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.linear_model import LinearRegression
+
+    from surrogates.shap.tree import tree_shap
+
+    X, _ = data
+    frame = pd.DataFrame(X, columns=list("abcde"))
+    y = X @ np.arange(5.0) + X[:, 0] * X[:, 1]
+    shuffled = dd.from_pandas(frame[list("edcba")], npartitions=3)
+    forest = RandomForestRegressor(n_estimators=5, max_depth=4, random_state=0).fit(frame, y)
+    np.testing.assert_allclose(client.compute(tree_shap(forest, shuffled)).result(),
+                               tree_shap(forest, frame, progress=False).values, atol=1e-12)
+    lin = LinearRegression().fit(frame, y)
+    np.testing.assert_allclose(client.compute(linear_shap(lin, shuffled, frame)).result(),
+                               linear_shap(lin, frame, frame).values, atol=1e-12)

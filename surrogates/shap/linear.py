@@ -68,8 +68,7 @@ def linear_shap(
     M = coef.shape[1]
     # named frames are matched to the model's columns by name, not position
     model_names = getattr(model, "feature_names_in_", None)
-    if not is_dask(X):
-        X = align_columns(X, model_names)
+    X = align_columns(X, model_names)  # dask DataFrames too (lazy column selection)
     if background is not None:
         background = align_columns(background, model_names, name="background")
     if background is None:

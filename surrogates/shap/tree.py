@@ -769,6 +769,8 @@ def tree_shap(
                 return inter if k > 1 else inter[..., 0]
             return values if k > 1 else values[:, :, 0]
 
+        if hasattr(X, "columns"):
+            X = align_columns(X, fitted_names)
         n_cols = X.shape[1] if hasattr(X, "chunks") else len(X.columns)
         if n_cols != f:
             raise ValueError(f"X has {n_cols} columns but the model was fitted on {f} features")
