@@ -188,8 +188,18 @@ class BlackBox:
                         f"the black box returned labels of mixed types ({', '.join(kinds)}); "
                         "return labels of one type (all strings or all numbers)"
                     ) from None
-                if self.classes_ is None or len(grown) != len(self.classes_):
-                    self.classes_, self._classes_inferred, self._n_outputs = grown, True, None
+                if self.classes_ is not None and len(grown) != len(self.classes_):
+                    # scores handed out earlier have one column per old class: a new
+                    # class would silently shift what their columns mean
+                    old = self.classes_.tolist()
+                    new = [c for c in grown.tolist() if c not in old]
+                    raise BlackBoxError(
+                        f"the black box returned label(s) {new[:5]} not seen on its earlier "
+                        f"calls (classes {old[:10]}); pass classes=[...] to "
+                        "as_blackbox so every call has the same score columns"
+                    )
+                if self.classes_ is None:
+                    self.classes_, self._classes_inferred = grown, True
             self.task = "classification"
             idx = np.searchsorted(self.classes_, out)
             idx = np.clip(idx, 0, len(self.classes_) - 1)

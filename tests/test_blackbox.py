@@ -237,3 +237,19 @@ def test_labels_of_mixed_types_are_named(clf_data):
                      output="label")
     with pytest.raises(BlackBoxError, match="mixed types"):
         bb(X)
+
+
+def test_inferred_classes_cannot_shift_between_calls(clf_data):
+    X, _ = clf_data
+
+    def labels(Z):
+        return np.where(Z[:, 0] > 1, "c", np.where(Z[:, 0] > 0, "b", "a"))
+
+    bb = as_blackbox(labels, output="label")
+    low = X[X[:, 0] <= 1]
+    assert list(np.unique(bb.predict(low))) == ["a", "b"]
+    with pytest.raises(BlackBoxError, match=r"label\(s\) \['c'\] not seen on its earlier calls"):
+        bb(X)
+    fixed = as_blackbox(labels, output="label", classes=["a", "b", "c"])
+    assert fixed(low).shape[1] == 3 and fixed(X).shape[1] == 3
+    np.testing.assert_array_equal(fixed.predict(X), labels(X))
