@@ -570,3 +570,18 @@ def test_frames_are_matched_to_the_fitted_names_not_positions():
     plain = RandomForestRegressor(n_estimators=5, max_depth=4, random_state=0).fit(X.to_numpy(), y)
     np.testing.assert_allclose(tree_shap(plain, shuffled[:5], progress=False).values,
                                tree_shap(plain, shuffled.to_numpy()[:5], progress=False).values)
+
+
+@pytest.mark.parametrize("acc_budget", [1, 5 * 4 * 3])  # blocks of 1 row, and of 5 rows
+def test_small_blocks_for_wide_models_give_the_same_values(monkeypatch, acc_budget):
+    from sklearn.ensemble import RandomForestClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)
+    model = RandomForestClassifier(n_estimators=4, max_depth=6, random_state=0).fit(X, y)
+    ref = tree_shap(model, X[:23], progress=False).values
+    monkeypatch.setattr(tree_mod, "_ACC_BUDGET", acc_budget)
+    assert tree_mod._block_rows(4, 3) == (1 if acc_budget == 1 else 5)
+    np.testing.assert_allclose(tree_shap(model, X[:23], progress=False).values, ref,
+                               rtol=0, atol=1e-12)

@@ -60,6 +60,13 @@ _RB = 32
 #: rows per block of the path-dependent kernel, which walks each tree once for
 #: the whole block (vectorised over rows); 64 measured faster than 32 and 128
 _RBV = 64
+#: float64 entries of one block's accumulator (features x outputs x rows): very
+#: wide models get smaller blocks, so the per-thread buffer stays about 8 MB
+_ACC_BUDGET = 1 << 20
+
+
+def _block_rows(n_features: int, n_outputs: int) -> int:
+    return int(max(1, min(_RBV, _ACC_BUDGET // max(1, n_features * n_outputs))))
 #: rows per progress-bar step
 _CHUNK = 512
 #: path features per leaf are bit masks in an int64
@@ -261,8 +268,8 @@ def _go_left(x, f, thr, dleft):
 @njit(cache=True, parallel=True)
 def _path_dependent_rows(X, left, right, feature, threshold, default_left, value, tree_start,
                          tree_group, node_pos, leaf_of_node, leaf_d, leaf_feat, leaf_z, leaf_r,
-                         tab_off, tab, wts, max_depth, out):
-    """Each block of _RBV rows walks every tree once, together: a node's split is
+                         tab_off, tab, wts, max_depth, out, rbv):
+    """Each block of ``rbv`` rows walks every tree once, together: a node's split is
     tested for all rows at once and a leaf's table is read for all rows at once.
     The inner loops over rows are branch-free and SIMD-friendly, and a leaf's
     table is loaded into cache once per block instead of once per row."""
@@ -270,22 +277,22 @@ def _path_dependent_rows(X, left, right, feature, threshold, default_left, value
     n_out = out.shape[2]
     n_trees = tree_start.shape[0] - 1
     dm = leaf_z.shape[1]
-    n_blocks = (n + _RBV - 1) // _RBV
+    n_blocks = (n + rbv - 1) // rbv
     for b in prange(n_blocks):
-        r0 = b * _RBV
-        nr = min(n, r0 + _RBV) - r0
+        r0 = b * rbv
+        nr = min(n, r0 + rbv) - r0
         # the block transposed: one feature's values are contiguous across rows
-        xt = np.zeros((nf, _RBV))
+        xt = np.zeros((nf, rbv))
         for r in range(nr):
             for f in range(nf):
                 xt[f, r] = X[r0 + r, f]
-        acc = np.zeros((nf, n_out, _RBV))
+        acc = np.zeros((nf, n_out, rbv))
         # DFS stack of nodes, each with the failed-feature masks of all rows
         st_node = np.empty(max_depth + 2, np.int64)
-        st_mask = np.zeros((max_depth + 2, _RBV), np.int64)
-        hs = np.empty(_RBV, np.int64)
-        a_out = np.empty(_RBV)
-        cv = np.empty(_RBV)
+        st_mask = np.zeros((max_depth + 2, rbv), np.int64)
+        hs = np.empty(rbv, np.int64)
+        a_out = np.empty(rbv)
+        cv = np.empty(rbv)
         coef = np.zeros(dm + 2)
         quot = np.zeros(dm + 2)
         for t in range(n_trees):
@@ -859,7 +866,7 @@ class _Explainer:
                 _path_dependent_rows(Xg[sl], *_model_arrays(prep), prep.node_pos,
                                      prep.leaf_of_node, prep.leaf_d, prep.leaf_feat, prep.leaf_z,
                                      self.leaf_r, self.tab_off, self.tab, prep.wts, prep.max_depth,
-                                     out[sl])
+                                     out[sl], _block_rows(f, k))
             else:
                 _interventional_rows(Xg[sl], *_model_arrays(prep), prep.node_pos,
                                      prep.leaf_of_node, prep.leaf_d, prep.leaf_feat, self.tab_off,
