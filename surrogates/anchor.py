@@ -375,8 +375,7 @@ def anchor(
     names = bb.feature_names(X, n_features=Xc.shape[1])
     xa = _row(x, X, bb)
     xa = bb.check_X(xa[None, :], name="x")[0]
-    if bb.task is None or bb.classes_ is None:
-        bb(Xc)  # settles the task, and the classes of a label-returning callable, on the data
+    bb.settle(Xc)
     if bb.task != "classification":
         raise ValueError(
             f"anchors explain classifiers; the black box ({bb.description}) is a regressor "

@@ -170,13 +170,30 @@ class BlackBox:
             )
         return out
 
+    def _is_labels(self, out: np.ndarray) -> bool:
+        """Whether raw output ``out`` is class labels rather than scores."""
+        return self.output == "label" or out.dtype.kind in "OUSb" or (
+            self.task == "classification" and out.ndim == 1 and self.output == "auto"
+            and out.dtype.kind in "iu"
+        )
+
+    def settle(self, X: np.ndarray) -> None:
+        """Fix the task and the score columns before the black box is asked piecemeal.
+
+        One row tells scores from labels. A label-returning callable without
+        ``classes=`` is then first asked about every row of X, so that all the
+        classes it can return are known before any scores are handed out.
+        """
+        known = self.task == "regression" or (self.task is not None and self.classes_ is not None)
+        if self._n_outputs is not None or known:
+            return
+        probe = self._call_batch(X[:1])
+        self(X if self._is_labels(probe) and self.classes_ is None else X[:1])
+
     def _to_scores(self, out: np.ndarray) -> np.ndarray:
         """Raw model output -> 2-D float scores, fixing task/classes on first use."""
         output = self.output
-        if output == "label" or out.dtype.kind in "OUSb" or (
-            self.task == "classification" and out.ndim == 1 and output == "auto"
-            and out.dtype.kind in "iu"
-        ):
+        if self._is_labels(out):
             if self.classes_ is None or self._classes_inferred:
                 # labels of a plain callable: the classes are those seen so far
                 try:

@@ -141,8 +141,7 @@ class LocalSurrogate:
         self.blackbox = as_blackbox(blackbox, task=task)
         self.feature_names = self.blackbox.feature_names(X, n_features=np.shape(X)[-1])
         Xc = self.blackbox.check_X(X)
-        if self.blackbox.task is None or self.blackbox.classes_ is None:
-            self.blackbox(Xc)  # settle the task (and a label callable's classes) on the data
+        self.blackbox.settle(Xc)
         self.n_samples = int(n_samples)
         self.n_features = int(min(n_features, Xc.shape[1]))
         self.kernel_width = kernel_width if kernel_width is not None else 0.75 * np.sqrt(Xc.shape[1])

@@ -253,3 +253,18 @@ def test_inferred_classes_cannot_shift_between_calls(clf_data):
     fixed = as_blackbox(labels, output="label", classes=["a", "b", "c"])
     assert fixed(low).shape[1] == 3 and fixed(X).shape[1] == 3
     np.testing.assert_array_equal(fixed.predict(X), labels(X))
+
+
+def test_settle_asks_every_row_only_for_label_callables(clf_data):
+    X, _ = clf_data
+
+    def labels(Z):
+        return np.where(Z[:, 0] > 1, "c", np.where(Z[:, 0] > 0, "b", "a"))
+
+    lab = as_blackbox(labels, output="auto")
+    lab.settle(X)
+    assert list(lab.classes_) == ["a", "b", "c"] and lab.n_rows_ == len(X)
+    model = LogisticRegression().fit(X, X[:, 0] > 0)
+    proba = as_blackbox(lambda Z: model.predict_proba(Z))
+    proba.settle(X)
+    assert proba.task == "classification" and proba.n_rows_ == 1
