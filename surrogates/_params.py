@@ -39,3 +39,8 @@ def check_real(name: str, value, *, low: float | None = None, high: float | None
     if bad:
         raise ValueError(f"{name} must be {want}, got {value!r}")
     return v
+
+
+def check_confidence(confidence) -> float:
+    """A confidence level for an interval, in (0, 1)."""
+    return check_real("confidence", confidence, low=0, high=1, low_open=True, high_open=True)

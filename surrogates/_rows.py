@@ -6,13 +6,15 @@ from __future__ import annotations
 import numpy as np
 
 
-def align_columns(X, names, *, name: str = "X", against: str = "the model's features"):
+def align_columns(X, names, *, name: str = "X", against: str = "the model's features",
+                  unnamed_by_position: bool = True):
     """A DataFrame X with its columns in the order of ``names`` (same set, other
     order: reordered; a different set: an error naming the difference). Arrays,
-    and frames when ``names`` is None, pass through unchanged."""
+    and frames when ``names`` is None, pass through unchanged; so do frames with
+    non-string labels (0, 1, 2, ...) unless ``unnamed_by_position`` is False."""
     if names is None or not hasattr(X, "columns"):
         return X
-    if not all(isinstance(c, str) for c in X.columns):
+    if unnamed_by_position and not all(isinstance(c, str) for c in X.columns):
         return X  # 0, 1, 2, ... are positions, not names (as scikit-learn reads them)
     names = [str(n) for n in names]
     cols = [str(c) for c in X.columns]
@@ -25,7 +27,7 @@ def align_columns(X, names, *, name: str = "X", against: str = "the model's feat
             f"{name} columns do not match {against}: missing {missing[:5]}, unexpected "
             f"{extra[:5]}; pass the same columns"
         )
-    return X[names]  # lazy for a dask DataFrame too
+    return X.set_axis(cols, axis=1)[names] if cols != list(X.columns) else X[names]
 
 
 def as_rows(X, *, allow_nan: bool, name: str = "X") -> np.ndarray:

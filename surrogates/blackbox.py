@@ -20,9 +20,16 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from ._rows import as_rows
+from ._rows import align_columns, as_rows
 
 _OUTPUTS = ("auto", "proba", "logits", "value", "label")
+
+
+def _check_task_output(task, output) -> None:
+    if task not in (None, "classification", "regression"):
+        raise ValueError(f"task must be 'classification', 'regression' or None, got {task!r}")
+    if output not in _OUTPUTS:
+        raise ValueError(f"output must be one of {_OUTPUTS}, got {output!r}")
 
 
 class BlackBoxError(RuntimeError):
@@ -76,10 +83,7 @@ class BlackBox:
         as_frame: bool = False,
         description: str = "callable",
     ):
-        if task not in (None, "classification", "regression"):
-            raise ValueError(f"task must be 'classification', 'regression' or None, got {task!r}")
-        if output not in _OUTPUTS:
-            raise ValueError(f"output must be one of {_OUTPUTS}, got {output!r}")
+        _check_task_output(task, output)
         if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         self._fn = fn
@@ -108,17 +112,10 @@ class BlackBox:
 
     def check_X(self, X, name: str = "X") -> np.ndarray:
         """Validate X against what the black box takes; returns float64 2-D."""
-        if isinstance(X, pd.DataFrame) and self.feature_names_in_ is not None:
-            cols = [str(c) for c in X.columns]
-            if cols != self.feature_names_in_:
-                missing = [c for c in self.feature_names_in_ if c not in cols]
-                extra = [c for c in cols if c not in self.feature_names_in_]
-                if missing or extra:
-                    raise ValueError(
-                        f"{name} columns do not match the black box's features: "
-                        f"missing {missing[:5]}, unexpected {extra[:5]}"
-                    )
-                X = X[self.feature_names_in_]  # same names, other order: reorder
+        if isinstance(X, pd.DataFrame):
+            # a fitted black box's names are checked strictly: 0, 1, ... must match too
+            X = align_columns(X, self.feature_names_in_, name=name,
+                              against="the black box's features", unnamed_by_position=False)
         X = check_rows(X, name=name, n_features=self.n_features_in_)
         if self.n_features_in_ is None:
             self.n_features_in_ = X.shape[1]
@@ -339,10 +336,7 @@ def as_blackbox(
     """
     if isinstance(model, BlackBox):
         return model
-    if task not in (None, "classification", "regression"):
-        raise ValueError(f"task must be 'classification', 'regression' or None, got {task!r}")
-    if output not in _OUTPUTS:
-        raise ValueError(f"output must be one of {_OUTPUTS}, got {output!r}")
+    _check_task_output(task, output)  # before the scikit-learn branch reads them
     common = dict(batch_size=batch_size)
     if _is_xgb_booster(model):
         return _from_booster(model, task=task, output=output, classes=classes,

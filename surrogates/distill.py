@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ._params import check_confidence, check_int
 from ._queries import MIX as _MIX
 from ._queries import QuerySynthesizer
 from .blackbox import BlackBox, as_blackbox
@@ -376,8 +377,7 @@ def _check_common(blackbox, X, n_queries, confidence, labels, task):
     names = bb.feature_names(X, n_features=Xc.shape[1]) if named else None
     if not isinstance(n_queries, (int, np.integer)) or n_queries < 0:
         raise ValueError(f"n_queries must be a non-negative integer, got {n_queries!r}")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
+    check_confidence(confidence)
     if labels not in ("hard", "soft"):
         raise ValueError(f"labels must be 'hard' or 'soft', got {labels!r}")
     return bb, Xc, names
@@ -386,8 +386,6 @@ def _check_common(blackbox, X, n_queries, confidence, labels, task):
 def _check_holdout(n_holdout, n_queries: int) -> int:
     if n_holdout is None:
         return max(1000, n_queries // 4)
-    from ._params import check_int
-
     return check_int("n_holdout", n_holdout, 10)
 
 

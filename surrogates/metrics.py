@@ -19,12 +19,8 @@ import pandas as pd
 
 from glassbox.explanation import LocalExplanation
 
+from ._params import check_confidence
 from ._params import check_int as _check_int
-from ._params import check_real as _check_real
-
-
-def _check_confidence(confidence) -> float:
-    return _check_real("confidence", confidence, low=0, high=1, low_open=True, high_open=True)
 
 
 @dataclass(frozen=True)
@@ -64,7 +60,7 @@ def clopper_pearson(k: int | np.ndarray, n: int | np.ndarray, confidence: float 
     """Exact two-sided binomial interval (lower, upper) for k successes in n trials."""
     from scipy.stats import beta
 
-    confidence = _check_confidence(confidence)
+    confidence = check_confidence(confidence)
     k = np.asarray(k, dtype=float)
     n = np.asarray(n, dtype=float)
     alpha = 1.0 - confidence
@@ -80,7 +76,7 @@ def clopper_pearson(k: int | np.ndarray, n: int | np.ndarray, confidence: float 
 
 def agreement_fidelity(reference: np.ndarray, predicted: np.ndarray, confidence: float = 0.95) -> Fidelity:
     """Share of equal labels with its Clopper-Pearson interval."""
-    confidence = _check_confidence(confidence)
+    confidence = check_confidence(confidence)
     reference, predicted = np.asarray(reference), np.asarray(predicted)
     if reference.shape != predicted.shape:
         raise ValueError(f"label arrays differ in shape: {reference.shape} vs {predicted.shape}")
@@ -110,7 +106,7 @@ def r2_fidelity(
 ) -> Fidelity:
     """R^2 of ``predicted`` against the black box's ``reference`` values, with a
     percentile bootstrap interval over rows."""
-    confidence = _check_confidence(confidence)
+    confidence = check_confidence(confidence)
     n_boot = _check_int("n_boot", n_boot, 1)
     y = np.asarray(reference, dtype=float).ravel()
     p = np.asarray(predicted, dtype=float).ravel()
@@ -140,7 +136,7 @@ def fidelity(blackbox, surrogate, X, *, confidence: float = 0.95, random_state=0
     ``blackbox`` on the rows of X: agreement for classifiers, R^2 for regressors."""
     from .blackbox import as_blackbox
 
-    confidence = _check_confidence(confidence)
+    confidence = check_confidence(confidence)
     predict = _surrogate_predict(surrogate)
     bb = as_blackbox(blackbox)
     X = bb.check_X(X)

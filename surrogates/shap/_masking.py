@@ -21,44 +21,32 @@ MAX_EVAL_ROWS = 2**18
 PARALLEL_MIN_ELEMENTS = 2**23
 
 
+@njit(cache=True, inline="always")
+def _fill_pair(X, bg, masks, out, t):  # pragma: no cover - compiled
+    """The B rows of (row, coalition) pair t: out[t*B + b] = where(masks[k], X[r], bg[b])."""
+    K = masks.shape[0]
+    B, M = bg.shape
+    r = t // K
+    k = t - r * K
+    for b in range(B):
+        row = t * B + b
+        for j in range(M):
+            out[row, j] = X[r, j] if masks[k, j] else bg[b, j]
+
+
 @njit(cache=True)
 def _fill_masked(X, bg, masks, out):  # pragma: no cover - compiled
-    """out[(r*K + k)*B + b] = where(masks[k], X[r], bg[b]) (one thread)."""
-    R, M = X.shape
-    K = masks.shape[0]
-    B = bg.shape[0]
-    for t in range(R * K):
-        r = t // K
-        k = t - r * K
-        base = t * B
-        for b in range(B):
-            row = base + b
-            for j in range(M):
-                if masks[k, j]:
-                    out[row, j] = X[r, j]
-                else:
-                    out[row, j] = bg[b, j]
+    """Every (row, coalition) pair, one thread."""
+    for t in range(X.shape[0] * masks.shape[0]):
+        _fill_pair(X, bg, masks, out, t)
 
 
 @njit(cache=True, parallel=True)
 def _fill_masked_parallel(X, bg, masks, out):  # pragma: no cover - compiled
     """As _fill_masked, parallel over (row, coalition) pairs so a single row
-    with many coalitions uses every thread too; each iteration writes its own
-    B rows of ``out``."""
-    R, M = X.shape
-    K = masks.shape[0]
-    B = bg.shape[0]
-    for t in prange(R * K):
-        r = t // K
-        k = t - r * K
-        base = t * B
-        for b in range(B):
-            row = base + b
-            for j in range(M):
-                if masks[k, j]:
-                    out[row, j] = X[r, j]
-                else:
-                    out[row, j] = bg[b, j]
+    with many coalitions uses every thread too; each pair writes its own B rows."""
+    for t in prange(X.shape[0] * masks.shape[0]):
+        _fill_pair(X, bg, masks, out, t)
 
 
 def fill_masked(X: np.ndarray, bg: np.ndarray, masks: np.ndarray) -> np.ndarray:
@@ -122,6 +110,13 @@ class ModelFn:
         return out
 
 
+def _fitted_names(f):
+    """Column names the estimator behind f (itself, or a bound method's owner) was
+    fitted on, or None."""
+    owner = f if hasattr(f, "fit") else getattr(f, "__self__", None)
+    return getattr(owner, "feature_names_in_", None)
+
+
 def model_function(f, X_template, background: np.ndarray) -> ModelFn:
     """Adapt a callable, or an estimator with predict_proba / predict, to f(X) -> 2-D scores.
 
@@ -142,8 +137,7 @@ def model_function(f, X_template, background: np.ndarray) -> ModelFn:
         )
     # Hand DataFrames back only to estimators fitted on named columns (they
     # check the names); plain callables get numpy arrays, as shap passes them.
-    owner = f if hasattr(f, "fit") else getattr(fn, "__self__", None)
-    named = getattr(owner, "feature_names_in_", None) is not None
+    named = _fitted_names(f) is not None
     columns = X_template.columns if named and hasattr(X_template, "columns") else None
     model = ModelFn(fn=fn, columns=columns, single=True, n_outputs=1, output_names=("y",))
     probe = model.raw(background[: min(len(background), 2)])
@@ -191,8 +185,7 @@ def prepare(f, X, background, feature_names, *, method: str):
         )
     from .._rows import align_columns
 
-    model_names = getattr(f if hasattr(f, "fit") else getattr(f, "__self__", None),
-                          "feature_names_in_", None)
+    model_names = _fitted_names(f)
     X = align_columns(X, model_names)
     background = align_columns(background, model_names, name="background")
     if model_names is None and hasattr(X, "columns"):
