@@ -357,7 +357,6 @@ def as_blackbox(
         names = feature_names or _sklearn_feature_names(model)
         n_features = getattr(model, "n_features_in_", None)
         kind = type(model).__name__
-        clf = is_classifier(model) or (task == "classification" and not is_regressor(model))
         if task == "classification" and is_regressor(model):
             raise ValueError(
                 f"{kind} is a regressor: its predictions are values, not classes; use "
@@ -367,6 +366,7 @@ def as_blackbox(
             raise ValueError(
                 f"{kind} is a classifier; use task='classification' (or leave task=None)"
             )
+        clf = is_classifier(model) or task == "classification"
         if clf and output in ("auto", "proba") and hasattr(model, "predict_proba"):
             fn, out, task = model.predict_proba, "proba", "classification"
         elif clf and output == "logits" and hasattr(model, "decision_function"):
