@@ -6,7 +6,7 @@ number formatting is glassbox's own.
 
 from __future__ import annotations
 
-from glassbox.render.text import num, short
+from glassbox._format import num, short
 
 
 def _count(n: int) -> str:

@@ -89,7 +89,7 @@ class Anchor:
 
     @property
     def rule(self) -> str:
-        from glassbox.render.text import num
+        from glassbox._format import num
 
         if not self.conditions:
             return f"IF (always) THEN predict {self.prediction}"
@@ -104,7 +104,7 @@ class Anchor:
         return "IF " + " AND ".join(parts) + f" THEN predict {self.prediction}"
 
     def __str__(self) -> str:
-        from glassbox.render.text import short
+        from glassbox._format import short
 
         pct = short(100 * self.confidence)
         status = "" if self.valid else f"  [NOT certified: bound below {short(self.threshold)}]"

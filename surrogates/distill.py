@@ -316,7 +316,7 @@ class Surrogate:
             return pred.astype(str), {c: f"predicted {c}" for c in np.unique(pred.astype(str))}
         edges = np.unique(np.quantile(pred, [0.25, 0.5, 0.75]))
         ids = np.searchsorted(edges, pred, side="right")
-        from glassbox.render.text import short
+        from glassbox._format import short
 
         bounds = np.concatenate([[-np.inf], edges, [np.inf]])
         names = {i: f"prediction in ({short(bounds[i])}, {short(bounds[i + 1])}]"
@@ -339,7 +339,7 @@ def _rule_regions(student, Xf):
     if rules is None or not hasattr(student, "_decide") or not hasattr(student, "_encoded"):
         return None
     try:
-        from glassbox.models._rules import rule_text
+        from glassbox._format import rule_text
 
         ids = student._decide(student._encoded(Xf))
         names = {k: ("ELSE" if not r.conds else "IF " + rule_text(r.conds))
@@ -354,7 +354,7 @@ def _rule_regions(student, Xf):
 
 def _leaf_paths(tree, names) -> dict:
     """leaf id -> 'a <= 1 and b > 2' for a fitted scikit-learn tree."""
-    from glassbox.render.text import num
+    from glassbox._format import num
 
     paths = {}
     stack = [(0, [])]

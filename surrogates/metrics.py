@@ -47,7 +47,7 @@ class Fidelity:
         return float(self.upper - self.lower)
 
     def __str__(self) -> str:
-        from glassbox.render.text import num
+        from glassbox._format import num
 
         pct = num(100 * self.confidence, 4)
         return (

@@ -131,7 +131,7 @@ def test_print_shows_student_then_fidelity_and_counts(forest):
     assert "jitter, neighbour interpolation)" in text
     assert "dose" in text or "age" in text  # real feature names
     f = sur.fidelity_
-    from glassbox.render.text import short
+    from glassbox._format import short
     assert f"agreement with the black box {short(f.value)}" in text
     assert f"{short(f.lower)} .. {short(f.upper)}" in text
 

@@ -19,23 +19,11 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._format import condition_text, num, rule_text
 from .._validation import _check_finite, check_sample_weight, check_X, check_X_y
 from ..base import GlassboxMixin
 
 _OPS = ("<=", "<", ">=", ">", "==", "!=")
-
-
-def exact_num(x: float) -> str:
-    """A threshold that reads back as exactly the same float64.
-
-    Eight significant digits (``render.text.num``) when that round-trips,
-    else Python's shortest exact repr, so ``x <= printed`` selects the same rows.
-    """
-    from ..render.text import num
-
-    x = float(x)
-    text = num(x)
-    return text if float(text) == x else repr(x)
 
 
 @dataclass(frozen=True)
@@ -49,9 +37,7 @@ class Condition:
     threshold: float  # comparison made on that column (0.5 for dummies)
 
     def text(self) -> str:
-        if isinstance(self.value, str):
-            return f"{self.feature} {self.op} {self.value}"
-        return f"{self.feature} {self.op} {exact_num(self.value)}"
+        return condition_text(self.feature, self.op, self.value)
 
     def evaluate(self, Xe: np.ndarray) -> np.ndarray:
         col = Xe[:, self.column]
@@ -94,10 +80,6 @@ def simplify(conds) -> tuple[Condition, ...]:
         else:
             out.append(c)
     return tuple(out)
-
-
-def rule_text(conds) -> str:
-    return " AND ".join(c.text() for c in conds) if conds else "TRUE"
 
 
 def rule_mask(conds, Xe: np.ndarray) -> np.ndarray:
@@ -289,8 +271,6 @@ def quantile_cuts(x: np.ndarray, n_bins: int) -> np.ndarray:
 
 def _readable_cut(cut: float, uniq: np.ndarray) -> float:
     """The shortest rounding of ``cut`` that splits the training values the same way."""
-    from ..render.text import num
-
     side = np.searchsorted(uniq, cut, side="right")
     for digits in (3, 4, 6, 8):
         r = float(num(cut, digits))

@@ -35,6 +35,7 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._format import rule_text
 from ._rules import (
     ListRule,
     _RuleBase,
@@ -43,7 +44,6 @@ from ._rules import (
     merge_duplicates,
     quantile_cuts,
     rule_mask,
-    rule_text,
     simplify,
     spread_to_features,
 )

@@ -13,10 +13,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-_RENDERERS: dict[str, Callable] = {}
+from .._format import exact, exact_num, num, rule_text, short, signed_term, sparkline, table
 
-#: significant digits of numbers that a reader may re-evaluate
-DIGITS = 8
+_RENDERERS: dict[str, Callable] = {}
 
 
 def renders(*class_names: str):
@@ -43,62 +42,6 @@ def export_text(model, *, full: bool = False) -> str:
     """Text of a fitted model; ``full=True`` adds complete lookup tables where a
     family abbreviates them in ``str(model)`` (shape functions, spline values)."""
     return render(model, full=full)
-
-
-# --- number formatting -------------------------------------------------------
-
-
-def num(x: float, digits: int = DIGITS) -> str:
-    """A number with ``digits`` significant digits, no trailing zeros, no -0."""
-    x = float(x)
-    if x == 0:
-        return "0"
-    text = f"{x:.{digits}g}"
-    if "e" in text:
-        mant, exp = text.split("e")
-        return f"{mant}e{int(exp)}"
-    return text
-
-
-def short(x: float) -> str:
-    """A number to 4 significant digits, for tables a person scans."""
-    return num(x, 4)
-
-
-def signed_term(coef: float, name: str | None, digits: int = DIGITS) -> str:
-    """`+ 1.5*age` / `- 0.25*age` (or a bare constant when name is None)."""
-    sign = "-" if coef < 0 else "+"
-    mag = num(abs(coef), digits)
-    return f"{sign} {mag}" if name is None else f"{sign} {mag}*{name}"
-
-
-def table(headers: list[str], rows: list[list[str]], align: str | None = None) -> str:
-    """A plain fixed-width table; ``align`` is one 'l'/'r' per column."""
-    align = align or "l" + "r" * (len(headers) - 1)
-    widths = [max(len(str(c)) for c in col) for col in zip(headers, *rows)]
-    def fmt(cells):
-        out = [
-            str(c).ljust(w) if a == "l" else str(c).rjust(w)
-            for c, w, a in zip(cells, widths, align)
-        ]
-        return "  ".join(out).rstrip()
-    lines = [fmt(headers), fmt(["-" * w for w in widths])]
-    lines += [fmt(r) for r in rows]
-    return "\n".join(lines)
-
-
-def sparkline(values) -> str:
-    """Eight-level block sparkline of a 1-D shape function."""
-    blocks = "▁▂▃▄▅▆▇█"
-    v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v)]
-    if v.size == 0:
-        return ""
-    lo, hi = v.min(), v.max()
-    if hi - lo < 1e-12 * max(1.0, abs(hi)):
-        return blocks[3] * len(v)
-    idx = np.round((v - lo) / (hi - lo) * (len(blocks) - 1)).astype(int)
-    return "".join(blocks[i] for i in idx)
 
 
 # --- GLM ---------------------------------------------------------------------
@@ -251,11 +194,6 @@ _ADDITIVE_LHS = {
     "logit": "log-odds(y = {y})",
     "softmax": "score({y})",
 }
-
-
-def exact(x: float) -> str:
-    """A float with 17 significant digits: reading it back gives the same float."""
-    return num(x, 17)
 
 
 def _outputs_of(values: np.ndarray, n_out: int) -> list[np.ndarray]:
@@ -477,8 +415,6 @@ def _rule_stats(model, r) -> str:
 
 def _rule_list_lines(model) -> list[str]:
     """IF / ELSE IF / ELSE lines of a fitted ``rule_list_``; the first true rule decides."""
-    from ..models._rules import rule_text
-
     lines = []
     for k, r in enumerate(model.rule_list_):
         then = str(model.classes_[r.predicted()])
@@ -514,8 +450,6 @@ def _render_one_r(model, **_) -> str:
 
 
 def _linear_term(w: float, name: str, lo: float, hi: float, dummy: bool = False) -> str:
-    from ..models._rules import exact_num
-
     arg = f"[{name}]" if dummy else name  # [colour == red] is 1 when true, else 0
     if dummy and lo <= 0 and hi >= 1:
         return signed_term(w, arg)  # clipping a 0/1 indicator to [<=0, >=1] changes nothing
@@ -525,8 +459,6 @@ def _linear_term(w: float, name: str, lo: float, hi: float, dummy: bool = False)
 
 
 def _rulefit_lines(model, score: str) -> list[str]:
-    from ..models._rules import rule_text
-
     lo, hi = model.linear_bounds_
     lines = [f"{score} = {num(model.intercept_)}"]
     lin = [
