@@ -1,6 +1,6 @@
 # Two commands take a fresh machine (Python 3.11, make, a C compiler) to results:
 #   make demo   creates .venv, installs glassbox, runs `glassbox demo`
-#   make test   same .venv plus the test extras, runs the test suite
+#   make test   same .venv plus the test extras, runs the linter (make lint), then the test suite
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -22,11 +22,13 @@ $(VENV)/.installed-test: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/glassbox demo
 
-test: $(VENV)/.installed-test
+test: lint
 	$(BIN)/python -m pytest -q
 
+# ruff lint rules and formatting: the tree is kept formatted (ruff format .)
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -24,7 +24,13 @@ from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 
-from glassbox import OneRClassifier, RuleListClassifier, RuleSetClassifier, RuleSetRegressor
+from glassbox import (
+    OneRClassifier,
+    RipperClassifier,
+    RuleListClassifier,
+    RuleSetClassifier,
+    RuleSetRegressor,
+)
 
 warnings.filterwarnings("ignore")
 
@@ -86,7 +92,7 @@ def main() -> None:
     # RuleFit classifier
     from imodels import RuleFitClassifier, RuleFitRegressor
 
-    ours, t_o = _timed(lambda: RuleSetClassifier("rulefit", random_state=0).fit(Xa, ya))
+    ours, t_o = _timed(lambda: RuleSetClassifier(random_state=0).fit(Xa, ya))
     ref, t_r = _timed(lambda: RuleFitClassifier(random_state=_seed(0)).fit(Xa.to_numpy(), ya))
     rows.append(("RuleSet rulefit", "imodels RuleFitClassifier",
                  accuracy_score(yb, ours.predict(Xb)), accuracy_score(yb, ref.predict(Xb.to_numpy())),
@@ -95,7 +101,7 @@ def main() -> None:
     # RIPPER (backend on our binned frame)
     import wittgenstein as lw
 
-    ours, t_o = _timed(lambda: RuleSetClassifier("ripper", random_state=0).fit(Xa, ya))
+    ours, t_o = _timed(lambda: RipperClassifier(random_state=0).fit(Xa, ya))
     Fa, Fb = ours._ripper_frame(Xa.to_numpy(float)), ours._ripper_frame(Xb.to_numpy(float))
 
     def fit_ripper():
@@ -105,7 +111,7 @@ def main() -> None:
 
     ref, t_r = _timed(fit_ripper)
     ref_pred = np.asarray(ref.predict(Fb)).astype(int)
-    rows.append(("RuleSet ripper", "wittgenstein RIPPER",
+    rows.append(("Ripper", "wittgenstein RIPPER",
                  accuracy_score(yb, ours.predict(Xb)), accuracy_score(yb, ref_pred),
                  ours.complexity_, sum(len(r.conds) for r in ref.ruleset_.rules), t_o, t_r))
 

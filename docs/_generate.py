@@ -5,7 +5,8 @@ hand-written). Re-run it after changing a family or its text rendering:
 
     .venv/bin/python docs/_generate.py
 
-It loops over ``glassbox.registry.FAMILIES``, so a new family gets its page.
+It loops over ``glassbox.registry.FAMILIES``, so a new family gets its page
+(titled by its ``traits.title``, fitted with its ``traits.quick_params``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from glassbox import datasets
-from glassbox.registry import FAMILIES, FAST_PARAMS
+from glassbox.registry import FAMILIES, fast
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "families"
@@ -27,20 +28,11 @@ OUT = HERE / "families"
 CANCER_COLUMNS = ["mean radius", "mean texture", "mean smoothness", "worst concavity",
                   "worst symmetry"]
 
-TITLES = {
-    "glm": "Generalized linear models",
-    "tree": "Decision trees",
-    "gam": "Generalized additive models",
-    "ebm": "Explainable boosting machines",
-    "symbolic": "Symbolic regression",
-    "rule_list": "Rule lists",
-    "rulelist": "Rule lists",
-    "rule_set": "Rule sets (RuleFit)",
-    "ruleset": "Rule sets (RuleFit)",
-    "rules": "Rule models",
-    "one_r": "One rule (OneR)",
-    "oner": "One rule (OneR)",
-}
+
+def _title(name: str) -> str:
+    """A family's page title: its classes' ``traits.title``."""
+    classes = [c for c in FAMILIES[name] if c is not None]
+    return classes[0].traits.title or name.replace("_", " ").title()
 
 
 def _summary(cls) -> str:
@@ -49,8 +41,7 @@ def _summary(cls) -> str:
 
 
 def _params(cls) -> str:
-    fast = FAST_PARAMS.get(cls.__name__, {})
-    return ", ".join(f"{k}={v!r}" for k, v in fast.items())
+    return ", ".join(f"{k}={v!r}" for k, v in cls.traits.quick_params.items())
 
 
 def _section(cls, classification: bool) -> str:
@@ -62,7 +53,7 @@ def _section(cls, classification: bool) -> str:
         X, y = datasets.diabetes()
         load = "X, y = datasets.diabetes()"
     params = _params(cls)
-    model = cls(**FAST_PARAMS.get(cls.__name__, {}))
+    model = fast(cls)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.fit(X, y)
@@ -82,7 +73,7 @@ def _section(cls, classification: bool) -> str:
 
 
 def write_family(name: str, classes) -> Path:
-    title = TITLES.get(name, name.replace("_", " ").title())
+    title = _title(name)
     parts = [
         f"# {title}\n",
         f"`glassbox fit DATA.csv --target COL --family {name}` fits this family from the "
@@ -108,7 +99,7 @@ def write_nav() -> None:
     begin = text.index("\n", begin) + 1
     end = text.index("      # END families")
     entries = "".join(
-        f"      - {TITLES.get(name, name)}: families/{name}.md\n" for name in sorted(FAMILIES)
+        f"      - {_title(name)}: families/{name}.md\n" for name in sorted(FAMILIES)
     )
     config.write_text(text[:begin] + entries + text[end:], encoding="utf-8")
 

@@ -6,38 +6,23 @@ imported only when a model that needs them is fitted.
 """
 
 from .explanation import GlobalExplanation, LocalExplanation, TermShape
-from .models.ebm import EBMClassifier, EBMRegressor
-from .models.gam import GAMClassifier, GAMRegressor
-from .models.glm import GLMClassifier, GLMRegressor
-from .models.one_r import OneRClassifier
-from .models.rule_list import RuleListClassifier
-from .models.rule_set import RuleSetClassifier, RuleSetRegressor
-from .models.symbolic import SymbolicRegressor
-from .models.tree import TreeClassifier, TreeRegressor
-from .registry import CLASSIFIERS, FAMILIES, REGRESSORS
+
+# every estimator class of the registry (``glassbox.EBMClassifier``, ...): a family
+# is exported by its line in ``registry.ESTIMATORS``, not by a list kept here
+from .registry import *  # noqa: F403
+from .registry import CLASSIFIERS, ESTIMATORS, FAMILIES, REGRESSORS
 from .render.text import export_text
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CLASSIFIERS",
+    "ESTIMATORS",
     "FAMILIES",
     "REGRESSORS",
-    "EBMClassifier",
-    "EBMRegressor",
-    "GAMClassifier",
-    "GAMRegressor",
-    "GLMClassifier",
-    "GLMRegressor",
     "GlobalExplanation",
     "LocalExplanation",
-    "OneRClassifier",
-    "RuleListClassifier",
-    "RuleSetClassifier",
-    "RuleSetRegressor",
-    "SymbolicRegressor",
     "TermShape",
-    "TreeClassifier",
-    "TreeRegressor",
     "export_text",
+    *(cls.__name__ for cls in ESTIMATORS),
 ]

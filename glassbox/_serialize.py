@@ -10,6 +10,17 @@ with ``cls.__new__`` and hands it the decoded state, as pickle's restricted
 unpickler pattern does. Functions and bound methods are referenced by name
 only from a short allowlist (numpy ufuncs, glassbox/surrogates functions,
 prediction methods), and no function named by a file is called while loading.
+
+State protocol. A class of ``glassbox`` or ``surrogates`` may define what its
+saved state is instead of having its ``__dict__`` walked: a method
+``_to_state(self) -> dict`` (str keys; values are anything this module
+encodes: numbers, strings, arrays, frames, allowlisted objects) and a
+classmethod ``_from_state(cls, state: dict)`` that checks those fields and
+returns the instance. Such an object is written as its class name plus
+``{"from_state": <the encoded dict>}`` and read back by ``_from_state`` of that
+class (after the same allowlist check on the class name; a class outside
+``glassbox``/``surrogates`` or without both methods is refused). This module
+only looks for the two methods: it imports neither package's classes.
 """
 
 from __future__ import annotations
@@ -66,6 +77,20 @@ def _constructible(name: str) -> bool:
 
 
 _ARRAY_ZLIB_MIN = 2048  # compress array bytes above this size
+
+#: modules whose classes may define their own saved state (``_to_state`` /
+#: ``_from_state``, see the module doc)
+_STATE_MODULES = ("glassbox", "surrogates")
+
+
+def _defines_state(cls: type) -> bool:
+    """Whether ``cls`` saves itself through the state protocol."""
+    module = cls.__module__
+    return (
+        any(module == m or module.startswith(m + ".") for m in _STATE_MODULES)
+        and callable(getattr(cls, "_to_state", None))
+        and callable(getattr(cls, "_from_state", None))
+    )
 
 
 class SerializationError(TypeError):
@@ -330,6 +355,8 @@ class Encoder:
     def _object(self, obj, path: str) -> dict:
         cls = type(obj)
         name = self._class_name(cls, path)
+        if _defines_state(cls):
+            return self._own_state(obj, name, path)
         try:
             rv = obj.__reduce_ex__(4)
         except Exception as exc:  # noqa: BLE001 - any refusal becomes a clear message
@@ -367,6 +394,18 @@ class Encoder:
         if dictitems is not None:
             out["dictitems"] = self.encode(dict(dictitems), f"{path}.items")
         return out
+
+    def _own_state(self, obj, name: str, path: str) -> dict:
+        """An object that defines its state (``_to_state``): class name + that state."""
+        ref = self._remember(obj)
+        state = obj._to_state()
+        if type(state) is not dict or not all(type(k) is str for k in state):
+            raise SerializationError(
+                f"{path}: {name}._to_state() must return a dict with str keys, got "
+                f"{type(state).__name__}"
+            )
+        self._keep.append(state)
+        return {"__object__": name, "id": ref, "from_state": self.encode(state, path, attrs=True)}
 
     def _pandas(self, obj, path: str) -> dict:
         import pandas as pd
@@ -429,7 +468,8 @@ class Encoder:
 
 class Decoder:
     """Rebuilds what ``Encoder`` wrote; never calls anything named by the file
-    except allowlisted classes' ``__new__``/``__setstate__``."""
+    except allowlisted classes' ``__new__``/``__setstate__`` and the
+    ``_from_state`` of glassbox/surrogates classes (state protocol)."""
 
     def __init__(self) -> None:
         self._memo: dict[int, Any] = {}
@@ -575,6 +615,8 @@ class Decoder:
     def _dobject(self, data):
         name = data["__object__"]
         cls = resolve(name)
+        if "from_state" in data:
+            return self._store(data, self._from_state(cls, name, data))
         if "init_args" in data:
             if not _constructible(name):
                 raise ValueError(f"model file asks to construct {name}, which is not allowed")
@@ -605,6 +647,21 @@ class Decoder:
         if "dictitems" in data:
             for k, v in self.decode(data["dictitems"]).items():
                 obj[k] = v
+        return obj
+
+    def _from_state(self, cls: type, name: str, data: dict):
+        """An object rebuilt by its class's ``_from_state`` (state protocol)."""
+        if not _defines_state(cls):
+            raise ValueError(f"model file asks {name} to rebuild itself from a state; it cannot")
+        extra = sorted(set(data) - {"__object__", "id", "from_state"})
+        if extra:
+            raise ValueError(f"model file gives {name} a state and also {extra}; refusing it")
+        state = self.decode(data["from_state"])
+        if type(state) is not dict:
+            raise ValueError(f"model file's state of {name} is not a dict")
+        obj = cls._from_state(state)
+        if type(obj) is not cls:
+            raise ValueError(f"{name}._from_state gave a {type(obj).__name__}")
         return obj
 
     def _dsympy(self, data):

@@ -2,10 +2,18 @@
 
 Families subclass ``GlassboxMixin`` next to scikit-learn's mixins
 (``class TreeRegressor(GlassboxMixin, RegressorMixin, BaseEstimator)``) and
-implement ``fit``, ``predict`` and the two ``explain_*`` hooks.
+implement ``fit``, ``predict`` and the two ``explain_*`` hooks, and declare
+their ``traits``: everything the rest of the project needs to know about a
+family (its name, whether it is additive, what input it takes, its quick and
+complexity settings) is read from there, never from a list of class names.
 """
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from sklearn.exceptions import NotFittedError
@@ -14,20 +22,67 @@ from sklearn.utils.validation import check_is_fitted
 from ._validation import feature_names
 
 
-class GlassboxMixin:
-    """Human-readable ``str``, feature names and explanation entry points."""
+@dataclass(frozen=True)
+class Traits:
+    """What a glassbox estimator class declares about itself (class attribute ``traits``).
 
-    #: set True by families whose backend accepts NaN (EBM)
-    _accepts_nan = False
+    Attributes
+    ----------
+    family : str
+        The family name the command line, ``compare`` and ``distill`` use
+        ("glm", "tree", ...); a classifier and a regressor may share it.
+    additive : bool
+        The model is a sum of terms on its link scale and ``explain_local``
+        gives those terms exactly: base value + contributions == link output,
+        which are then exact SHAP values.
+    categorical : bool
+        Takes text / category DataFrame columns itself. Not scikit-learn's
+        ``input_tags.categorical``, which means integer-coded input only.
+    allow_nan : bool
+        Takes NaN itself (scikit-learn's ``input_tags.allow_nan``).
+    quick_params : mapping
+        Settings that keep a fit quick (tests, the demo, the docs); read-only.
+    complexity_grid : mapping
+        For ``pareto``: parameter -> values, simplest first (all combinations
+        are tried); empty when the family has no complexity knob.
+    title : str
+        Heading of the family's documentation page.
+    """
+
+    family: str
+    additive: bool = False
+    categorical: bool = False
+    allow_nan: bool = False
+    quick_params: Mapping[str, Any] = field(default_factory=dict)
+    complexity_grid: Mapping[str, Sequence] = field(default_factory=dict)
+    title: str = ""
+
+
+@functools.singledispatch
+def render_text(model, **options) -> str:
+    """The human-readable text of a fitted model, by the renderer of its class.
+
+    The table lives here, below the models, and ``glassbox.render.text`` fills
+    it (``@renders(GLMClassifier)``) when ``glassbox`` is imported, so that
+    ``str(model)`` needs no import of the renderer (imports point one way).
+    """
+    raise TypeError(f"no text renderer for {type(model).__name__}")
+
+
+class GlassboxMixin:
+    """Human-readable ``str``, feature names and explanation entry points.
+
+    Subclasses set the class attribute ``traits`` (a ``Traits``).
+    """
+
+    traits: Traits
 
     def __str__(self) -> str:
         try:
             check_is_fitted(self)
         except NotFittedError:
             return repr(self)
-        from .render.text import render
-
-        return render(self)
+        return render_text(self)
 
     @property
     def feature_names_(self) -> list[str]:
@@ -45,7 +100,10 @@ class GlassboxMixin:
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = self._accepts_nan
+        tags.input_tags.allow_nan = self.traits.allow_nan
+        # traits.categorical is not mapped to scikit-learn's `categorical` tag: that tag
+        # means integer-coded input and makes scikit-learn's checks round X to integers,
+        # which would stop them testing these families on continuous data
         return tags
 
 

@@ -10,6 +10,8 @@ import argparse
 import sys
 import warnings
 
+from ._validation import is_categorical_column
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, status 2, no usage dump
@@ -93,7 +95,7 @@ def _read_csv(path: str, target: str):
     y = frame.pop(target)
     if y.isna().any():
         raise UsageError(f"target column {target!r} has {int(y.isna().sum())} missing values")
-    text_cols = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    text_cols = [c for c in frame.columns if is_categorical_column(frame[c])]
     if text_cols:  # readable one-hot names: "colour=red"
         frame = pd.get_dummies(frame, columns=text_cols, prefix_sep="=", dtype=float)
     return frame, y
@@ -276,7 +278,7 @@ def _features_for(model, path: str, target: str | None):
         raise UsageError(f"{path} has a header but no rows")
     if target is not None and target in frame.columns:
         frame = frame.drop(columns=[target])
-    text_cols = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    text_cols = [c for c in frame.columns if is_categorical_column(frame[c])]
     if text_cols:
         frame = pd.get_dummies(frame, columns=text_cols, prefix_sep="=", dtype=float)
     names = getattr(model, "feature_names_in_", None)
@@ -327,25 +329,24 @@ def _cmd_compare(args) -> int:
     return 0
 
 
-#: families whose own explain_local is exact SHAP (additive on the link scale)
-_ADDITIVE = ("GLMRegressor", "GLMClassifier", "GAMRegressor", "GAMClassifier",
-             "EBMRegressor", "EBMClassifier")
-
-
 def _explain_rows(model, X, background, method: str, quiet: bool):
     """A LocalExplanation of the rows X: the model's own exact contributions for
-    additive models, exact tree SHAP for trees, kernel SHAP otherwise; or a
-    LIME-style local surrogate."""
+    additive models (``traits.additive``), exact tree SHAP for models that wrap
+    a scikit-learn tree, kernel SHAP otherwise; or a LIME-style local surrogate."""
+    from sklearn.tree import BaseDecisionTree
+
+    from .base import Traits
+
     f = model.predict_proba if hasattr(model, "predict_proba") else model.predict
-    name = type(model).__name__
     if method == "shap":
-        if name in _ADDITIVE:
+        traits = getattr(model, "traits", None)  # a model file may hold a non-glassbox model
+        if isinstance(traits, Traits) and traits.additive:
             return model.explain_local(X)
         try:
             from surrogates.shap import kernel_shap, tree_shap
         except ImportError:
             raise UsageError("SHAP for this model needs the surrogates package") from None
-        if name in ("TreeClassifier", "TreeRegressor"):
+        if isinstance(getattr(model, "estimator_", None), BaseDecisionTree):
             return tree_shap(model, X, progress=not quiet)
         return kernel_shap(f, X, background=background, random_state=0, progress=not quiet)
     try:
@@ -395,8 +396,17 @@ def _cmd_report(args) -> int:
         X, y = _read_csv(args.data, args.target)
         X = _features_for_frame(model, X, args.data)
     try:
-        report(model, X, y, path=args.output, compare=args.data is not None and not args.no_compare,
-               progress=not args.quiet)
+        comparison = None
+        if args.data is not None and not args.no_compare:
+            from sklearn.base import is_classifier
+
+            from .compare import compare_families
+
+            # a distilled surrogate says its task; an estimator by scikit-learn's tag
+            task = getattr(model, "task_", None)
+            classifier = task == "classification" if task is not None else is_classifier(model)
+            comparison = compare_families(X, y, classifier=classifier, progress=not args.quiet)
+        report(model, X, y, path=args.output, comparison=comparison)
     except OSError as exc:
         raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     except (ValueError, TypeError) as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Sequence
 
 import pandas as pd
 from sklearn.base import clone, is_classifier
@@ -59,3 +60,49 @@ def compare(
         if fitted is not None:
             fitted[name] = model
     return pd.DataFrame(rows).sort_values("score", ascending=False, ignore_index=True)
+
+
+def compare_families(
+    X,
+    y,
+    *,
+    classifier: bool,
+    families: Sequence[str] | None = None,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Fit every glassbox family of one task, with its quick settings, and ``compare`` them.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame of shape (n_rows, n_features)
+    y : array-like of shape (n_rows,)
+    classifier : bool
+        Compare the classifiers (True) or the regressors (False).
+    families : sequence of str, default=None
+        Family names (``glassbox.FAMILIES``) to limit the comparison to; None: all.
+    progress : bool, default=False
+        Show a progress bar over the fits.
+
+    Returns
+    -------
+    DataFrame
+        ``compare``'s table (one row per class, best first), ready for
+        ``glassbox.render.html.report(..., comparison=...)``.
+    """
+    from .registry import CLASSIFIERS, FAMILIES, REGRESSORS, fast
+
+    if X is None or y is None:
+        raise ValueError("compare_families needs both X and y")
+    pool = CLASSIFIERS if classifier else REGRESSORS
+    if families:
+        unknown = [name for name in families if name not in FAMILIES]
+        if unknown:
+            raise ValueError(f"unknown family name(s) {unknown}; choose from {sorted(FAMILIES)}")
+        pool = [c for name in families for c in FAMILIES[name] if c in pool]
+    estimators = {}
+    for cls in pool:
+        est = fast(cls)
+        if "verbose" in est.get_params():
+            est.set_params(verbose=False)
+        estimators[cls.__name__] = est
+    return compare(estimators, X, y, progress=progress)

@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-LINKS = ("identity", "logit", "log", "softmax", "inverse")
-
 
 @dataclass(frozen=True)
 class LocalExplanation:
@@ -122,6 +120,12 @@ class TermShape:
     for continuous features, level labels for categorical ones. ``values`` has one
     axis per feature (plus a last axis for multi-output models). ``lower`` and
     ``upper`` are pointwise confidence bounds where the backend provides them.
+
+    Binned models (EBM) also give their complete lookup table: ``cuts`` holds,
+    per feature, the bin boundaries (a value x is in the bin ``[lower, upper)``
+    between consecutive cuts; None for a categorical feature, whose levels are
+    its ``grid``), and ``lookup`` is ``values`` with one more cell at the start
+    (missing value) and at the end (level not seen in fit) of every feature axis.
     """
 
     name: str
@@ -132,6 +136,8 @@ class TermShape:
     lower: np.ndarray | None = None
     upper: np.ndarray | None = None
     density: np.ndarray | None = None  # training counts per grid cell, if known
+    cuts: tuple[np.ndarray | None, ...] | None = None  # bin boundaries per feature (binned models)
+    lookup: np.ndarray | None = None  # values plus missing / unseen cells (binned models)
 
 
 @dataclass(frozen=True)
@@ -158,8 +164,7 @@ class GlobalExplanation:
         imp = np.asarray(self.importances)
         if imp.shape[:1] != (len(self.term_names),):
             raise ValueError(
-                f"importances has shape {imp.shape} but there are "
-                f"{len(self.term_names)} term names"
+                f"importances has shape {imp.shape} but there are {len(self.term_names)} term names"
             )
 
     def to_frame(self) -> pd.DataFrame:
@@ -195,3 +200,41 @@ class GlobalExplanation:
             feature_names=list(self.term_names),
             output_names=list(self.output_names) if self.output_names else None,
         )
+
+
+@dataclass(frozen=True)
+class TreeNodes:
+    """The nodes of a fitted decision tree as plain arrays, root (node 0) first.
+
+    Node ``i`` is a leaf when ``left[i] == -1``. Otherwise it sends a row whose
+    feature ``feature[i]`` (an index into ``feature_names``) is ``<= threshold[i]``
+    to node ``left[i]`` and every other row to node ``right[i]``. ``samples`` counts
+    the training rows that reach each node and ``value`` is each node's prediction:
+    class probabilities (one column per ``output_names``) or the mean of y.
+    """
+
+    left: np.ndarray  # (n_nodes,) int, -1 at a leaf
+    right: np.ndarray  # (n_nodes,) int, -1 at a leaf
+    feature: np.ndarray  # (n_nodes,) int, -1 at a leaf
+    threshold: np.ndarray  # (n_nodes,) float, NaN at a leaf
+    samples: np.ndarray  # (n_nodes,) int
+    value: np.ndarray  # (n_nodes, n_outputs)
+    feature_names: tuple[str, ...]
+    output_names: tuple[str, ...]
+
+    @property
+    def n_leaves(self) -> int:
+        """Number of leaves."""
+        return int(np.count_nonzero(np.asarray(self.left) < 0))
+
+    @property
+    def depth(self) -> int:
+        """Length of the longest path from the root to a leaf (0 for a single leaf)."""
+        left, right = np.asarray(self.left), np.asarray(self.right)
+        deepest, stack = 0, [(0, 0)]
+        while stack:
+            node, d = stack.pop()
+            deepest = max(deepest, d)
+            if left[node] >= 0:
+                stack += [(int(left[node]), d + 1), (int(right[node]), d + 1)]
+        return deepest

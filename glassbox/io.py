@@ -15,10 +15,10 @@ base64 bytes, so numbers round-trip bit for bit; objects as an allowlisted
 class name plus their state. The checksum catches hand edits and corruption;
 the version catches files from a newer format.
 
-Families whose fitted state holds objects that cannot be written safely (a
-compiled backend object, a lambda) may implement ``_glassbox_state_()`` to
-return a safe replacement of their ``__dict__`` and ``_glassbox_restore_(state)``
-to rebuild from it.
+A class of glassbox or surrogates may define its saved state itself, with
+``_to_state()`` and the classmethod ``_from_state(state)`` (the state protocol
+of ``glassbox._serialize``); ``surrogates.Surrogate`` does, so that a file
+keeps what a loaded surrogate needs and not every query it was fitted on.
 """
 
 from __future__ import annotations
@@ -57,23 +57,10 @@ def _checksum(payload: Any) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _model_state(model):
-    """The object to encode: the model itself, or its safe replacement state."""
-    hook = getattr(model, "_glassbox_state_", None)
-    if callable(hook):
-        return {"hook_state": hook()}
-    return {"object": model}
-
-
 def dumps(model) -> str:
     """The model file's text (see ``save``)."""
     cls = type(model)
-    encoder = Encoder()
-    root = _model_state(model)
-    if "hook_state" in root:
-        payload = {"hook_state": encoder.encode(root["hook_state"], type(model).__name__)}
-    else:
-        payload = {"object": encoder.encode(model, type(model).__name__)}
+    payload = {"object": Encoder().encode(model, cls.__name__)}
     doc = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -135,14 +122,8 @@ def loads(text: str | bytes):
             "(hand-edited or corrupt); refusing to load it"
         )
     cls = resolve(doc["class"])
-    payload = doc["payload"]
-    decoder = Decoder()
     try:
-        if "hook_state" in payload:
-            model = cls.__new__(cls)
-            model._glassbox_restore_(decoder.decode(payload["hook_state"]))
-        else:
-            model = decoder.decode(payload["object"])
+        model = Decoder().decode(doc["payload"]["object"])
     except ValueError:
         raise
     except (KeyError, TypeError, AttributeError, IndexError, RecursionError, OverflowError,

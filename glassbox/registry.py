@@ -1,71 +1,68 @@
 """Every public glassbox estimator, in one place.
 
-Tests loop over ``CLASSIFIERS`` and ``REGRESSORS`` (estimator checks, the
-bad-input matrix, printing with real names); the CLI maps family names to
-classes through ``FAMILIES``. A new family joins by being added here.
+``ESTIMATORS`` is the one list of classes; everything else here is derived
+from it and from each class's ``traits``. Tests loop over ``CLASSIFIERS`` and
+``REGRESSORS`` (estimator checks, the bad-input matrix, printing with real
+names); the command line and the docs map family names to classes through
+``FAMILIES``. A new family joins with its module and one line in
+``ESTIMATORS``.
 """
 
-from __future__ import annotations
+# no ``from __future__ import annotations`` and only private names besides the
+# classes and tables: ``glassbox/__init__.py`` re-exports this module's public names
+from sklearn.base import ClassifierMixin as _ClassifierMixin
+from sklearn.base import RegressorMixin as _RegressorMixin
 
 from .models.ebm import EBMClassifier, EBMRegressor
 from .models.gam import GAMClassifier, GAMRegressor
 from .models.glm import GLMClassifier, GLMRegressor
 from .models.one_r import OneRClassifier
+from .models.ripper import RipperClassifier
 from .models.rule_list import RuleListClassifier
 from .models.rule_set import RuleSetClassifier, RuleSetRegressor
 from .models.symbolic import SymbolicRegressor
 from .models.tree import TreeClassifier, TreeRegressor
 
-CLASSIFIERS: list[type] = [
+#: every public estimator class; families appear in this order everywhere
+ESTIMATORS: list[type] = [
     GLMClassifier,
+    GLMRegressor,
     TreeClassifier,
+    TreeRegressor,
     RuleListClassifier,
     RuleSetClassifier,
-    OneRClassifier,
-    GAMClassifier,
-    EBMClassifier,
-]
-
-REGRESSORS: list[type] = [
-    GLMRegressor,
-    TreeRegressor,
     RuleSetRegressor,
+    RipperClassifier,
+    OneRClassifier,
     SymbolicRegressor,
+    GAMClassifier,
     GAMRegressor,
+    EBMClassifier,
     EBMRegressor,
 ]
 
-#: family name -> (classifier class or None, regressor class or None)
-FAMILIES: dict[str, tuple[type | None, type | None]] = {
-    "glm": (GLMClassifier, GLMRegressor),
-    "tree": (TreeClassifier, TreeRegressor),
-    "rulelist": (RuleListClassifier, None),
-    "ruleset": (RuleSetClassifier, RuleSetRegressor),
-    "oner": (OneRClassifier, None),
-    "symbolic": (None, SymbolicRegressor),
-    "gam": (GAMClassifier, GAMRegressor),
-    "ebm": (EBMClassifier, EBMRegressor),
-}
+CLASSIFIERS: list[type] = [c for c in ESTIMATORS if issubclass(c, _ClassifierMixin)]
+REGRESSORS: list[type] = [c for c in ESTIMATORS if issubclass(c, _RegressorMixin)]
 
-#: settings that keep slow families quick (tests, the demo); by class name
-FAST_PARAMS: dict[str, dict] = {
-    "RuleListClassifier": dict(max_depth=4),
-    "RuleSetClassifier": dict(n_estimators=20, max_rules=10, cv=False, random_state=0),
-    "RuleSetRegressor": dict(n_estimators=20, max_rules=10, cv=False, random_state=0),
-    "SymbolicRegressor": dict(
-        population_size=60, generations=8, max_length=15, local_iterations=5,
-        n_jobs=1, random_state=0, verbose=False,
-    ),
-    # small spline bases, a 2-point lam search (the search also skips a lam whose
-    # P-IRLS diverges, which a fixed lam would not survive on separable data)
-    "GAMRegressor": dict(n_splines=8, lam_grid=(0.1, 10.0), max_iter=30),
-    "GAMClassifier": dict(n_splines=6, lam_grid=(1.0, 100.0), max_iter=30),
-    # one bag instead of 14, three pairs, one core
-    "EBMRegressor": dict(outer_bags=1, interactions=3, max_rounds=1000, n_jobs=1),
-    "EBMClassifier": dict(outer_bags=1, interactions=3, max_rounds=1000, n_jobs=1),
-}
+
+def _families(estimators: list[type]) -> dict[str, tuple[type | None, type | None]]:
+    slots: dict[str, list[type | None]] = {}
+    for cls in estimators:
+        pair = slots.setdefault(cls.traits.family, [None, None])
+        k = 0 if issubclass(cls, _ClassifierMixin) else 1
+        if pair[k] is not None:
+            raise TypeError(
+                f"family {cls.traits.family!r} has two {('classifiers', 'regressors')[k]}: "
+                f"{pair[k].__name__} and {cls.__name__}"
+            )
+        pair[k] = cls
+    return {name: (pair[0], pair[1]) for name, pair in slots.items()}
+
+
+#: family name -> (classifier class or None, regressor class or None)
+FAMILIES: dict[str, tuple[type | None, type | None]] = _families(ESTIMATORS)
 
 
 def fast(cls: type, **overrides):
-    """An instance of ``cls`` with its quick settings (plus overrides)."""
-    return cls(**{**FAST_PARAMS.get(cls.__name__, {}), **overrides})
+    """An instance of ``cls`` with its quick settings (``traits.quick_params``), plus overrides."""
+    return cls(**{**cls.traits.quick_params, **overrides})

@@ -16,7 +16,7 @@ def _count(n: int) -> str:
 def _kinds(sur) -> str:
     names = {"jitter": "jitter", "interpolate": "neighbour interpolation",
              "marginal": "marginal redraws"}
-    mix = getattr(sur, "query_mix_", None) or {}
+    mix = sur.query_mix_ or {}
     used = [names[k] for k, v in mix.items() if v > 0]
     return ", ".join(used) if used else "synthesized"
 

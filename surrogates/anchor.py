@@ -59,11 +59,33 @@ from .blackbox import BlackBox, _is_xgb_booster, as_blackbox
 class Anchor:
     """An IF-rule around one row, with its precision bound and coverage.
 
-    ``conditions`` are (feature name, lower, upper) meaning lower < x <= upper
-    (either side may be infinite); ``features`` their column indices.
-    ``n_samples`` counts the rows the black box was called on during the whole
-    search; the precision of the returned rule was measured on ``n_rows``
-    covered data rows plus ``n_synthetic`` fallback rows (see the module doc).
+    Attributes
+    ----------
+    conditions : tuple of (str, float, float)
+        (feature name, lower, upper) meaning lower < x <= upper (either side
+        may be infinite).
+    features : tuple of int
+        The column index of each condition.
+    prediction : object
+        The black box's class at the explained row.
+    precision : float
+        Share of the rule's samples that get that class.
+    precision_lower : float
+        One-sided Clopper-Pearson lower bound of the precision.
+    coverage : float
+        Share of the data rows the rule applies to.
+    n_samples : int
+        Rows the black box was called on during the whole search.
+    threshold : float
+        The precision asked for.
+    confidence : float
+        Level of the bound (1 - delta).
+    valid : bool
+        ``precision_lower >= threshold``.
+    n_rows : int, default=0
+        Covered data rows the precision was measured on.
+    n_synthetic : int, default=0
+        Fallback rows added to them (see the module doc).
     """
 
     conditions: tuple[tuple[str, float, float], ...]
@@ -80,7 +102,17 @@ class Anchor:
     n_synthetic: int = 0
 
     def holds(self, X) -> np.ndarray:
-        """Boolean mask of the rows of X (2-D array) that satisfy every condition."""
+        """Boolean mask of the rows of X that satisfy every condition.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+            Rows, columns in the order of the data the anchor was found on.
+
+        Returns
+        -------
+        ndarray of bool, shape (n_rows,)
+        """
         X = np.asarray(X, dtype=float)
         mask = np.ones(X.shape[0], dtype=bool)
         for (_, lo, hi), j in zip(self.conditions, self.features):
@@ -342,23 +374,41 @@ def anchor(
 
     Parameters
     ----------
-    blackbox : a classifier (model or callable, see ``as_blackbox``)
-    x : the row to explain (1-D, or 2-D with one row)
-    X : data rows: define the bins, the coverage, and the samples (the rows
-        of X that satisfy a rule are its samples; see the module doc)
-    precision : required precision (share of samples under the rule that get
-        ``x``'s class)
-    delta : 1 - confidence of the precision bound
-    beam_size, max_anchor_size : beam search settings (max size default: all features)
-    n_bins : quantile bins per feature that conditions are built from
-    batch_size : samples per anchor per round
-    max_samples : samples at most per anchor when certifying (data rows, then
-        synthetic fallback rows once an anchor's covered rows are used up)
-    epsilon : LUCB tolerance when selecting the beam
-    random_state : seed of the sampling
+    blackbox : classifier or callable
+        A classifier as ``as_blackbox`` takes it (an estimator, its
+        ``predict_proba`` or ``predict``, a callable, an xgboost Booster);
+        regressors are refused.
+    x : array-like, Series or one-row DataFrame of shape (n_features,) or (1, n_features)
+        The row to explain; a named row is matched to X's columns by name.
+    X : array-like or DataFrame of shape (n_rows, n_features)
+        Data rows: they define the bins, the coverage, and the samples (the
+        rows of X that satisfy a rule are its samples; see the module doc).
+    precision : float, default=0.95
+        Required precision (share of samples under the rule that get ``x``'s
+        class), in (0, 1).
+    delta : float, default=0.05
+        1 - confidence of the precision bound, in (0, 0.5).
+    beam_size : int, default=2
+        Anchors kept per size in the beam search.
+    max_anchor_size : int or None, default=None
+        Most conditions in an anchor; None means as many as there are features.
+    n_bins : int, default=4
+        Quantile bins per feature that conditions are built from.
+    batch_size : int, default=100
+        Samples per anchor per round.
+    max_samples : int, default=5000
+        Samples at most per anchor when certifying (data rows, then synthetic
+        fallback rows once an anchor's covered rows are used up).
+    epsilon : float, default=0.1
+        LUCB tolerance when selecting the beam.
+    random_state : int, Generator or None, default=None
+        Seed of the sampling.
 
-    Returns an ``Anchor``; if no rule reaches the bound, the rule with the best
-    bound found, with ``valid=False``.
+    Returns
+    -------
+    Anchor
+        If no rule reaches the bound, the rule with the best bound found, with
+        ``valid=False``.
     """
     # every setting first, before the black box is touched
     precision = _check_real("precision", precision, low=0, high=1, low_open=True, high_open=True)

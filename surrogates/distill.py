@@ -14,12 +14,15 @@ shared, once-labelled query set, and marks the fidelity-vs-complexity frontier.
 from __future__ import annotations
 
 import inspect
+import itertools
 import warnings
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from glassbox._validation import default_feature_names
 
 from ._params import check_confidence, check_int
 from ._queries import MIX as _MIX
@@ -34,32 +37,58 @@ _ALIASES = {
     "rules": {"classification": ("rulelist", "ruleset", "oner"), "regression": ("ruleset",)},
 }
 
-#: complexity settings ``pareto`` tries per student, by parameter name found on the class
-_GRIDS = {
-    "max_depth": [1, 2, 3, 4, 5, 6],
-    "max_rules": [2, 4, 8, 16, 32],
-    "n_rules": [2, 4, 8, 16, 32],
-    "max_leaf_nodes": [2, 4, 8, 16, 32],
+_RULEFIT_QUICK = {"n_estimators": 20, "max_rules": 10, "cv": False, "random_state": 0}
+
+#: Settings a student named by its family starts from, by family and task; the
+#: user's ``student_params`` (distill) or ``settings`` (pareto) override them.
+#: Distillation fits on 10^4 to 10^5 labelled queries, where some families'
+#: defaults take minutes per fit:
+#:
+#: - gam: 20 splines per feature, 100 P-IRLS iterations and a full lam search
+#:   by default; 6-8 splines and a 2-point lam search (which also skips a lam
+#:   whose P-IRLS diverges, as a fixed lam would on separable data);
+#: - ebm: 14 outer bags, up to 50,000 rounds and 3x as many pairs as features
+#:   by default; one bag, three pairs, 1,000 rounds, one core;
+#: - ruleset: 100 trees, 30 rules and a cross-validated L1 penalty by default;
+#:   20 trees, 10 rules, no CV;
+#: - rulelist: depth 4 instead of 5 (pareto's grid sets the depth itself);
+#: - symbolic: population 500 and 100 generations by default; 60 and 8,
+#:   shorter expressions, quiet, one thread.
+#:
+#: ``distill`` fits one student, so it starts only ``_SLOW_FAMILIES`` from
+#: here; ``pareto`` fits one per setting and starts every named family here.
+QUICK_STUDENT_PARAMS: dict[str, dict[str, dict]] = {
+    "rulelist": {"classification": {"max_depth": 4}},
+    "ruleset": {"classification": _RULEFIT_QUICK, "regression": _RULEFIT_QUICK},
+    "symbolic": {
+        "regression": {
+            "population_size": 60, "generations": 8, "max_length": 15, "local_iterations": 5,
+            "n_jobs": 1, "random_state": 0, "verbose": False,
+        },
+    },
+    "gam": {
+        "classification": {"n_splines": 6, "lam_grid": (1.0, 100.0), "max_iter": 30},
+        "regression": {"n_splines": 8, "lam_grid": (0.1, 10.0), "max_iter": 30},
+    },
+    "ebm": {
+        "classification": {"outer_bags": 1, "interactions": 3, "max_rounds": 1000, "n_jobs": 1},
+        "regression": {"outer_bags": 1, "interactions": 3, "max_rounds": 1000, "n_jobs": 1},
+    },
 }
 
-
-def _quick_defaults(student) -> dict | None:
-    """EBM and GAM defaults take minutes on distillation-sized query sets; start
-    them from the registry's quick settings (user params still override)."""
-    if student in ("ebm", "gam"):
-        from glassbox.registry import FAST_PARAMS
-
-        return FAST_PARAMS
-    return None
+#: families whose library defaults take minutes on a distillation-sized query
+#: set: ``distill`` starts them from ``QUICK_STUDENT_PARAMS``
+_SLOW_FAMILIES = ("gam", "ebm")
 
 
-def student_candidates(student, task: str, params: dict | None = None, *, base=None) -> list:
+def student_candidates(student, task: str, params: dict | None = None, *,
+                       quick: Collection[str] = ()) -> list:
     """Fresh, unfitted students for ``task``: one, or for an alias such as "rules"
     one per available family, in order of preference (the next is tried when a
     family cannot fit the data, e.g. a binary-only rule list on three classes).
 
-    ``base`` maps a class name to default parameters (``pareto`` uses the
-    registry's quick settings); ``params`` override them.
+    Families named in ``quick`` start from ``QUICK_STUDENT_PARAMS``; ``params``
+    override them.
     """
     params = dict(params or {})
     clf = task == "classification"
@@ -73,7 +102,8 @@ def student_candidates(student, task: str, params: dict | None = None, *, base=N
             if cls is None:
                 continue
             accepted = set(cls().get_params(deep=False))
-            merged = {**(base or {}).get(cls.__name__, {}), **params}
+            start = QUICK_STUDENT_PARAMS.get(name, {}).get(task, {}) if name in quick else {}
+            merged = {**start, **params}
             if student in _ALIASES:  # alias families take the settings they understand
                 dropped = sorted(set(params) - accepted)
                 if dropped and not out:
@@ -82,11 +112,9 @@ def student_candidates(student, task: str, params: dict | None = None, *, base=N
                 merged = {k: v for k, v in merged.items() if k in accepted}
             out.append(cls(**merged))
         if not out:
-            from glassbox.registry import FAMILIES as fams
-
             kind = "classifier" if clf else "regressor"
-            usable = sorted(n for n, pair in fams.items() if pair[0 if clf else 1] is not None)
-            if not any(name in fams for name in names):
+            usable = sorted(n for n, pair in FAMILIES.items() if pair[0 if clf else 1] is not None)
+            if not any(name in FAMILIES for name in names):
                 raise ValueError(
                     f"student {student!r} is not a glassbox family; for a {kind} choose "
                     f"one of {usable} (or 'rules'), or pass a glassbox estimator"
@@ -109,11 +137,6 @@ def student_candidates(student, task: str, params: dict | None = None, *, base=N
         f"student must be a family name ('rules', 'tree', 'glm', 'gam', 'ebm', 'symbolic') "
         f"or a glassbox estimator, got {type(student).__name__}"
     )
-
-
-def resolve_student(student, task: str, params: dict | None = None):
-    """A fresh, unfitted student estimator for ``task`` (the first candidate)."""
-    return student_candidates(student, task, params)[0]
 
 
 def _seeded(cands: list, random_state) -> list:
@@ -220,52 +243,224 @@ def _holdout_fidelity(bb, est, qs: _QuerySet, feature_names, confidence, random_
 class Surrogate:
     """A glass-box student distilled from a black box, with its measured fidelity.
 
+    Made by ``distill``; not meant to be constructed by hand.
+
+    Parameters
+    ----------
+    student : glassbox estimator
+        The fitted student.
+    blackbox : BlackBox
+        The black box it imitates.
+    fidelity : Fidelity
+        Fidelity on the held-out queries.
+    queries : _QuerySet
+        The labelled training and held-out queries.
+    feature_names : list of str or None
+        The data's column names; None when it had none.
+    labels : {"hard", "soft"}
+        How the black box's answers labelled the training rows.
+    history : DataFrame
+        One row per round of queries.
+    confidence : float
+        Level of the fidelity intervals.
+    query_mix : dict or None, default=None
+        Share of each kind of synthesized query.
+
     Attributes
     ----------
-    student_ : the fitted glassbox estimator
-    blackbox_ : the ``BlackBox`` it imitates
-    fidelity_ : ``Fidelity`` on the held-out queries (never used for fitting)
-    n_data_, n_queries_, n_holdout_ : training rows, synthesized training queries,
-        held-out queries
-    history_ : DataFrame of the adaptive rounds (one row when not adaptive)
+    student_ : glassbox estimator
+        The fitted student.
+    blackbox_ : BlackBox
+        The black box it imitates.
+    fidelity_ : Fidelity
+        Fidelity on the held-out queries (never used for fitting).
+    feature_names_ : list of str
+        The data's column names, or x0, x1, ... when it had none.
+    task_ : {"classification", "regression"}
+        The black box's task.
+    classes_ : ndarray or None
+        The black box's classes (classification).
+    n_data_ : int
+        Data rows the student was fitted on.
+    n_queries_ : int
+        Synthesized queries the student was fitted on.
+    n_holdout_ : int
+        Held-out queries ``fidelity_`` was measured on.
+    labels_ : {"hard", "soft"}
+        How the black box's answers labelled the training rows.
+    history_ : DataFrame
+        The rounds of queries (one row when ``target_width`` was not set).
+    query_mix_ : dict or None
+        Share of each kind of synthesized query.
+    confidence : float
+        Level of the fidelity intervals.
+
+    Notes
+    -----
+    A model file (``glassbox.io.save``) holds the state ``_to_state`` returns:
+    the student, the black box, the fidelity, the counts, history and query
+    mix, and the held-out queries with the black box's answers to them (what
+    ``regions()`` reads). The training queries stay in memory only
+    (``sur._queries``, None on a loaded surrogate): nothing after fitting
+    needs them, and they are most of the rows.
     """
 
     def __init__(self, student, blackbox, fidelity, queries: _QuerySet, feature_names,
-                 labels: str, history: pd.DataFrame, confidence: float):
-        self.student_ = student
-        self.blackbox_ = blackbox
-        self.fidelity_ = fidelity
-        self._input_names = feature_names  # None when the data had no column names
-        self.feature_names_ = (list(feature_names) if feature_names is not None
-                               else [f"x{i}" for i in range(queries.X_train.shape[1])])
-        self.task_ = blackbox.task
-        self.classes_ = blackbox.classes_ if blackbox.task == "classification" else None
-        self.n_data_ = queries.n_data
-        self.n_queries_ = queries.X_train.shape[0] - queries.n_data
-        self.n_holdout_ = queries.X_hold.shape[0]
-        self.labels_ = labels
-        self.history_ = history
+                 labels: str, history: pd.DataFrame, confidence: float,
+                 query_mix: dict | None = None):
+        self._setup(
+            student_=student, blackbox_=blackbox, fidelity_=fidelity, input_names=feature_names,
+            labels_=labels, history_=history, confidence=confidence, query_mix_=query_mix,
+            n_data_=queries.n_data, n_queries_=queries.X_train.shape[0] - queries.n_data,
+            holdout_X=queries.X_hold, holdout_scores=queries.s_hold,
+        )
+        self._queries = queries  # every labelled query, kept in memory only
+
+    def _setup(self, *, student_, blackbox_, fidelity_, input_names, labels_, history_,
+               confidence, query_mix_, n_data_, n_queries_, holdout_X, holdout_scores):
+        """Every attribute, from the fields of ``_to_state`` (one path for
+        ``distill`` and for a model file)."""
+        self.student_ = student_
+        self.blackbox_ = blackbox_
+        self.fidelity_ = fidelity_
+        self._input_names = input_names  # None when the data had no column names
+        self.feature_names_ = (list(input_names) if input_names is not None
+                               else default_feature_names(holdout_X.shape[1]))
+        self.task_ = blackbox_.task
+        self.classes_ = blackbox_.classes_ if blackbox_.task == "classification" else None
+        self.n_data_ = n_data_
+        self.n_queries_ = n_queries_
+        self.n_holdout_ = holdout_X.shape[0]
+        self.labels_ = labels_
+        self.history_ = history_
         self.confidence = confidence
-        self._queries = queries
+        self.query_mix_ = query_mix_
+        self._holdout = (holdout_X, holdout_scores)
+
+    #: the fields of a saved Surrogate (``_to_state`` / ``_from_state``)
+    _STATE_FIELDS = ("student_", "blackbox_", "fidelity_", "input_names", "labels_", "history_",
+                     "confidence", "query_mix_", "n_data_", "n_queries_", "holdout_X",
+                     "holdout_scores")
+
+    def _to_state(self) -> dict:
+        """The fields a model file keeps (see ``glassbox._serialize``): plain
+        values, arrays, and the student / black box objects."""
+        X_hold, s_hold = self._holdout
+        return {
+            "student_": self.student_,
+            "blackbox_": self.blackbox_,
+            "fidelity_": self.fidelity_,
+            "input_names": (None if self._input_names is None
+                            else [str(n) for n in self._input_names]),
+            "labels_": self.labels_,
+            "history_": self.history_,
+            "confidence": self.confidence,
+            "query_mix_": self.query_mix_,
+            "n_data_": self.n_data_,
+            "n_queries_": self.n_queries_,
+            "holdout_X": X_hold,
+            "holdout_scores": s_hold,
+        }
+
+    @classmethod
+    def _from_state(cls, state: dict) -> Surrogate:
+        """A Surrogate from the fields of ``_to_state``, each checked first."""
+        if set(state) != set(cls._STATE_FIELDS):
+            raise ValueError(
+                f"model file's Surrogate state has fields {sorted(state)}, expected "
+                f"{sorted(cls._STATE_FIELDS)}"
+            )
+        X_hold, s_hold = state["holdout_X"], state["holdout_scores"]
+        for name, arr in (("holdout_X", X_hold), ("holdout_scores", s_hold)):
+            if not (isinstance(arr, np.ndarray) and arr.ndim == 2 and arr.dtype.kind == "f"):
+                raise ValueError(f"model file's Surrogate {name} is not a 2-D float array")
+        if s_hold.shape[0] != X_hold.shape[0]:
+            raise ValueError(
+                f"model file's Surrogate has {X_hold.shape[0]} held-out rows but "
+                f"{s_hold.shape[0]} answers to them"
+            )
+        for name in ("n_data_", "n_queries_"):
+            v = state[name]
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
+                raise ValueError(f"model file's Surrogate {name} is not a count: {v!r}")
+        names = state["input_names"]
+        if names is not None and (
+            not isinstance(names, list) or len(names) != X_hold.shape[1]
+            or not all(isinstance(n, str) for n in names)
+        ):
+            raise ValueError(
+                f"model file's Surrogate feature names are not {X_hold.shape[1]} strings"
+            )
+        if state["labels_"] not in ("hard", "soft"):
+            raise ValueError(f"model file's Surrogate labels {state['labels_']!r} are unknown")
+        if not isinstance(state["blackbox_"], BlackBox):
+            raise ValueError("model file's Surrogate black box is not a BlackBox")
+        if not isinstance(state["fidelity_"], Fidelity):
+            raise ValueError("model file's Surrogate fidelity is not a Fidelity")
+        if not isinstance(state["history_"], pd.DataFrame):
+            raise ValueError("model file's Surrogate history is not a DataFrame")
+        if not (state["query_mix_"] is None or isinstance(state["query_mix_"], dict)):
+            raise ValueError("model file's Surrogate query mix is not a dict")
+        check_confidence(state["confidence"])
+        sur = cls.__new__(cls)
+        sur._setup(**state)
+        sur._queries = None  # the training queries are not saved
+        return sur
 
     @property
     def complexity_(self):
+        """The student's ``complexity_`` (None when it has none)."""
         return getattr(self.student_, "complexity_", None)
 
     def _frame(self, X) -> pd.DataFrame:
         return _frame(self.blackbox_.check_X(X), self._input_names)
 
     def predict(self, X) -> np.ndarray:
-        """The student's prediction (class labels or values)."""
+        """The student's prediction (class labels or values).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_rows, n_features)
+            Rows, checked as the black box checks them.
+
+        Returns
+        -------
+        ndarray of shape (n_rows,)
+        """
         return self.student_.predict(self._frame(X))
 
     def predict_proba(self, X) -> np.ndarray:
+        """The student's class probabilities (classification surrogates only).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_rows, n_features)
+            Rows, checked as the black box checks them.
+
+        Returns
+        -------
+        ndarray of shape (n_rows, n_classes)
+        """
         if self.task_ != "classification":
             raise AttributeError("predict_proba is for classification surrogates")
         return self.student_.predict_proba(self._frame(X))
 
     def fidelity(self, X, *, confidence: float | None = None, random_state=0) -> Fidelity:
-        """Agreement (classification) or R^2 (regression) with the black box on X."""
+        """Agreement (classification) or R^2 (regression) with the black box on X.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_rows, n_features)
+            Rows to compare the student and the black box on.
+        confidence : float or None, default=None
+            Level of the interval; None uses the surrogate's ``confidence``.
+        random_state : int, Generator or None, default=0
+            Seed of the bootstrap interval (regression).
+
+        Returns
+        -------
+        Fidelity
+        """
         conf = self.confidence if confidence is None else confidence
         Xc = self.blackbox_.check_X(X)
         ref = self.blackbox_.predict(Xc)
@@ -275,11 +470,25 @@ class Surrogate:
         return r2_fidelity(ref, pred, conf, random_state=random_state)
 
     def regions(self, X=None, *, confidence: float | None = None) -> pd.DataFrame:
-        """Fidelity per region of the student: per leaf for trees, per predicted class
-        (or predicted-value quartile) otherwise; on X or the held-out queries."""
+        """Fidelity per region of the student: per leaf for trees, per deciding rule
+        for rule lists, per predicted class (or predicted-value quartile) otherwise.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_rows, n_features) or None, default=None
+            Rows to measure on; None uses the held-out queries.
+        confidence : float or None, default=None
+            Level of the intervals; None uses the surrogate's ``confidence``.
+
+        Returns
+        -------
+        DataFrame
+            One row per region: region, n, prediction, fidelity, and lower / upper
+            (classification) or rmse (regression); least faithful first.
+        """
         conf = self.confidence if confidence is None else confidence
         if X is None:
-            Xc, scores = self._queries.X_hold, self._queries.s_hold
+            Xc, scores = self._holdout
             ref = _targets(self.blackbox_, scores)
         else:
             Xc = self.blackbox_.check_X(X)
@@ -336,20 +545,17 @@ class Surrogate:
 def _rule_regions(student, Xf):
     """(deciding rule per row, rule texts) for glassbox rule lists, else None."""
     rules = getattr(student, "rule_list_", None)
-    if rules is None or not hasattr(student, "_decide") or not hasattr(student, "_encoded"):
+    if rules is None or not hasattr(student, "apply"):
         return None
-    try:
-        from glassbox._format import rule_text
+    from glassbox._format import rule_text
 
-        ids = student._decide(student._encoded(Xf))
-        names = {k: ("ELSE" if not r.conds else "IF " + rule_text(r.conds))
-                 for k, r in enumerate(rules)}
-        for k in range(1, len(rules)):
-            if rules[k].conds:
-                names[k] = "ELSE " + names[k]
-        return ids, names
-    except (AttributeError, ImportError, TypeError):  # another rule model layout
-        return None
+    ids = student.apply(Xf)
+    names = {k: ("ELSE" if not r.conds else "IF " + rule_text(r.conds))
+             for k, r in enumerate(rules)}
+    for k in range(1, len(rules)):
+        if rules[k].conds:
+            names[k] = "ELSE " + names[k]
+    return ids, names
 
 
 def _leaf_paths(tree, names) -> dict:
@@ -411,30 +617,57 @@ def distill(
 
     Parameters
     ----------
-    blackbox : model or callable (see ``as_blackbox``)
-    X : training rows (array or DataFrame); queries are synthesized around them
-    student : "rules", "tree", "glm", "gam", "ebm", "symbolic", or a glassbox estimator
-    n_queries : synthesized training queries added to X (jitter, interpolation,
-        marginal redraws), all labelled by the black box. Without ``target_width``
-        (and with ``include_data``) the student uses the first 0, 10%, 30% or all of
-        them: the most whose fidelity on separate validation queries is within the
-        best one's interval (``n_queries_`` says how many)
-    random_state : seed of the query synthesis, and of the student when it has none
-    student_params : parameters of the student (e.g. ``{"max_depth": 3}``)
-    labels : "hard" (the black box's class) or "soft" (each row once per class,
-        weighted by the black box's probability; for students whose fit takes
-        sample_weight)
-    n_holdout : fresh held-out queries for the fidelity estimate
-        (default max(1000, n_queries // 4))
-    confidence : level of the fidelity interval
-    target_width : if set, keep doubling training and held-out queries until the
-        interval is at most this wide (or ``max_queries`` is reached)
-    include_data : also fit on the rows of X themselves
-    task : "classification" / "regression" when the black box output is ambiguous
-    query_mix : shares of the query kinds, e.g. ``{"jitter": 0.4, "interpolate": 0.4,
-        "marginal": 0.2}`` (default: jitter and interpolation, half each)
-    progress : a tqdm bar over the student fits; it appears only when distillation
+    blackbox : model or callable
+        Anything ``as_blackbox`` takes: an estimator, its ``predict_proba`` or
+        ``predict``, a callable, an xgboost Booster, a torch module.
+    X : array-like or DataFrame of shape (n_rows, n_features)
+        Training rows; queries are synthesized around them.
+    student : str or glassbox estimator, default="tree"
+        A family name ("rules", "tree", "glm", "gam", "ebm", "symbolic", or any
+        other in ``glassbox.registry.FAMILIES``) or an unfitted glassbox
+        estimator. "rules" tries the rule families in turn (rule list, rule
+        set, one rule) until one fits the black box. "gam" and "ebm" start from
+        ``QUICK_STUDENT_PARAMS``.
+    n_queries : int, default=10_000
+        Synthesized training queries added to X (jitter, interpolation,
+        marginal redraws), all labelled by the black box. Without
+        ``target_width`` (and with ``include_data``) the student uses the first
+        0, 10%, 30% or all of them: the most whose fidelity on separate
+        validation queries is within the best one's interval (``n_queries_``
+        says how many).
+    random_state : int, Generator or None, default=None
+        Seed of the query synthesis, and of the student when it has none.
+    student_params : dict or None, default=None
+        Parameters of the student (e.g. ``{"max_depth": 3}``).
+    labels : {"hard", "soft"}, default="hard"
+        "hard": the black box's class; "soft": each row once per class,
+        weighted by the black box's probability (for students whose fit takes
+        sample_weight).
+    n_holdout : int or None, default=None
+        Fresh held-out queries for the fidelity estimate; None means
+        max(1000, n_queries // 4).
+    confidence : float, default=0.95
+        Level of the fidelity interval.
+    target_width : float or None, default=None
+        If set, keep doubling training and held-out queries until the interval
+        is at most this wide (or ``max_queries`` is reached).
+    max_queries : int, default=200_000
+        With ``target_width``: stop adding queries once training and held-out
+        rows reach this many (with a warning when the interval is still wider).
+    include_data : bool, default=True
+        Also fit on the rows of X themselves.
+    task : {"classification", "regression"} or None, default=None
+        The black box's task, when its output is ambiguous.
+    query_mix : dict or None, default=None
+        Shares of the query kinds, e.g. ``{"jitter": 0.4, "interpolate": 0.4,
+        "marginal": 0.2}``; None means jitter and interpolation, half each.
+    progress : bool, default=True
+        A tqdm bar over the student fits; it appears only when distillation
         takes more than a second. ``False`` silences it.
+
+    Returns
+    -------
+    Surrogate
     """
     bb, Xc, names = _check_common(blackbox, X, n_queries, confidence, labels, task)
     n_holdout = _check_holdout(n_holdout, n_queries)
@@ -451,7 +684,7 @@ def distill(
         def fit(q: _QuerySet):
             bar.set_postfix_str(f"{q.X_train.shape[0]} rows")
             est = _fit_first(_seeded(student_candidates(student, bb.task, student_params,
-                                                        base=_quick_defaults(student)),
+                                                        quick=_SLOW_FAMILIES),
                                      random_state),
                              bb, q.X_train, q.s_train, labels, names)
             bar.update()
@@ -489,9 +722,8 @@ def distill(
                 np.vstack([qs.X_hold, more.X_hold]), np.vstack([qs.s_hold, more.s_hold]),
                 qs.n_data, qs.n_queries + add_train,
             )
-    sur = Surrogate(est, bb, fid, qs, names, labels, pd.DataFrame(history), confidence)
-    sur.query_mix_ = dict(zip(_QUERY_KINDS, synth.mix))
-    return sur
+    return Surrogate(est, bb, fid, qs, names, labels, pd.DataFrame(history), confidence,
+                     query_mix=dict(zip(_QUERY_KINDS, synth.mix)))
 
 
 def _select_n_queries(bb, qs: _QuerySet, synth, fit, n_valid, rng, names, confidence,
@@ -518,15 +750,28 @@ def _query_counts(n_queries: int) -> list[int]:
     return sorted({0, n_queries // 10, (3 * n_queries) // 10, n_queries})
 
 
-def _default_grid(est) -> list[dict]:
-    params = est.get_params(deep=False)
-    for key, grid in _GRIDS.items():
-        if key in params:
-            return [{key: v} for v in grid]
-    if type(est).__name__ == "GLMClassifier":
-        # sparse logistic: the L1 path gives a range of complexities
-        return [{"C": c, "l1_ratio": 1.0} for c in (0.002, 0.005, 0.01, 0.03, 0.1, 1.0)]
-    return [{}]
+#: pareto's guess for a scikit-learn student that is not a glassbox class (no traits):
+#: the first of these parameters it has, simplest first
+_FOREIGN_GRIDS = {
+    "max_depth": [1, 2, 3, 4, 5, 6],
+    "max_rules": [2, 4, 8, 16, 32],
+    "n_rules": [2, 4, 8, 16, 32],
+    "max_leaf_nodes": [2, 4, 8, 16, 32],
+}
+
+
+def _complexity_grid(est) -> list[dict]:
+    """pareto's default settings of a student: every combination of its class's
+    ``traits.complexity_grid``, simplest first; for a student from another library,
+    its first known complexity parameter; else one default fit."""
+    traits = getattr(type(est), "traits", None)
+    if traits is None:
+        params = est.get_params(deep=False)
+        key = next((k for k in _FOREIGN_GRIDS if k in params), None)
+        return [{key: v} for v in _FOREIGN_GRIDS[key]] if key else [{}]
+    grid = traits.complexity_grid or {}
+    keys = list(grid)
+    return [dict(zip(keys, values)) for values in itertools.product(*(grid[k] for k in keys))]
 
 
 def _available_default_students(task: str) -> list[str]:
@@ -559,14 +804,49 @@ def pareto(
     """Fidelity vs complexity across students and their complexity settings.
 
     One query set is synthesized and labelled once; every (student, setting) is
-    fitted on it and scored on the same held-out queries. Returns a DataFrame
-    with columns student, settings, complexity, fidelity, lower, upper, frontier
-    (True for rows no other row beats on both fidelity and complexity), sorted
-    by complexity.
+    fitted on it and scored on the same held-out queries.
 
-    ``settings`` maps a student name to a list of parameter dicts; by default
-    trees try depths 1-6, rule models their rule count, sparse GLMs an L1 path.
-    ``progress`` shows a tqdm bar over the fits once they take more than a second.
+    Parameters
+    ----------
+    blackbox : model or callable
+        Anything ``as_blackbox`` takes (see ``distill``).
+    X : array-like or DataFrame of shape (n_rows, n_features)
+        Training rows; queries are synthesized around them.
+    students : sequence of (str or glassbox estimator), str, estimator or None, default=None
+        Students as ``distill`` takes them; None means those of "rules",
+        "tree" and "glm" that exist for the task. Students named by family
+        start from ``QUICK_STUDENT_PARAMS`` (many fits follow).
+    settings : dict or None, default=None
+        Student name (or class name, for an estimator) -> list of parameter
+        dicts (or one dict). By default each student's class's
+        ``traits.complexity_grid``: trees try depths 1-6, rule models their
+        rule count or depth, sparse logistic GLMs an L1 path; a class with no
+        grid is fitted once with its defaults.
+    n_queries : int, default=10_000
+        Synthesized training queries added to X.
+    n_holdout : int or None, default=None
+        Held-out queries; None means max(1000, n_queries // 4).
+    random_state : int, Generator or None, default=None
+        Seed of the query synthesis, and of students that have none.
+    labels : {"hard", "soft"}, default="hard"
+        As in ``distill``.
+    confidence : float, default=0.95
+        Level of the fidelity intervals.
+    include_data : bool, default=True
+        Also fit on the rows of X themselves.
+    task : {"classification", "regression"} or None, default=None
+        The black box's task, when its output is ambiguous.
+    progress : bool, default=True
+        A tqdm bar over the fits once they take more than a second.
+    query_mix : dict or None, default=None
+        Shares of the query kinds (see ``distill``).
+
+    Returns
+    -------
+    DataFrame
+        Columns student, settings, complexity, fidelity, lower, upper, frontier
+        (True for rows no other row beats on both fidelity and complexity),
+        sorted by complexity.
     """
     bb, Xc, names = _check_common(blackbox, X, n_queries, confidence, labels, task)
     n_holdout = _check_holdout(n_holdout, n_queries)
@@ -591,23 +871,20 @@ def pareto(
                             "[{'max_depth': 2}, {'max_depth': 4}]")
     rng = np.random.default_rng(random_state)
     qs, _ = _label_queries(bb, Xc, n_queries, n_holdout, include_data, rng, mix=query_mix)
-    from glassbox.registry import FAST_PARAMS
-
     jobs = []
     for s in students:
         label = s if isinstance(s, str) else type(s).__name__
         grid = settings.get(label)
         if grid is None:
-            grid = _default_grid(student_candidates(s, bb.task)[0])
+            grid = _complexity_grid(student_candidates(s, bb.task)[0])
         jobs += [(s, label, p) for p in grid]
     from tqdm.auto import tqdm
 
     rows, seen = [], set()
     for s, label, params in tqdm(jobs, disable=not progress, desc="pareto", unit="fit",
                                  delay=1.0):
-        # named students start from the registry's quick settings: many fits follow
-        cands = _seeded(student_candidates(s, bb.task, params,
-                                           base=FAST_PARAMS if isinstance(s, str) else None),
+        # named students start from the quick settings: many fits follow
+        cands = _seeded(student_candidates(s, bb.task, params, quick=QUICK_STUDENT_PARAMS),
                         random_state)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # convergence chatter, alias fallbacks

@@ -32,7 +32,7 @@ from glassbox.explanation import LocalExplanation
 
 from ._params import check_int as _check_int
 from ._params import check_real as _check_real
-from .blackbox import as_blackbox, check_rows
+from .blackbox import as_blackbox
 
 _SELECTION = ("auto", "forward", "highest_weights", "none")
 _LINKS = ("identity", "logit")
@@ -82,29 +82,46 @@ class LocalSurrogate:
 
     Parameters
     ----------
-    blackbox : model or callable (see ``as_blackbox``)
-    X : training rows; their per-feature standard deviation scales the sampling
-        and the kernel distance, their mean is the reference of the contributions
-    n_samples : perturbed samples per explained row (the row itself is the first)
-    n_features : K, the number of features in each explanation
-    kernel_width : width of the exponential kernel on the standardized distance
-        (default 0.75 * sqrt(n_features_total), lime's default)
-    feature_selection : "auto" (forward when K <= 6, else highest weights, as
-        lime), "forward", "highest_weights" or "none" (all features)
-    alpha : ridge penalty of the local fit (lime uses 1)
-    scale : standard deviation of the perturbations in units of each feature's sd
-    target : class (label or column index) to explain for classifiers; default
-        the positive class for binary, each row's predicted class for multiclass
-    link : scale of the explained classifier output: "logit" (the default:
-        log-odds of the target class, probabilities clipped to [1e-6, 1 - 1e-6])
-        or "identity" (probabilities, as lime). Saturated probabilities are
-        nearly flat around most rows, so a fit on them is mostly sampling noise
-        and the chosen features change with the seed; log-odds keep the slope
-        (breast-cancer MLP: seed-to-seed top-5 overlap 0.64 -> 0.80). A logistic
-        model is exactly linear on this scale. Regressors ignore it ("identity").
-    n_repeats : extra seeds used to measure stability (0 turns it off)
-    batch_size : perturbed rows per black-box call
-    random_state : seed; the same seed gives the same explanation
+    blackbox : model or callable
+        Anything ``as_blackbox`` takes (an estimator, its ``predict_proba``, a
+        callable, an xgboost Booster, a torch module).
+    X : array-like or DataFrame of shape (n_rows, n_features)
+        Training rows; their per-feature standard deviation scales the sampling
+        and the kernel distance, their mean is the reference of the contributions.
+    n_samples : int, default=5000
+        Perturbed samples per explained row (the row itself is the first).
+    n_features : int, default=5
+        K, the number of features in each explanation.
+    kernel_width : float or None, default=None
+        Width of the exponential kernel on the standardized distance; None
+        means 0.75 * sqrt(number of features), lime's default.
+    feature_selection : {"auto", "forward", "highest_weights", "none"}, default="auto"
+        "auto": forward when K <= 6, else highest weights, as lime; "none":
+        all features.
+    alpha : float, default=1.0
+        Ridge penalty of the local fit (lime uses 1).
+    scale : float, default=1.0
+        Standard deviation of the perturbations in units of each feature's sd.
+    target : class label, int or None, default=None
+        Class (label or column index) to explain for classifiers; None means
+        the positive class for binary, each row's predicted class for multiclass.
+    link : {"logit", "identity"}, default="logit"
+        Scale of the explained classifier output: "logit" (log-odds of the
+        target class, probabilities clipped to [1e-6, 1 - 1e-6]) or "identity"
+        (probabilities, as lime). Saturated probabilities are nearly flat
+        around most rows, so a fit on them is mostly sampling noise and the
+        chosen features change with the seed; log-odds keep the slope
+        (breast-cancer MLP: seed-to-seed top-5 overlap 0.64 -> 0.80). A
+        logistic model is exactly linear on this scale. Regressors ignore it
+        ("identity").
+    n_repeats : int, default=2
+        Extra seeds used to measure stability (0 turns it off).
+    batch_size : int, default=200_000
+        Perturbed rows per black-box call.
+    random_state : int or None, default=None
+        Seed; the same seed gives the same explanation.
+    task : {"classification", "regression"} or None, default=None
+        The black box's task, when its output is ambiguous.
     """
 
     def __init__(
@@ -260,7 +277,21 @@ class LocalSurrogate:
                     cols=cols, names=names)
 
     def explain(self, X) -> LocalExplanation:
-        """Explain the rows of X; one sparse linear model per row."""
+        """Explain the rows of X; one sparse linear model per row.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_rows, n_features)
+            Rows to explain.
+
+        Returns
+        -------
+        LocalExplanation
+            ``values`` are coefficient * (x - mean of the training rows);
+            ``extras`` hold the coefficients, the selected features, the local
+            prediction and fidelity (weighted R^2), the model output at x, and
+            with ``n_repeats`` the stability across seeds.
+        """
         X = self.blackbox.check_X(X)
         seeds = np.random.SeedSequence(self.random_state).spawn(1 + max(self.n_repeats, 0))
         main = self._fit_seed(X, seeds[0])
@@ -304,11 +335,3 @@ class LocalSurrogate:
         )
 
     explain_local = explain
-
-
-def explain_local(blackbox, X_explain, X, **params) -> LocalExplanation:
-    """One-call form: ``LocalSurrogate(blackbox, X, **params).explain(X_explain)``."""
-    return LocalSurrogate(blackbox, X, **params).explain(X_explain)
-
-
-__all__ = ["LocalSurrogate", "explain_local", "check_rows"]

@@ -25,10 +25,24 @@ from ._params import check_int as _check_int
 
 @dataclass(frozen=True)
 class Fidelity:
-    """A fidelity estimate with its confidence interval.
+    """A fidelity estimate with its confidence interval; ``float(f)`` is the
+    point estimate.
 
-    ``metric`` is "agreement" (share of rows where surrogate and black box give
-    the same class) or "r2". ``float(f)`` is the point estimate.
+    Attributes
+    ----------
+    metric : {"agreement", "r2"}
+        "agreement": share of rows where surrogate and black box give the same
+        class; "r2": R^2 of the surrogate against the black box's values.
+    value : float
+        The estimate.
+    lower, upper : float
+        The interval.
+    n : int
+        Rows it was measured on.
+    confidence : float
+        Level of the interval.
+    method : {"clopper-pearson", "bootstrap"}
+        How the interval was computed.
     """
 
     metric: str
@@ -44,6 +58,7 @@ class Fidelity:
 
     @property
     def width(self) -> float:
+        """upper - lower."""
         return float(self.upper - self.lower)
 
     def __str__(self) -> str:
@@ -57,7 +72,21 @@ class Fidelity:
 
 
 def clopper_pearson(k: int | np.ndarray, n: int | np.ndarray, confidence: float = 0.95):
-    """Exact two-sided binomial interval (lower, upper) for k successes in n trials."""
+    """Exact two-sided binomial interval (lower, upper) for k successes in n trials.
+
+    Parameters
+    ----------
+    k : int or ndarray of int
+        Successes.
+    n : int or ndarray of int
+        Trials (n = 0 gives (0, 1)).
+    confidence : float, default=0.95
+        Level of the interval, in (0, 1).
+
+    Returns
+    -------
+    (lower, upper) : floats, or arrays shaped like k and n
+    """
     from scipy.stats import beta
 
     confidence = check_confidence(confidence)
@@ -75,7 +104,21 @@ def clopper_pearson(k: int | np.ndarray, n: int | np.ndarray, confidence: float 
 
 
 def agreement_fidelity(reference: np.ndarray, predicted: np.ndarray, confidence: float = 0.95) -> Fidelity:
-    """Share of equal labels with its Clopper-Pearson interval."""
+    """Share of equal labels with its Clopper-Pearson interval.
+
+    Parameters
+    ----------
+    reference : array-like of shape (n_rows,)
+        The black box's labels.
+    predicted : array-like of shape (n_rows,)
+        The surrogate's labels.
+    confidence : float, default=0.95
+        Level of the interval, in (0, 1).
+
+    Returns
+    -------
+    Fidelity
+    """
     confidence = check_confidence(confidence)
     reference, predicted = np.asarray(reference), np.asarray(predicted)
     if reference.shape != predicted.shape:
@@ -89,6 +132,7 @@ def agreement_fidelity(reference: np.ndarray, predicted: np.ndarray, confidence:
 
 
 def r2(y: np.ndarray, pred: np.ndarray) -> float:
+    """R^2 of ``pred`` against ``y`` (a constant y: 1 if predicted exactly, else 0)."""
     ss_tot = float(np.sum((y - y.mean()) ** 2))
     ss_res = float(np.sum((y - pred) ** 2))
     if ss_tot == 0:
@@ -105,7 +149,25 @@ def r2_fidelity(
     random_state=0,
 ) -> Fidelity:
     """R^2 of ``predicted`` against the black box's ``reference`` values, with a
-    percentile bootstrap interval over rows."""
+    percentile bootstrap interval over rows.
+
+    Parameters
+    ----------
+    reference : array-like of shape (n_rows,)
+        The black box's values.
+    predicted : array-like of shape (n_rows,)
+        The surrogate's values.
+    confidence : float, default=0.95
+        Level of the interval, in (0, 1).
+    n_boot : int, default=1000
+        Bootstrap resamples.
+    random_state : int, Generator or None, default=0
+        Seed of the resampling.
+
+    Returns
+    -------
+    Fidelity
+    """
     confidence = check_confidence(confidence)
     n_boot = _check_int("n_boot", n_boot, 1)
     y = np.asarray(reference, dtype=float).ravel()
@@ -132,8 +194,26 @@ def r2_fidelity(
 
 
 def fidelity(blackbox, surrogate, X, *, confidence: float = 0.95, random_state=0) -> Fidelity:
-    """How well ``surrogate`` (anything with ``predict``, or a callable) reproduces
-    ``blackbox`` on the rows of X: agreement for classifiers, R^2 for regressors."""
+    """How well ``surrogate`` reproduces ``blackbox`` on the rows of X: agreement
+    for classifiers, R^2 for regressors.
+
+    Parameters
+    ----------
+    blackbox : model or callable
+        Anything ``as_blackbox`` takes.
+    surrogate : fitted model with ``predict``, or callable
+        Returns one label (classification) or value (regression) per row.
+    X : array-like or DataFrame of shape (n_rows, n_features)
+        Rows to compare them on.
+    confidence : float, default=0.95
+        Level of the interval, in (0, 1).
+    random_state : int, Generator or None, default=0
+        Seed of the bootstrap interval (regression).
+
+    Returns
+    -------
+    Fidelity
+    """
     from .blackbox import as_blackbox
 
     confidence = check_confidence(confidence)
@@ -298,7 +378,22 @@ def agreement(
     output: int | None = None,
 ) -> pd.DataFrame:
     """Per row: Spearman rank correlation of |values| and the top-k overlap
-    (|top_k(a) & top_k(b)| / k) between two explanations of the same rows."""
+    (|top_k(a) & top_k(b)| / k) between two explanations of the same rows.
+
+    Parameters
+    ----------
+    a, b : LocalExplanation or array-like of shape (n_rows, n_features[, n_outputs])
+        The two explanations; explanations with feature names are matched by name.
+    k : int, default=5
+        Size of the top sets.
+    output : int, str or None, default=None
+        Output to compare (index or name) when the explanations have several.
+
+    Returns
+    -------
+    DataFrame
+        Columns spearman, top{k}_overlap, sign_agreement; one row per row.
+    """
     from scipy.stats import rankdata
 
     k = _check_k(k)
@@ -326,9 +421,22 @@ def stability(
 ) -> pd.DataFrame:
     """Spread of explanations of the same rows made with different seeds.
 
-    Per row: ``weight_std`` (mean over features of the std of the values across
-    runs, relative to the mean |value|), and ``topk_jaccard`` (mean pairwise
-    Jaccard similarity of the top-k feature sets; 1 = always the same features).
+    Parameters
+    ----------
+    explanations : sequence of LocalExplanation, or ndarray of shape (n_runs, n_rows, n_features)
+        At least two explanations of the same rows, one per seed.
+    k : int, default=5
+        Size of the top sets.
+    output : int, str or None, default=None
+        Output to compare (index or name) when the explanations have several.
+
+    Returns
+    -------
+    DataFrame
+        Per row: ``weight_std`` (mean over features of the std of the values
+        across runs), ``relative_std`` (that, relative to the mean |value|), and
+        ``top{k}_jaccard`` (mean pairwise Jaccard similarity of the top-k
+        feature sets; 1 = always the same features).
     """
     k = _check_k(k)
     if isinstance(explanations, LocalExplanation):
@@ -380,9 +488,17 @@ def stability(
 def additivity_error(explanation: LocalExplanation, output=None) -> np.ndarray:
     """|base + sum(values) - output| per row (and output column).
 
-    ``output`` is the model output the explanation should add up to (on the
-    explanation's link scale); by default ``extras["model_output"]`` when the
-    explainer stored it.
+    Parameters
+    ----------
+    explanation : LocalExplanation
+        The explanation to check.
+    output : array-like of shape (n_rows,) or (n_rows, n_outputs), or None, default=None
+        The model output the explanation should add up to, on its link scale;
+        None uses ``extras["model_output"]`` when the explainer stored it.
+
+    Returns
+    -------
+    ndarray shaped like ``output``
     """
     if not isinstance(explanation, LocalExplanation):
         raise TypeError(

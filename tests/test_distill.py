@@ -203,10 +203,7 @@ def _rules_available(task: str) -> bool:
 
 
 def test_rules_student(forest):
-    if not _rules_available("classification"):
-        with pytest.raises(ValueError, match="student 'rules' needs the glassbox family"):
-            distill(forest[0], forest[1], student="rules", n_queries=10)
-        return
+    assert _rules_available("classification"), "the rule families are part of glassbox"
     model, X = forest
     sur = distill(model, X, student="rules", student_params={"max_depth": 4}, n_queries=1000,
                   random_state=0)
@@ -313,3 +310,30 @@ def test_pareto_arguments_are_checked_before_any_fit(forest):
     sur = distill(model, X, student="tree", student_params={"max_depth": 2}, n_queries=200,
                   random_state=0, progress=False, include_data=True)
     assert front["complexity"].iloc[0] == sur.complexity_
+
+
+def test_named_students_start_from_distills_quick_settings_user_params_win():
+    from glassbox import EBMClassifier, GAMRegressor
+    from surrogates.distill import QUICK_STUDENT_PARAMS, student_candidates
+
+    (ebm,) = student_candidates("ebm", "classification", {"interactions": 0},
+                                quick=("ebm", "gam"))
+    assert isinstance(ebm, EBMClassifier)
+    want = {**QUICK_STUDENT_PARAMS["ebm"]["classification"], "interactions": 0}
+    assert {k: ebm.get_params()[k] for k in want} == want
+    (gam,) = student_candidates("gam", "regression", quick=("ebm", "gam"))
+    assert isinstance(gam, GAMRegressor)
+    assert {k: gam.get_params()[k] for k in QUICK_STUDENT_PARAMS["gam"]["regression"]} == \
+        QUICK_STUDENT_PARAMS["gam"]["regression"]
+    # a family not named in quick keeps its own defaults
+    (plain,) = student_candidates("gam", "regression")
+    assert plain.get_params() == GAMRegressor().get_params()
+
+
+def test_pareto_default_settings_are_the_students_complexity_grid(forest):
+    model, X = forest
+    table = pareto(model, X, students=["glm"], n_queries=200, random_state=0, progress=False)
+    grid = GLMClassifier.traits.complexity_grid
+    assert sorted(table["settings"]) == sorted(
+        f"C={c}, l1_ratio={r}" for c in grid["C"] for r in grid["l1_ratio"]
+    )

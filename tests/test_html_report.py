@@ -14,13 +14,20 @@ import numpy as np
 import pytest
 
 from glassbox import GLMRegressor, TreeClassifier, datasets
+from glassbox.compare import compare_families
 from glassbox.render import plots
 from glassbox.render.html import report
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--disable-dev-shm-usage",  # containers often have a tiny /dev/shm
 ]
 
@@ -56,7 +63,10 @@ def pages(tmp_path_factory):
     rendered = []
     for name, model, X_, y_, compare in result:
         path = out / f"{name}.html"
-        text = report(model, X_, y_, path=path, compare=compare, families=["glm", "tree"])
+        comparison = None
+        if compare:
+            comparison = compare_families(X_, y_, classifier=False, families=["glm", "tree"])
+        text = report(model, X_, y_, path=path, comparison=comparison)
         rendered.append((name, model, X_, path, text))
     return rendered
 
@@ -112,14 +122,14 @@ def test_report_shows_surrogate_fidelity_with_bound(pages):
 
 
 def test_report_refuses_compare_without_data():
-    X, y = datasets.diabetes()
-    model = GLMRegressor().fit(X.iloc[:50, :3], y.iloc[:50])
-    with pytest.raises(ValueError, match="compare=True needs both X and y"):
-        report(model, compare=True)
+    with pytest.raises(ValueError, match="needs both X and y"):
+        compare_families(None, None, classifier=False)
 
 
-@pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                    reason=f"{CHROMIUM} is absent (Debian package 'chromium'; .ci/run installs it)")
+@pytest.mark.skipif(
+    not os.path.exists(CHROMIUM),
+    reason=f"{CHROMIUM} is absent (Debian package 'chromium'; .ci/run installs it)",
+)
 def test_report_in_headless_chromium(pages, tmp_path):
     from playwright.sync_api import sync_playwright
 
@@ -127,17 +137,29 @@ def test_report_in_headless_chromium(pages, tmp_path):
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch_persistent_context(
-                profile, executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True,
+                profile,
+                executable_path=CHROMIUM,
+                args=CHROMIUM_FLAGS,
+                headless=True,
                 viewport={"width": 1280, "height": 900},
             )
             try:
                 for name, model, _, path, text in pages:
                     page = browser.new_page()
                     problems: list[str] = []
-                    page.on("console", lambda m, p=problems: p.append(m.text) if m.type == "error" else None)
+                    page.on(
+                        "console",
+                        lambda m, p=problems: p.append(m.text) if m.type == "error" else None,
+                    )
                     page.on("pageerror", lambda e, p=problems: p.append(str(e)))
-                    page.on("request", lambda r, p=problems: p.append(f"fetched {r.url}")
-                            if not r.url.startswith("file://") else None)
+                    page.on(
+                        "request",
+                        lambda r, p=problems: (
+                            p.append(f"fetched {r.url}")
+                            if not r.url.startswith("file://")
+                            else None
+                        ),
+                    )
                     page.goto(path.as_uri(), wait_until="load")
                     pre = page.locator("#model-text")
                     assert pre.is_visible(), name
@@ -153,7 +175,9 @@ def test_report_in_headless_chromium(pages, tmp_path):
                         box = svg.bounding_box()
                         assert box["width"] > 150 and box["height"] > 100, (name, i, box)
                         # the browser parsed the drawing itself: its content has an extent
-                        drawn = svg.evaluate("e => { const b = e.getBBox(); return b.width * b.height; }")
+                        drawn = svg.evaluate(
+                            "e => { const b = e.getBBox(); return b.width * b.height; }"
+                        )
                         assert drawn > 1000, (name, i, drawn)
                     if name == "surrogate":
                         assert page.locator("#fidelity").is_visible()

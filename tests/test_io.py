@@ -313,6 +313,69 @@ def test_surrogate_round_trip(surrogate_data, student, tmp_path):
     assert loaded.fidelity(X.iloc[:60]) == sur.fidelity(X.iloc[:60])
 
 
+def _arrays(node, out):
+    """Every array spec in a decoded-JSON payload."""
+    if isinstance(node, dict):
+        if "__ndarray__" in node:
+            out.append(node["__ndarray__"])
+        for v in node.values():
+            _arrays(v, out)
+    elif isinstance(node, list):
+        for v in node:
+            _arrays(v, out)
+    return out
+
+
+def test_surrogate_file_keeps_held_out_queries_not_training_queries(surrogate_data, tmp_path):
+    from surrogates import distill
+
+    X, _, black = surrogate_data
+    sur = distill(black.predict_proba, X, student="tree", n_queries=400, n_holdout=300,
+                  random_state=0)
+    text = io.dumps(sur)
+    loaded = io.loads(text)
+    # the held-out queries come back: regions() without X is the same table
+    pd.testing.assert_frame_equal(loaded.regions(), sur.regions())
+    assert str(loaded) == str(sur) and loaded.feature_names_ == sur.feature_names_
+    assert (loaded.n_data_, loaded.n_queries_, loaded.n_holdout_) == (150, sur.n_queries_, 300)
+    # no array of the file has the training queries' rows (data rows + queries)
+    n_train = sur._queries.X_train.shape[0]
+    shapes = [tuple(a["shape"]) for a in _arrays(json.loads(text)["payload"], [])]
+    assert (300, X.shape[1]) in shapes
+    assert not any(shape and shape[0] == n_train for shape in shapes)
+    assert loaded._queries is None
+    # saving the loaded surrogate again gives the same payload
+    assert json.loads(io.dumps(loaded))["payload"] == json.loads(text)["payload"]
+
+
+@pytest.mark.parametrize("edit, match", [
+    (lambda st: st.pop("holdout_scores"), "Surrogate state has fields"),
+    (lambda st: st.update(extra={"__int__": "1"}), "Surrogate state has fields"),
+    (lambda st: st.update(n_data_=-1), "n_data_ is not a count"),
+    (lambda st: st.update(labels_="maybe"), "labels 'maybe' are unknown"),
+    (lambda st: st.update(holdout_scores={"__ndarray__": {"dtype": "<f8", "shape": [0, 2],
+                                                          "data": ""}, "id": 998}),
+     "held-out rows but 0 answers"),
+])
+def test_edited_surrogate_state_is_refused(surrogate_data, edit, match):
+    from surrogates import distill
+
+    X, _, black = surrogate_data
+    sur = distill(black.predict_proba, X, student="tree", n_queries=300, random_state=0)
+    doc = json.loads(io.dumps(sur))
+    edit(doc["payload"]["object"]["from_state"]["__dict__"])
+    with pytest.raises(ValueError, match=match):
+        io.loads(_resign(doc))
+
+
+def test_state_protocol_only_for_classes_that_define_it(model_text):
+    doc = json.loads(model_text)
+    obj = doc["payload"]["object"]
+    obj["from_state"] = {"__dict__": {}, "id": 999}  # a TreeClassifier has no _from_state
+    with pytest.raises(ValueError, match="TreeClassifier to rebuild itself from a state"):
+        io.loads(_resign(doc))
+
+
 def test_surrogate_of_xgboost_round_trip(surrogate_data, tmp_path):
     import xgboost
 

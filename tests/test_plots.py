@@ -96,8 +96,14 @@ def test_coefficients_without_standard_errors_draw_points_only():
 
 
 def test_coefficients_refuses_explanation_without_coefficients():
-    expl = GlobalExplanation(term_names=("a",), importances=np.ones(1), intercept=np.zeros(1),
-                             output_names=("y",), link="identity", method="tree")
+    expl = GlobalExplanation(
+        term_names=("a",),
+        importances=np.ones(1),
+        intercept=np.zeros(1),
+        output_names=("y",),
+        link="identity",
+        method="tree",
+    )
     with pytest.raises(ValueError, match="no coefficients"):
         plots.coefficients(expl)
 
@@ -108,8 +114,16 @@ def test_coefficients_refuses_explanation_without_coefficients():
 def _shape(kind="continuous", n=20):
     grid = np.linspace(0, 1, n)
     values = np.sin(3 * grid)
-    return TermShape(name="age", features=("age",), kind=kind, grid=(grid,), values=values,
-                     lower=values - 0.1, upper=values + 0.1, density=np.arange(n) + 1.0)
+    return TermShape(
+        name="age",
+        features=("age",),
+        kind=kind,
+        grid=(grid,),
+        values=values,
+        lower=values - 0.1,
+        upper=values + 0.1,
+        density=np.arange(n) + 1.0,
+    )
 
 
 def test_shape_line_band_and_density():
@@ -126,13 +140,19 @@ def test_shape_line_band_and_density():
     assert verts[:, 1].max() == pytest.approx(term.upper.max())
     heights = [p.get_height() for p in dax.patches]
     np.testing.assert_array_equal(heights, term.density)
-    assert dax.get_xlabel() == "age" and ax.get_title() == "age" and ax.get_ylabel() == "contribution"
+    assert (
+        dax.get_xlabel() == "age" and ax.get_title() == "age" and ax.get_ylabel() == "contribution"
+    )
 
 
 def test_shape_categorical_bars():
-    term = TermShape(name="colour", features=("colour",), kind="categorical",
-                     grid=(np.array(["red", "green", "blue"], dtype=object),),
-                     values=np.array([0.5, -0.2, 0.1]))
+    term = TermShape(
+        name="colour",
+        features=("colour",),
+        kind="categorical",
+        grid=(np.array(["red", "green", "blue"], dtype=object),),
+        values=np.array([0.5, -0.2, 0.1]),
+    )
     fig = plots.shape(term)
     _png(fig)
     ax = fig.axes[0]
@@ -157,14 +177,24 @@ def test_pair_heatmap():
 
 def test_shapes_orders_by_importance_and_caps():
     terms = tuple(
-        TermShape(name=f"t{i}", features=(f"t{i}",), kind="continuous",
-                  grid=(np.linspace(0, 1, 5),), values=np.full(5, float(i)))
+        TermShape(
+            name=f"t{i}",
+            features=(f"t{i}",),
+            kind="continuous",
+            grid=(np.linspace(0, 1, 5),),
+            values=np.full(5, float(i)),
+        )
         for i in range(5)
     )
-    expl = GlobalExplanation(term_names=tuple(t.name for t in terms),
-                             importances=np.array([0.1, 0.5, 0.3, 0.9, 0.2]),
-                             intercept=np.zeros(1), output_names=("y",), link="identity",
-                             method="gam", shapes=terms)
+    expl = GlobalExplanation(
+        term_names=tuple(t.name for t in terms),
+        importances=np.array([0.1, 0.5, 0.3, 0.9, 0.2]),
+        intercept=np.zeros(1),
+        output_names=("y",),
+        link="identity",
+        method="gam",
+        shapes=terms,
+    )
     figs = plots.shapes(expl, max_terms=3)
     assert [f.axes[0].get_title() for f in figs] == ["t3", "t1", "t2"]
 
@@ -197,9 +227,15 @@ def _local(n=40, f=4, seed=0, outputs=None):
     shape = (n, f) if outputs is None else (n, f, len(outputs))
     values = rng.normal(size=shape) * (scale if outputs is None else scale[:, None])
     base = np.full((n,) if outputs is None else (n, len(outputs)), 1.5)
-    return LocalExplanation(values=values, base_values=base, data=rng.normal(size=(n, f)),
-                            feature_names=tuple(NAMES[:f]), output_names=tuple(outputs or ("y",)),
-                            link="identity", method="test")
+    return LocalExplanation(
+        values=values,
+        base_values=base,
+        data=rng.normal(size=(n, f)),
+        feature_names=tuple(NAMES[:f]),
+        output_names=tuple(outputs or ("y",)),
+        link="identity",
+        method="test",
+    )
 
 
 def test_shap_summary_beeswarm():
@@ -248,12 +284,14 @@ def test_waterfall_adds_up_to_the_output():
 
 
 def test_pareto_frontier():
-    frame = pd.DataFrame({
-        "student": ["tree", "tree", "rules", "glm", "gam"],
-        "complexity": [3, 9, 5, 4, 12],
-        "fidelity": [0.8, 0.95, 0.85, 0.7, 0.96],
-        "frontier": [True, True, True, False, True],
-    })
+    frame = pd.DataFrame(
+        {
+            "student": ["tree", "tree", "rules", "glm", "gam"],
+            "complexity": [3, 9, 5, 4, 12],
+            "fidelity": [0.8, 0.95, 0.85, 0.7, 0.96],
+            "frontier": [True, True, True, False, True],
+        }
+    )
     fig = plots.pareto_frontier(frame)
     _png(fig)
     ax = fig.axes[0]
@@ -279,7 +317,9 @@ def test_plot_model_every_family(cls):
     for title, fig in figures:
         assert isinstance(fig, Figure) and title
         _png(fig)
-        drawn = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels() + ax.get_xticklabels()]
+        drawn = [
+            t.get_text() for ax in fig.axes for t in ax.get_yticklabels() + ax.get_xticklabels()
+        ]
         drawn += [ax.get_xlabel() for ax in fig.axes] + [ax.get_title() for ax in fig.axes]
         drawn += [t.get_text() for ax in fig.axes for t in ax.texts]
         assert any(n in " ".join(drawn) for n in NAMES) or title in ("Coefficients",)
@@ -296,11 +336,24 @@ def test_plot_model_every_family(cls):
 def test_shape_multi_output_draws_one_line_per_output():
     grid = np.linspace(0, 1, 10)
     values = np.column_stack([grid, -grid, grid**2])
-    term = TermShape(name="dose", features=("dose",), kind="continuous", grid=(grid,),
-                     values=values, lower=values - 0.1, upper=values + 0.1)
-    expl = GlobalExplanation(term_names=("dose",), importances=np.ones((1, 3)),
-                             intercept=np.zeros(3), output_names=("a", "b", "c"),
-                             link="logit", method="gam", shapes=(term,))
+    term = TermShape(
+        name="dose",
+        features=("dose",),
+        kind="continuous",
+        grid=(grid,),
+        values=values,
+        lower=values - 0.1,
+        upper=values + 0.1,
+    )
+    expl = GlobalExplanation(
+        term_names=("dose",),
+        importances=np.ones((1, 3)),
+        intercept=np.zeros(3),
+        output_names=("a", "b", "c"),
+        link="logit",
+        method="gam",
+        shapes=(term,),
+    )
     (fig,) = plots.shapes(expl)
     _png(fig)
     ax = fig.axes[0]
@@ -310,7 +363,9 @@ def test_shape_multi_output_draws_one_line_per_output():
         np.testing.assert_array_equal(ln.get_ydata(), values[:, k])
     assert len([c for c in ax.collections if isinstance(c, PolyCollection)]) == 3
     # one output picked by name/index draws only that one
-    (single,) = [ln for ln in plots.shape(term, output=1).axes[0].lines if ln.get_label() == "shape"]
+    (single,) = [
+        ln for ln in plots.shape(term, output=1).axes[0].lines if ln.get_label() == "shape"
+    ]
     np.testing.assert_array_equal(single.get_ydata(), values[:, 1])
 
 

@@ -14,8 +14,15 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.exceptions import NotFittedError
 
-from glassbox import OneRClassifier, RuleListClassifier, RuleSetClassifier, RuleSetRegressor
+from glassbox import (
+    OneRClassifier,
+    RipperClassifier,
+    RuleListClassifier,
+    RuleSetClassifier,
+    RuleSetRegressor,
+)
 from glassbox.models._rules import Condition, merge_duplicates, simplify
 
 # --- a reader of the printed rules -------------------------------------------------
@@ -239,8 +246,8 @@ def test_bayesian_list_matches_imodels_on_its_items_and_printout():
 @pytest.mark.parametrize("cls, kw", [
     (RuleListClassifier, {"algorithm": "greedy"}),
     (RuleListClassifier, {"algorithm": "bayesian", "max_iter": 100, "n_chains": 1}),
-    (RuleSetClassifier, {"algorithm": "rulefit", "n_estimators": 5, "cv": False}),
-    (RuleSetClassifier, {"algorithm": "ripper"}),
+    (RuleSetClassifier, {"n_estimators": 5, "cv": False}),
+    (RipperClassifier, {}),
 ])
 def test_multiclass_is_refused_not_collapsed(cls, kw):
     X, y = _multiclass()
@@ -253,7 +260,7 @@ def test_multiclass_is_refused_not_collapsed(cls, kw):
 
 def test_ripper_matches_wittgenstein_and_its_printout():
     X, y = _binary(n=200)
-    model = RuleSetClassifier("ripper", n_bins=5, random_state=0).fit(X, y)
+    model = RipperClassifier(n_bins=5, random_state=0).fit(X, y)
     text = str(model)
     labels, proba = list_predict(text, model.classes_, X, mean_of_firing=True)
     np.testing.assert_array_equal(labels.astype(str), model.predict(X).astype(str))
@@ -292,7 +299,7 @@ def test_rulefit_classifier_matches_imodels_and_its_printout():
     from imodels import RuleFitClassifier
 
     X, y = _binary()
-    model = RuleSetClassifier("rulefit", max_rules=10, n_estimators=15, cv=False, random_state=1).fit(X, y)
+    model = RuleSetClassifier(max_rules=10, n_estimators=15, cv=False, random_state=1).fit(X, y)
     text = str(model)
     score = rulefit_score(text, X)
     np.testing.assert_allclose(2 * score - 1, model.decision_function(X), rtol=1e-6, atol=1e-6)
@@ -350,8 +357,8 @@ def test_one_r_table_reproduces_predict_and_matches_mlxtend(data):
 @pytest.mark.parametrize("make", [
     lambda: RuleListClassifier("greedy"),
     # a weak penalty keeps the linear terms of the colour dummies
-    lambda: RuleSetClassifier("rulefit", n_estimators=15, alpha=0.05, random_state=0),
-    lambda: RuleSetClassifier("ripper", n_bins=5, random_state=0),
+    lambda: RuleSetClassifier(n_estimators=15, alpha=0.05, random_state=0),
+    lambda: RipperClassifier(n_bins=5, random_state=0),
     lambda: OneRClassifier(),
 ])
 def test_categorical_columns_print_as_levels(make):
@@ -390,7 +397,7 @@ def test_integer_weights_equal_repeated_rows_fractional_refused():
 
 @pytest.mark.parametrize("make", [
     lambda: RuleListClassifier("greedy"),
-    lambda: RuleSetClassifier("ripper", random_state=0),
+    lambda: RipperClassifier(random_state=0),
     lambda: OneRClassifier(),
 ])
 def test_list_explanations_add_up_to_probability(make):
@@ -399,3 +406,38 @@ def test_list_explanations_add_up_to_probability(make):
     loc = model.explain_local(X.iloc[:40])
     np.testing.assert_allclose(loc.output(), model.predict_proba(X.iloc[:40])[:, 1], atol=1e-12)
     assert model.explain_global().importances.shape == (3,)
+
+
+# --- apply: which rule decides each row ------------------------------------------------
+
+
+def _first_printed_rule(text: str, classes, X: pd.DataFrame) -> np.ndarray:
+    """Position in the printout of the first rule whose printed conditions hold (ELSE last)."""
+    rules = parse_list(text, classes)
+    idx = np.full(len(X), len(rules) - 1)
+    open_ = np.ones(len(X), dtype=bool)
+    for k, (conds, *_rest) in enumerate(rules[:-1]):
+        hit = open_ & _eval_rule(conds, X)
+        idx[hit] = k
+        open_ &= ~hit
+    return idx
+
+
+@pytest.mark.parametrize("make, data", [
+    (lambda: RuleListClassifier("greedy", max_depth=4), lambda: _binary(categorical=True)),
+    (lambda: RipperClassifier(n_bins=5, random_state=0), lambda: _binary(categorical=True)),
+    (lambda: OneRClassifier(n_bins=4), _multiclass),
+])
+def test_apply_names_the_printed_rule_that_decides(make, data):
+    X, y = data()
+    model = make().fit(X, y)
+    text = str(model)
+    ids = model.apply(X)
+    assert ids.dtype.kind == "i" and ids.shape == (len(X),)
+    np.testing.assert_array_equal(ids, _first_printed_rule(text, model.classes_, X))
+    assert len(set(ids)) > 1
+    # the class printed after the deciding rule's THEN is the prediction
+    labels = np.array([r[1] for r in parse_list(text, model.classes_)], dtype=object)
+    np.testing.assert_array_equal(labels[ids].astype(str), model.predict(X).astype(str))
+    with pytest.raises(NotFittedError):
+        make().apply(X)

@@ -17,13 +17,20 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from .._format import condition_text, num, rule_text
-from .._validation import _check_finite, check_sample_weight, check_X, check_X_y
+from .._validation import (
+    check_one_hot_X,
+    check_sample_weight,
+    check_X,
+    check_X_y,
+    has_categorical_columns,
+    one_hot_encode,
+    one_hot_levels,
+    one_hot_sources,
+)
 from ..base import GlassboxMixin
-
-_OPS = ("<=", "<", ">=", ">", "==", "!=")
 
 
 @dataclass(frozen=True)
@@ -108,15 +115,12 @@ def merge_duplicates(rules, weights):
 # --- encoding ----------------------------------------------------------------
 
 
-def _is_categorical(s: pd.Series) -> bool:
-    return not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s))
-
-
 class _RuleBase(GlassboxMixin):
-    """Validation, categorical encoding and sample weights shared by rule families."""
+    """Validation, categorical encoding and sample weights shared by rule families.
 
-    #: categorical string columns are one-hot encoded (``colour == red``)
-    _accepts_categorical = True
+    Categorical string columns are one-hot encoded (``colour == red``) by
+    ``glassbox._validation``; conditions on the dummies read as levels again.
+    """
 
     # -- fit side --
     def _fit_inputs(self, X, y, sample_weight, *, classifier: bool):
@@ -125,30 +129,18 @@ class _RuleBase(GlassboxMixin):
         Sets ``encoded_names_`` (one per encoded column) and ``source_`` (per
         encoded column: original feature name and level, level None if numeric).
         """
-        cats = []
-        if isinstance(X, pd.DataFrame):
-            cats = [c for c in X.columns if _is_categorical(X[c])]
-        if not cats:
+        if not has_categorical_columns(X):
             self.categories_ = None
             Xe, y = check_X_y(self, X, y, classifier=classifier)
             names = self.feature_names_
             self.encoded_names_ = list(names)
             self.source_ = [(n, None) for n in names]
         else:
-            if X.shape[0] == 0:
-                raise ValueError(f"X is empty (0 rows); {type(self).__name__} needs at least one row")
-            for c in cats:
-                if X[c].isna().any():
-                    raise ValueError(
-                        f"column {c!r} contains NaN (missing category); "
-                        f"{type(self).__name__} does not accept missing values: fill them "
-                        "(e.g. with a 'missing' level) before fitting"
-                    )
-            self.categories_ = {str(c): sorted(map(str, X[c].unique())) for c in cats}
-            frame = self._encode_frame(X)
+            self.categories_ = one_hot_levels(X, type(self).__name__)
+            frame = one_hot_encode(X, self.categories_)
             Xe, y = check_X_y(self, frame, y, classifier=classifier)
             self.encoded_names_ = [str(c) for c in frame.columns]
-            self.source_ = self._sources(X.columns)
+            self.source_ = one_hot_sources(X.columns, self.categories_)
             # the user's columns, not the dummies, are what predict checks against
             self.feature_names_in_ = np.asarray(X.columns, dtype=object)
             self.n_features_in_ = X.shape[1]
@@ -174,43 +166,28 @@ class _RuleBase(GlassboxMixin):
         weighted_classes(self, codes)
         return Xe, codes
 
-    def _sources(self, columns):
-        src = []
-        for c in columns:
-            c = str(c)
-            if self.categories_ is not None and c in self.categories_:
-                src += [(c, level) for level in self.categories_[c]]
-            else:
-                src.append((c, None))
-        return src
-
-    def _encode_frame(self, X: pd.DataFrame) -> pd.DataFrame:
-        parts = {}
-        for c in X.columns:
-            name = str(c)
-            if name in self.categories_:
-                values = X[c].astype(str).to_numpy()
-                for level in self.categories_[name]:
-                    parts[f"{name} == {level}"] = (values == level).astype(np.float64)
-            else:
-                parts[name] = X[c]
-        return pd.DataFrame(parts, index=X.index)
-
     # -- predict side --
     def _encoded(self, X) -> np.ndarray:
         """The float matrix the rules read, for predict-time X."""
         if getattr(self, "categories_", None) is None:
             return check_X(self, X, reset=False)
-        check_is_fitted(self)
-        validate_data(self, X, reset=False, skip_check_array=True)
-        if not isinstance(X, pd.DataFrame):
-            X = pd.DataFrame(np.asarray(X, dtype=object), columns=self.feature_names_in_)
-        for c in self.categories_:
-            if X[c].isna().any():
-                raise ValueError(f"column {c!r} contains NaN (missing category)")
-        Xe = self._encode_frame(X).to_numpy(dtype=np.float64)
-        _check_finite(Xe, False, type(self).__name__)
-        return np.ascontiguousarray(Xe)
+        return check_one_hot_X(self, X, self.categories_)
+
+    def _orig_col(self, column: int) -> int:
+        """Index of the user's column that encoded column ``column`` comes from."""
+        return list(self.feature_names_).index(self.source_[column][0])
+
+    def _data_for_explanation(self, X, Xe) -> np.ndarray:
+        """The rows as explanations show them: the user's values, not the dummies."""
+        if getattr(self, "categories_", None) is None:
+            return Xe
+        return np.asarray(X, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if tags.classifier_tags is not None:
+            tags.classifier_tags.multi_class = getattr(self, "_multi_class", False)
+        return tags
 
     # -- conditions --
     def _condition(self, column: int, op: str, threshold: float) -> Condition:
@@ -292,10 +269,6 @@ def spread_to_features(delta: np.ndarray, masks: np.ndarray) -> np.ndarray:
     return out
 
 
-def feature_index(model, name: str) -> int:
-    return list(model.feature_names_).index(name)
-
-
 # --- ordered rule lists (first matching rule decides) -------------------------
 
 
@@ -333,6 +306,14 @@ class _RuleListMixin:
             open_ &= ~hit
         return idx
 
+    def apply(self, X) -> np.ndarray:
+        """Index into ``rule_list_`` of the rule that decides each row of X.
+
+        Returns an int array of shape (n_rows,): the first rule whose conditions all hold;
+        ``len(rule_list_) - 1`` (the ELSE rule) where none does.
+        """
+        return self._decide(self._encoded(X))
+
     def _proba_encoded(self, Xe: np.ndarray) -> np.ndarray:
         probs = np.stack([r.proba for r in self.rule_list_])
         return probs[self._decide(Xe)]
@@ -347,17 +328,22 @@ class _RuleListMixin:
         cum = np.logical_or.accumulate(per_rule, axis=0)
         return cum[self._decide(Xe)]
 
-    def _orig_col(self, column: int) -> int:
-        return list(self.feature_names_).index(self.source_[column][0])
-
     def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities of each row, in the order of ``classes_``.
+
+        Returns an array of shape (n_rows, n_classes): the printed P(class) of the rule that
+        decides the row.
+        """
         return self._proba_encoded(self._encoded(X))
 
     def predict(self, X) -> np.ndarray:
-        """The class printed after THEN in the rule that decides the row."""
-        Xe = self._encoded(X)
+        """The class printed after THEN in the rule that decides each row.
+
+        Returns an array of shape (n_rows,).
+        """
+        decides = self.apply(X)  # validates first: unfitted -> NotFittedError
         labels = np.array([r.predicted() for r in self.rule_list_])
-        return self.classes_[labels[self._decide(Xe)]]
+        return self.classes_[labels[decides]]
 
     def _outputs(self, proba: np.ndarray) -> np.ndarray:
         """Explained output: P(classes_[1]) for binary, every class's P otherwise."""
@@ -390,6 +376,11 @@ class _RuleListMixin:
         )
 
     def explain_local(self, X):
+        """Each row's P(class) minus its training mean, split over features.
+
+        Returns a LocalExplanation on the probability scale (link "identity"); the share of
+        a row is split equally over the features of the rules that decide it.
+        """
         from ..explanation import LocalExplanation
 
         Xe = self._encoded(X)
@@ -409,6 +400,10 @@ class _RuleListMixin:
         )
 
     def explain_global(self):
+        """Feature importances: mean |local contribution| on the training rows.
+
+        Returns a GlobalExplanation.
+        """
         from ..explanation import GlobalExplanation
 
         check_is_fitted(self)
@@ -425,11 +420,6 @@ class _RuleListMixin:
     def _output_names(self) -> tuple[str, ...]:
         names = tuple(str(c) for c in self.classes_)
         return names[1:] if len(names) == 2 else names
-
-    def _data_for_explanation(self, X, Xe) -> np.ndarray:
-        if getattr(self, "categories_", None) is None:
-            return Xe
-        return np.asarray(X, dtype=object)
 
     @property
     def rules_(self) -> pd.DataFrame:
@@ -449,12 +439,6 @@ class _RuleListMixin:
                 row[f"P({c})"] = float(p)
             rows.append(row)
         return pd.DataFrame(rows)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = getattr(self, "_multi_class", False)
-        tags.input_tags.categorical = True
-        return tags
 
 
 def binary_only(est, classes) -> None:

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .._format import num
+
 #: numpy twin of every sympy function an equation may contain
 _NUMPY_FUNCS = {
     "sin": np.sin,
@@ -63,11 +65,13 @@ def compile_numpy(expr, symbols: Sequence):
         if e.is_Add:
             return lambda X: sum((f(X) for f in args[1:]), args[0](X))
         if e.is_Mul:
+
             def mul(X):
                 out = args[0](X)
                 for f in args[1:]:
                     out = out * f(X)
                 return out
+
             return mul
         if e.is_Pow:
             return lambda X: np.power(args[0](X), args[1](X))
@@ -130,7 +134,15 @@ def refit_constants(expr, symbols, X, y, sw):
 
     theta0 = np.array([float(f) for f in floats])
     try:
-        sol = least_squares(residual, theta0, method="lm", xtol=1e-12, ftol=1e-12, gtol=1e-12, max_nfev=10 * (len(floats) + 1))
+        sol = least_squares(
+            residual,
+            theta0,
+            method="lm",
+            xtol=1e-12,
+            ftol=1e-12,
+            gtol=1e-12,
+            max_nfev=10 * (len(floats) + 1),
+        )
     except (ValueError, np.linalg.LinAlgError):  # singular or non-finite Jacobian
         return expr
     new = template.xreplace({p: sp.Float(float(v)) for p, v in zip(params, sol.x)})
@@ -217,11 +229,6 @@ def to_text(expr, digits: int | None = 4) -> str:
 
     class _Printer(StrPrinter):
         def _print_Float(self, e):
-            x = float(e)
-            text = f"{x:.{shown}g}"
-            if "e" in text:
-                mant, ex = text.split("e")
-                text = f"{mant}e{int(ex)}"
-            return text
+            return num(float(e), shown)
 
     return _Printer({"order": None}).doprint(rounded(expr, digits) if digits else expr)

@@ -22,10 +22,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_sample_weight
-from ..base import GlassboxMixin, class_names, encode_labels
+from .._validation import check_mixed_X_y, check_sample_weight, drop_zero_weight, split_mixed
+from ..base import GlassboxMixin, Traits, class_names, encode_labels
 from ..explanation import GlobalExplanation, LocalExplanation, TermShape
-from .gam import check_mixed_X_y, drop_zero_weight, split_mixed
 
 #: interpret's link names -> the names our explanations use
 _LINKS = {"identity": "identity", "log": "log", "logit": "logit", "mlogit": "softmax"}
@@ -46,9 +45,19 @@ _COMMON = (
 _OPT_NONNEG = [Interval(Real, 0, None, closed="left"), None]
 
 
+#: one bag instead of 14, three pairs, one core
+_QUICK = {"outer_bags": 1, "interactions": 3, "max_rounds": 1000, "n_jobs": 1}
+
+
 class _BaseEBM(GlassboxMixin):
-    _accepts_nan = True
-    _accepts_categorical = True
+    traits = Traits(
+        family="ebm",
+        additive=True,
+        categorical=True,
+        allow_nan=True,
+        quick_params=_QUICK,
+        title="Explainable boosting machines",
+    )
 
     _parameter_constraints = {
         "feature_types": ["array-like", None],
@@ -140,6 +149,11 @@ class _BaseEBM(GlassboxMixin):
         return self.estimator_.eval_terms(Xb).sum(axis=1) + self._intercept()
 
     def explain_local(self, X) -> LocalExplanation:
+        """Each term's looked-up score (interpret's ``eval_terms``), one column per term.
+
+        Returns a LocalExplanation: base value (the intercept) + contributions = interpret's
+        ``decision_function`` (the link-scale output) of each row.
+        """
         Xb = self._prepare(X)
         values = np.asarray(self.estimator_.eval_terms(Xb), dtype=float)
         intercept = self._intercept()
@@ -163,18 +177,24 @@ class _BaseEBM(GlassboxMixin):
         )
 
     def _feature_grid(self, f: int, level: int):
-        """Grid labels of feature ``f`` at binning ``level`` (0 mains, 1 pairs)
-        and the number of non-missing, non-unseen bins."""
+        """Grid labels of feature ``f`` at binning ``level`` (0 mains, 1 pairs),
+        the number of non-missing, non-unseen bins and the cut points (None for
+        a categorical feature)."""
         bins = self.estimator_.bins_[f]
         b = bins[min(level, len(bins) - 1)]
         if isinstance(b, dict):
             labels = np.array(sorted(b, key=b.get), dtype=object)
-            return labels, len(labels)
+            return labels, len(labels), None
         lo, hi = self.estimator_.feature_bounds_[f]
         edges = np.concatenate([[lo], b, [hi]])
-        return (edges[:-1] + edges[1:]) / 2, len(b) + 1
+        return (edges[:-1] + edges[1:]) / 2, len(b) + 1, np.array(b, dtype=float)
 
     def explain_global(self) -> GlobalExplanation:
+        """Every term's lookup table (mains and pairs) with bin densities, and its
+        importance (mean |score| on the training rows).
+
+        Returns a GlobalExplanation.
+        """
         check_is_fitted(self)
         ebm = self.estimator_
         names = self.feature_names_
@@ -183,7 +203,7 @@ class _BaseEBM(GlassboxMixin):
             scores = np.asarray(ebm.term_scores_[t], dtype=float)
             weights = np.asarray(ebm.bin_weights_[t], dtype=float)
             level = len(feats) - 1
-            grids, sizes = zip(*(self._feature_grid(f, level) for f in feats))
+            grids, sizes, cuts = zip(*(self._feature_grid(f, level) for f in feats))
             inner = tuple(slice(1, 1 + s) for s in sizes)  # drop the missing and unseen bins
             if len(feats) == 1:
                 kind = "categorical" if ebm.feature_types_in_[feats[0]] in ("nominal", "ordinal") else "continuous"
@@ -197,6 +217,8 @@ class _BaseEBM(GlassboxMixin):
                     grid=tuple(grids),
                     values=scores[inner],
                     density=weights[inner],
+                    cuts=cuts,
+                    lookup=scores.copy(),
                 )
             )
         imp = self.term_importances_
@@ -285,6 +307,11 @@ class EBMRegressor(_BaseEBM, RegressorMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y, sample_weight=None):
+        """Fit interpret's ExplainableBoostingRegressor.
+
+        X may hold NaN; its text / category columns are nominal features.
+        Returns self.
+        """
         from interpret.glassbox import ExplainableBoostingRegressor
 
         self._validate_params()
@@ -292,6 +319,10 @@ class EBMRegressor(_BaseEBM, RegressorMixin, BaseEstimator):
         return self._fit_ebm(ExplainableBoostingRegressor, X, y, sample_weight)
 
     def predict(self, X) -> np.ndarray:
+        """interpret's prediction: the inverse link of intercept + term scores.
+
+        Returns an array of shape (n_rows,).
+        """
         Xb = self._prepare(X)  # checks fitted first
         return np.asarray(self.estimator_.predict(Xb), dtype=float)
 
@@ -374,6 +405,11 @@ class EBMClassifier(_BaseEBM, ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y, sample_weight=None):
+        """Fit interpret's ExplainableBoostingClassifier.
+
+        X may hold NaN; its text / category columns are nominal features.
+        Returns self.
+        """
         from interpret.glassbox import ExplainableBoostingClassifier
 
         self._validate_params()
@@ -382,15 +418,26 @@ class EBMClassifier(_BaseEBM, ClassifierMixin, BaseEstimator):
         return self._fit_ebm(ExplainableBoostingClassifier, X, codes, sample_weight)
 
     def decision_function(self, X) -> np.ndarray:
-        """Log-odds of the second class (binary, 1-D) or per-class logits."""
+        """Log-odds of the second class (binary, 1-D) or per-class logits.
+
+        Returns an array of shape (n_rows,) or (n_rows, n_classes).
+        """
         Xb = self._prepare(X)
         return np.asarray(self.estimator_.decision_function(Xb), dtype=float)
 
     def predict_proba(self, X) -> np.ndarray:
+        """interpret's class probabilities (logistic or softmax of the logits).
+
+        Returns an array of shape (n_rows, n_classes).
+        """
         Xb = self._prepare(X)
         return np.asarray(self.estimator_.predict_proba(Xb), dtype=float)
 
     def predict(self, X) -> np.ndarray:
+        """The most probable class of each row.
+
+        Returns an array of shape (n_rows,).
+        """
         proba = self.predict_proba(X)  # validates first: unfitted -> NotFittedError
         return self.classes_[np.argmax(proba, axis=1)]
 

@@ -15,19 +15,19 @@ Multiclass classification fits one binary ``LogisticGAM`` per class
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import pandas as pd
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from .._validation import _check_finite, check_sample_weight, check_X, check_X_y
-from ..base import GlassboxMixin, class_names, encode_labels
+from .._validation import check_mixed_X_y, check_sample_weight, drop_zero_weight, split_mixed
+from ..base import GlassboxMixin, Traits, class_names, encode_labels
 from ..explanation import GlobalExplanation, LocalExplanation, TermShape
 
 _LINK_OF_DISTRIBUTION = {"normal": "identity", "poisson": "log", "gamma": "log"}
@@ -40,124 +40,10 @@ N_GRID = 100
 N_GRID_FULL = 400
 
 
-# --- mixed numeric / categorical input (shared with the EBM family) --------------
-
-
-def is_categorical_column(col: pd.Series) -> bool:
-    """Text, pandas category or object columns (booleans count as numeric)."""
-    return not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col))
-
-
-def split_mixed(est, X, *, reset: bool, allow_nan: bool, allow_categorical_nan: bool):
-    """Validate X that may hold categorical columns.
-
-    Returns ``(Xnum, cats)``: a float64 array with every column (categorical
-    columns hold integer level codes, -1 for missing), and at fit time stores
-    ``categories_`` {column index: array of levels}. Without categorical columns
-    this is exactly ``check_X``.
-    """
-    name = type(est).__name__
-    if reset:
-        has_cats = isinstance(X, pd.DataFrame) and any(
-            is_categorical_column(X[c]) for c in X.columns
-        )
-    else:
-        check_is_fitted(est)
-        has_cats = bool(getattr(est, "categories_", None))
-    if not has_cats:
-        if reset:
-            est.categories_ = {}
-        return check_X(est, X, reset=reset, allow_nan=allow_nan)
-    if X is None:
-        raise ValueError(f"{name} got X=None; pass a 2-D array or DataFrame of features")
-    frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X, dtype=object))
-    if frame.shape[0] == 0:
-        raise ValueError(f"X is empty (0 rows); {name} needs at least one row")
-    # names and column count through scikit-learn, so messages match check_X's
-    validate_data(est, X, reset=reset, skip_check_array=True)
-    if reset:
-        est.categories_ = {
-            j: np.array(sorted(frame.iloc[:, j].dropna().astype(str).unique()), dtype=object)
-            for j in range(frame.shape[1])
-            if is_categorical_column(frame.iloc[:, j])
-        }
-    out = np.empty(frame.shape, dtype=np.float64)
-    for j in range(frame.shape[1]):
-        col = frame.iloc[:, j]
-        cname = str(frame.columns[j])
-        if j in est.categories_:
-            levels = est.categories_[j]
-            missing = col.isna().to_numpy()
-            if missing.any() and not allow_categorical_nan:
-                raise ValueError(
-                    f"X contains NaN in categorical column {cname!r} (first at row "
-                    f"{int(np.argmax(missing))}); {name} does not accept missing values: "
-                    "fill them (e.g. with a level 'missing') or use EBMClassifier/EBMRegressor"
-                )
-            text = col.astype(str).to_numpy()
-            codes = np.searchsorted(levels, text)
-            codes = np.minimum(codes, len(levels) - 1)
-            unseen = (levels[codes] != text) & ~missing
-            if unseen.any():
-                if not allow_categorical_nan:
-                    raise ValueError(
-                        f"column {cname!r} has level(s) {sorted(set(text[unseen]))[:5]} "
-                        f"not seen in fit (known levels: {list(levels)})"
-                    )
-                codes[unseen] = len(levels)  # EBM: interpret's 'unseen' score
-            codes = codes.astype(np.float64)
-            codes[missing] = np.nan
-            out[:, j] = codes
-        else:
-            if is_categorical_column(col):
-                raise TypeError(f"column {cname!r} is not numeric but was numeric in fit")
-            out[:, j] = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    num_cols = [j for j in range(out.shape[1]) if j not in est.categories_]
-    _check_finite(np.ascontiguousarray(out[:, num_cols]), allow_nan, name)
-    return out
-
-
-def drop_zero_weight(X: np.ndarray, y: np.ndarray, sw: np.ndarray | None, classifier: bool):
-    """Rows of weight 0 are absent rows: drop them before the backend sees them
-    (pygam would still place knots over them; interpret refuses zero weights)."""
-    if sw is None or (sw > 0).all():
-        return X, y, sw
-    keep = sw > 0
-    if classifier and np.unique(y[keep]).size < 2:
-        raise ValueError(
-            "only one class has non-zero sample_weight: a single class cannot be "
-            "learned; give rows of at least 2 classes a positive weight"
-        )
-    return X[keep], y[keep], sw[keep]
-
-
-def check_mixed_X_y(est, X, y, *, classifier: bool, allow_nan: bool):
-    """``check_X_y`` for data that may hold categorical DataFrame columns.
-
-    Categorical columns are coded by ``split_mixed`` first; y goes through
-    ``check_X_y`` on the coded array, then the DataFrame's names are restored
-    (``check_X_y`` on an array would forget them).
-    """
-    if not (isinstance(X, pd.DataFrame) and any(is_categorical_column(X[c]) for c in X.columns)):
-        est.categories_ = {}
-        return check_X_y(est, X, y, classifier=classifier, allow_nan=allow_nan)
-    if y is None:
-        raise ValueError(f"{type(est).__name__} requires y to be passed, but the target y is None")
-    Xc = split_mixed(est, X, reset=True, allow_nan=allow_nan, allow_categorical_nan=allow_nan)
-    names = est.feature_names_in_
-    categories = est.categories_
-    Xc, y = check_X_y(est, Xc, y, classifier=classifier, allow_nan=True)
-    est.feature_names_in_, est.n_features_in_ = names, len(names)
-    est.categories_ = categories
-    return Xc, y
-
-
 # --- the GAM family ---------------------------------------------------------------
 
 
 class _BaseGAM(GlassboxMixin):
-    _accepts_categorical = True
-
     _parameter_constraints = {
         "n_splines": [Interval(Integral, 4, None, closed="left")],
         "spline_order": [Interval(Integral, 1, None, closed="left")],
@@ -300,6 +186,11 @@ class _BaseGAM(GlassboxMixin):
         return np.column_stack([g._linear_predictor(X) for g in self.gams_])
 
     def explain_local(self, X) -> LocalExplanation:
+        """Each term's value minus its training mean, on the link scale.
+
+        Returns a LocalExplanation: base value + contributions = pygam's linear predictor of
+        each row (one output per one-vs-rest model for multiclass).
+        """
         X = self._prepare(X)
         values = self._raw_terms(X) - self.term_means_
         base = np.broadcast_to(self.base_value_, (X.shape[0], len(self.gams_))).copy()
@@ -358,7 +249,17 @@ class _BaseGAM(GlassboxMixin):
             )
         return tuple(shapes)
 
+    def full_shapes(self) -> tuple[TermShape, ...]:
+        """Every term on a fine grid (``N_GRID_FULL`` points), without bands: the
+        full lookup tables of ``export_text(model, full=True)``."""
+        return self.term_shapes(n_grid=N_GRID_FULL, width=None)
+
     def explain_global(self) -> GlobalExplanation:
+        """Every term's centred shape (with confidence band) and importance
+        (mean |centred term| on the training rows).
+
+        Returns a GlobalExplanation.
+        """
         check_is_fitted(self)
         imp = self.term_importances_
         return GlobalExplanation(
@@ -391,6 +292,16 @@ class GAMRegressor(_BaseGAM, RegressorMixin, BaseEstimator):
     verbose : show pygam's progress bar during the lam search.
     """
 
+    traits = Traits(
+        family="gam",
+        additive=True,
+        categorical=True,
+        # small spline bases, a 2-point lam search (the search also skips a lam whose
+        # P-IRLS diverges, which a fixed lam would not survive on separable data)
+        quick_params={"n_splines": 8, "lam_grid": (0.1, 10.0), "max_iter": 30},
+        title="Generalized additive models",
+    )
+
     _parameter_constraints = {
         **_BaseGAM._parameter_constraints,
         "distribution": [StrOptions({"normal", "poisson", "gamma"})],
@@ -422,6 +333,11 @@ class GAMRegressor(_BaseGAM, RegressorMixin, BaseEstimator):
         self.verbose = verbose
 
     def fit(self, X, y, sample_weight=None):
+        """Fit pygam's GAM (lam chosen by ``gridsearch`` unless ``lam`` is given).
+
+        Text / category columns of X become factor terms.
+        Returns self.
+        """
         from pygam import GAM
 
         self._validate_params()
@@ -451,6 +367,10 @@ class GAMRegressor(_BaseGAM, RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X) -> np.ndarray:
+        """E[y] of each row: the inverse link of the additive predictor.
+
+        Returns an array of shape (n_rows,).
+        """
         eta = self._link_output(self._prepare(X))[:, 0]
         return eta if self.link_ == "identity" else np.exp(eta)
 
@@ -466,6 +386,11 @@ class GAMClassifier(_BaseGAM, ClassifierMixin, BaseEstimator):
     log-odds; ``predict_proba`` normalizes their probabilities.
     Parameters as in ``GAMRegressor`` (without ``distribution``).
     """
+
+    traits = dataclasses.replace(
+        GAMRegressor.traits,
+        quick_params={"n_splines": 6, "lam_grid": (1.0, 100.0), "max_iter": 30},
+    )
 
     def __init__(
         self,
@@ -491,6 +416,11 @@ class GAMClassifier(_BaseGAM, ClassifierMixin, BaseEstimator):
         self.verbose = verbose
 
     def fit(self, X, y, sample_weight=None):
+        """Fit pygam's LogisticGAM (one per class, one-vs-rest, for multiclass).
+
+        Text / category columns of X become factor terms.
+        Returns self.
+        """
         from pygam import LogisticGAM
 
         self._validate_params()
@@ -509,11 +439,18 @@ class GAMClassifier(_BaseGAM, ClassifierMixin, BaseEstimator):
         return self
 
     def decision_function(self, X) -> np.ndarray:
-        """Log-odds of the second class (binary, 1-D) or of each one-vs-rest model."""
+        """Log-odds of the second class (binary, 1-D) or of each one-vs-rest model.
+
+        Returns an array of shape (n_rows,) or (n_rows, n_classes).
+        """
         eta = self._link_output(self._prepare(X))
         return eta[:, 0] if eta.shape[1] == 1 else eta
 
     def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities; one-vs-rest probabilities normalized to sum to 1.
+
+        Returns an array of shape (n_rows, n_classes).
+        """
         scores = self.decision_function(X)
         if scores.ndim == 1:
             p = expit(scores)
@@ -522,6 +459,10 @@ class GAMClassifier(_BaseGAM, ClassifierMixin, BaseEstimator):
         return p / p.sum(axis=1, keepdims=True)
 
     def predict(self, X) -> np.ndarray:
+        """The most probable class of each row.
+
+        Returns an array of shape (n_rows,).
+        """
         proba = self.predict_proba(X)  # validates first: unfitted -> NotFittedError
         return self.classes_[np.argmax(proba, axis=1)]
 

@@ -17,7 +17,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_sample_weight, check_X, check_X_y
-from ..base import GlassboxMixin, class_names
+from ..base import GlassboxMixin, Traits, class_names
 from ..explanation import GlobalExplanation, LocalExplanation
 
 _LINK_OF_FAMILY = {"normal": "identity", "poisson": "log", "gamma": "log", "tweedie": "log"}
@@ -63,6 +63,11 @@ class _LinearExplainMixin:
         return np.atleast_2d(self.coef_)
 
     def explain_local(self, X) -> LocalExplanation:
+        """Contributions coef_j * (x_j - training mean of x_j), on the link scale.
+
+        Returns a LocalExplanation: base value + contributions = the linear predictor of
+        each row; with the training rows as background these are exact linear SHAP values.
+        """
         X = check_X(self, X, reset=False)
         coef = self._coef_2d()  # (n_outputs, n_features)
         intercept = np.atleast_1d(self.intercept_)
@@ -83,6 +88,11 @@ class _LinearExplainMixin:
         )
 
     def explain_global(self) -> GlobalExplanation:
+        """Coefficients (original units), their standard errors when unpenalized, and
+        importances (mean |contribution| on the training rows).
+
+        Returns a GlobalExplanation.
+        """
         check_is_fitted(self)
         coef = self._coef_2d()
         importances = (np.abs(coef) * self.X_mad_).T  # mean |contribution| per term
@@ -124,6 +134,8 @@ class GLMRegressor(_LinearExplainMixin, GlassboxMixin, RegressorMixin, BaseEstim
     max_iter, tol : solver settings (newton-cholesky for the log-link families).
     """
 
+    traits = Traits(family="glm", additive=True, title="Generalized linear models")
+
     _parameter_constraints = {
         "family": [StrOptions({"normal", "poisson", "gamma", "tweedie"})],
         "power": [Interval(Real, None, None, closed="neither")],
@@ -140,6 +152,10 @@ class GLMRegressor(_LinearExplainMixin, GlassboxMixin, RegressorMixin, BaseEstim
         self.tol = tol
 
     def fit(self, X, y, sample_weight=None):
+        """Fit the GLM on standardized features and map the coefficients back.
+
+        Returns self.
+        """
         self._validate_params()
         X, y = check_X_y(self, X, y, classifier=False)
         sw = check_sample_weight(sample_weight, X.shape[0])
@@ -221,6 +237,10 @@ class GLMRegressor(_LinearExplainMixin, GlassboxMixin, RegressorMixin, BaseEstim
         return X @ self.coef_ + self.intercept_
 
     def predict(self, X) -> np.ndarray:
+        """E[y] of each row: the inverse link of the linear predictor.
+
+        Returns an array of shape (n_rows,).
+        """
         eta = self.linear_predictor(X)
         return eta if self.link_ == "identity" else np.exp(eta)
 
@@ -254,6 +274,14 @@ class GLMClassifier(_LinearExplainMixin, GlassboxMixin, ClassifierMixin, BaseEst
     class_weight, max_iter, tol : as in ``sklearn.linear_model.LogisticRegression``.
     """
 
+    traits = Traits(
+        family="glm",
+        additive=True,
+        # sparse logistic: the L1 path gives a range of complexities
+        complexity_grid={"C": (0.002, 0.005, 0.01, 0.03, 0.1, 1.0), "l1_ratio": (1.0,)},
+        title="Generalized linear models",
+    )
+
     _parameter_constraints = {
         "C": [Interval(Real, 0, None, closed="right")],  # np.inf = unpenalized
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
@@ -270,6 +298,10 @@ class GLMClassifier(_LinearExplainMixin, GlassboxMixin, ClassifierMixin, BaseEst
         self.tol = tol
 
     def fit(self, X, y, sample_weight=None):
+        """Fit logistic regression on standardized features and map the coefficients back.
+
+        Returns self.
+        """
         from sklearn.linear_model import LogisticRegression
 
         self._validate_params()
@@ -302,12 +334,19 @@ class GLMClassifier(_LinearExplainMixin, GlassboxMixin, ClassifierMixin, BaseEst
         return self
 
     def decision_function(self, X) -> np.ndarray:
-        """Log-odds (binary, 1-D) or per-class scores (multiclass)."""
+        """Log-odds (binary, 1-D) or per-class scores (multiclass).
+
+        Returns an array of shape (n_rows,) or (n_rows, n_classes).
+        """
         X = check_X(self, X, reset=False)
         scores = X @ self.coef_.T + self.intercept_
         return scores[:, 0] if scores.shape[1] == 1 else scores
 
     def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities: logistic (binary) or softmax (multiclass) of the scores.
+
+        Returns an array of shape (n_rows, n_classes).
+        """
         scores = self.decision_function(X)
         if scores.ndim == 1:
             p = expit(scores)
@@ -315,6 +354,10 @@ class GLMClassifier(_LinearExplainMixin, GlassboxMixin, ClassifierMixin, BaseEst
         return softmax(scores, axis=1)
 
     def predict(self, X) -> np.ndarray:
+        """The most probable class of each row.
+
+        Returns an array of shape (n_rows,).
+        """
         proba = self.predict_proba(X)  # validates first, so unfitted -> NotFittedError
         return self.classes_[np.argmax(proba, axis=1)]
 

@@ -17,6 +17,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ..base import Traits
 from ._rules import (
     ListRule,
     _RuleBase,
@@ -36,6 +37,8 @@ class OneRClassifier(_RuleListMixin, _RuleBase, ClassifierMixin, BaseEstimator):
 
     ``complexity_`` is the number of printed conditions (bins - 1).
     """
+
+    traits = Traits(family="oner", categorical=True, title="One rule (OneR)")
 
     _multi_class = True
     _parameter_constraints = {
@@ -72,6 +75,12 @@ class OneRClassifier(_RuleListMixin, _RuleBase, ClassifierMixin, BaseEstimator):
         return codes
 
     def fit(self, X, y, sample_weight=None):
+        """Bin every feature, let mlxtend's OneR pick the best one, read its table back.
+
+        Text / category columns of X are one-hot encoded (``colour == red``).
+        sample_weight takes integer (frequency) weights only: rows are repeated by them.
+        Returns self.
+        """
         from mlxtend.classifier import OneRClassifier as MlxOneR
 
         self._validate_params()

@@ -22,6 +22,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ..base import Traits
 from ._rules import (
     ListRule,
     _RuleBase,
@@ -53,6 +54,14 @@ class RuleListClassifier(_RuleListMixin, _RuleBase, ClassifierMixin, BaseEstimat
 
     ``complexity_`` is the total number of conditions over all rules.
     """
+
+    traits = Traits(
+        family="rulelist",
+        categorical=True,
+        quick_params={"max_depth": 4},
+        complexity_grid={"max_depth": (1, 2, 3, 4, 5, 6)},
+        title="Rule lists",
+    )
 
     _parameter_constraints = {
         "algorithm": [StrOptions({"greedy", "bayesian"})],
@@ -93,6 +102,13 @@ class RuleListClassifier(_RuleListMixin, _RuleBase, ClassifierMixin, BaseEstimat
         self.random_state = random_state
 
     def fit(self, X, y, sample_weight=None):
+        """Fit the imodels rule list on a binary target and read its rules back.
+
+        Text / category columns of X are one-hot encoded (``colour == red``).
+        y must have two classes (a multiclass target is refused).
+        sample_weight takes integer (frequency) weights only: rows are repeated by them.
+        Returns self.
+        """
         self._validate_params()
         Xe, codes = self._class_inputs(X, y, sample_weight, binary=True)
         if self.algorithm == "greedy":

@@ -1,4 +1,4 @@
-"""Rule sets: RuleFit (imodels) and RIPPER (wittgenstein).
+"""Rule sets: RuleFit (imodels).
 
 RuleFit (Friedman & Popescu) grows boosted trees, turns every node path into a
 0/1 rule and fits an L1-penalised linear model on the rules plus (winsorised)
@@ -15,10 +15,7 @@ turns it into a probability as ``softmax([1 - score, score])``, i.e.
 ``P = 1 / (1 + exp(1 - 2*score))``; we keep that (and print it) so predictions
 match the backend.
 
-RIPPER (Cohen's sequential covering) is fitted by ``wittgenstein`` on features
-we discretize ourselves by quantiles, so every condition prints as an interval
-in the feature's own units. It learns rules for the positive class
-(``classes_[1]``); a row is positive when any rule fires.
+RIPPER rule sets are ``glassbox.models.ripper.RipperClassifier``.
 """
 
 from __future__ import annotations
@@ -31,37 +28,63 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.utils._available_if import available_if
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from .._format import rule_text
+from ..base import Traits
 from ._rules import (
-    ListRule,
     _RuleBase,
-    _RuleListMixin,
     frequency_rows,
     merge_duplicates,
-    quantile_cuts,
     rule_mask,
     simplify,
     spread_to_features,
 )
 
-_RULEFIT_PARAMS = {
-    "max_rules": [Interval(Integral, 1, None, closed="left")],
-    "n_estimators": [Interval(Integral, 1, None, closed="left")],
-    "tree_size": [Interval(Integral, 2, None, closed="left")],
-    "include_linear": ["boolean"],
-    "lin_trim_quantile": [Interval(Real, 0, 0.5, closed="left")],
-    "alpha": [Interval(Real, 0, None, closed="neither"), None],
-    "cv": ["boolean"],
-    "random_state": ["random_state"],
-}
 
-
-class _RuleFitMixin:
+class _RuleFitBase(_RuleBase):
     """Translate a fitted imodels RuleFit into weighted Conditions and linear terms."""
+
+    traits = Traits(
+        family="ruleset",
+        categorical=True,
+        quick_params={"n_estimators": 20, "max_rules": 10, "cv": False, "random_state": 0},
+        complexity_grid={"max_rules": (2, 4, 8, 16, 32)},
+        title="Rule sets (RuleFit)",
+    )
+
+    _parameter_constraints = {
+        "max_rules": [Interval(Integral, 1, None, closed="left")],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "tree_size": [Interval(Integral, 2, None, closed="left")],
+        "include_linear": ["boolean"],
+        "lin_trim_quantile": [Interval(Real, 0, 0.5, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="neither"), None],
+        "cv": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        max_rules=30,
+        *,
+        n_estimators=100,
+        tree_size=4,
+        include_linear=True,
+        lin_trim_quantile=0.025,
+        alpha=None,
+        cv=True,
+        random_state=None,
+    ):
+        self.max_rules = max_rules
+        self.n_estimators = n_estimators
+        self.tree_size = tree_size
+        self.include_linear = include_linear
+        self.lin_trim_quantile = lin_trim_quantile
+        self.alpha = alpha
+        self.cv = cv
+        self.random_state = random_state
 
     def _fit_rulefit(self, backend_cls, Xe, y):
         seed = None if self.random_state is None else int(
@@ -118,7 +141,7 @@ class _RuleFitMixin:
         terms = self._term_values(Xe)
         self.term_means_ = terms.mean(axis=0)
         self.base_value_ = float(self.intercept_ + self.term_means_.sum())
-        self.importances_ = np.abs(_RuleFitMixin._local_values(self, Xe)).mean(axis=0)
+        self.importances_ = np.abs(self._local_values(Xe)).mean(axis=0)
 
     def _fires(self, Xe):
         if not self.rule_conditions_:
@@ -148,22 +171,23 @@ class _RuleFitMixin:
             out += spread_to_features(terms[:, n_lin + k], feats)
         return out
 
-    def _orig_col(self, column: int) -> int:
-        return list(self.feature_names_).index(self.source_[column][0])
-
     def _printed_score(self, X) -> np.ndarray:
         """The printed score: intercept + weights of firing rules + linear terms."""
         return self._score(self._encoded(X))
 
     def explain_local(self, X):
+        """Each term's value minus its training mean, split over the features it reads.
+
+        Returns a LocalExplanation: base value + contributions = the printed score of each row.
+        """
         from ..explanation import LocalExplanation
 
         Xe = self._encoded(X)
-        values = _RuleFitMixin._local_values(self, Xe)
+        values = self._local_values(Xe)
         return LocalExplanation(
             values=values,
             base_values=np.full(Xe.shape[0], self.base_value_),
-            data=Xe if self.categories_ is None else np.asarray(X, dtype=object),
+            data=self._data_for_explanation(X, Xe),
             feature_names=tuple(self.feature_names_),
             output_names=self._output_names(),
             link="identity",
@@ -173,6 +197,10 @@ class _RuleFitMixin:
         )
 
     def explain_global(self):
+        """Feature importances: mean |local contribution| to the score on the training rows.
+
+        Returns a GlobalExplanation.
+        """
         from ..explanation import GlobalExplanation
 
         check_is_fitted(self)
@@ -205,7 +233,7 @@ class _RuleFitMixin:
                                            "clip_low", "clip_high", "n_conditions"])
 
 
-class RuleSetRegressor(_RuleFitMixin, _RuleBase, RegressorMixin, BaseEstimator):
+class RuleSetRegressor(_RuleFitBase, RegressorMixin, BaseEstimator):
     """RuleFit regression (imodels): weighted rules plus linear terms.
 
     Parameters follow imodels' RuleFitRegressor: ``max_rules`` caps the number
@@ -214,30 +242,13 @@ class RuleSetRegressor(_RuleFitMixin, _RuleBase, RegressorMixin, BaseEstimator):
     penalty by cross-validation among those within ``max_rules``.
     """
 
-    _parameter_constraints = dict(_RULEFIT_PARAMS)
-
-    def __init__(
-        self,
-        max_rules=30,
-        *,
-        n_estimators=100,
-        tree_size=4,
-        include_linear=True,
-        lin_trim_quantile=0.025,
-        alpha=None,
-        cv=True,
-        random_state=None,
-    ):
-        self.max_rules = max_rules
-        self.n_estimators = n_estimators
-        self.tree_size = tree_size
-        self.include_linear = include_linear
-        self.lin_trim_quantile = lin_trim_quantile
-        self.alpha = alpha
-        self.cv = cv
-        self.random_state = random_state
-
     def fit(self, X, y, sample_weight=None):
+        """Fit imodels' RuleFitRegressor and read its rules and linear terms.
+
+        Text / category columns of X are one-hot encoded (``colour == red``).
+        sample_weight takes integer (frequency) weights only: rows are repeated by them.
+        Returns self.
+        """
         from imodels import RuleFitRegressor
 
         self._validate_params()
@@ -249,207 +260,90 @@ class RuleSetRegressor(_RuleFitMixin, _RuleBase, RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X) -> np.ndarray:
+        """The printed score: intercept + linear terms + weights of the rules that hold.
+
+        Returns an array of shape (n_rows,).
+        """
         return self._printed_score(X)
 
     def _output_names(self) -> tuple[str, ...]:
         return ("y",)
 
 
-class RuleSetClassifier(_RuleListMixin, _RuleFitMixin, _RuleBase, ClassifierMixin, BaseEstimator):
-    """Binary rule set: RuleFit (imodels, weighted rules) or RIPPER (wittgenstein).
+class RuleSetClassifier(_RuleFitBase, ClassifierMixin, BaseEstimator):
+    """Binary RuleFit classifier (imodels): weighted rules plus linear terms.
 
-    Parameters
-    ----------
-    algorithm : "rulefit" or "ripper"
-    max_rules, n_estimators, tree_size, include_linear, lin_trim_quantile,
-    alpha, cv : RuleFit settings (as in RuleSetRegressor).
-    k : RIPPER optimisation passes; n_bins : quantile bins per numeric feature
-        for RIPPER; max_rule_conds : RIPPER's cap on conditions per rule.
-    random_state : seed of the trees (RuleFit) or the grow/prune split (RIPPER).
+    Parameters follow imodels' RuleFitClassifier, as in ``RuleSetRegressor``:
+    ``max_rules`` caps the number of non-zero terms (ignored when ``alpha`` is
+    given), ``n_estimators`` and ``tree_size`` shape the boosted trees the rules
+    come from, ``cv`` picks the penalty by cross-validation among those within
+    ``max_rules``, ``random_state`` seeds the trees.
+
+    The score is printed as in the regressor; as in imodels,
+    P(classes_[1]) = 1 / (1 + exp(1 - 2*score)).
     """
 
-    _parameter_constraints = {
-        **_RULEFIT_PARAMS,
-        "algorithm": [StrOptions({"rulefit", "ripper"})],
-        "k": [Interval(Integral, 0, None, closed="left")],
-        "n_bins": [Interval(Integral, 2, None, closed="left")],
-        "max_rule_conds": [Interval(Integral, 1, None, closed="left"), None],
-    }
-
-    def __init__(
-        self,
-        algorithm="rulefit",
-        *,
-        max_rules=30,
-        n_estimators=100,
-        tree_size=4,
-        include_linear=True,
-        lin_trim_quantile=0.025,
-        alpha=None,
-        cv=True,
-        k=2,
-        n_bins=10,
-        max_rule_conds=None,
-        random_state=None,
-    ):
-        self.algorithm = algorithm
-        self.max_rules = max_rules
-        self.n_estimators = n_estimators
-        self.tree_size = tree_size
-        self.include_linear = include_linear
-        self.lin_trim_quantile = lin_trim_quantile
-        self.alpha = alpha
-        self.cv = cv
-        self.k = k
-        self.n_bins = n_bins
-        self.max_rule_conds = max_rule_conds
-        self.random_state = random_state
-
     def fit(self, X, y, sample_weight=None):
+        """Fit imodels' RuleFitClassifier on a binary target.
+
+        Text / category columns of X are one-hot encoded (``colour == red``).
+        y must have two classes (a multiclass target is refused).
+        sample_weight takes integer (frequency) weights only: rows are repeated by them.
+        Returns self.
+        """
+        from imodels import RuleFitClassifier
+
         self._validate_params()
         Xe, codes = self._class_inputs(X, y, sample_weight, binary=True)
-        # attributes of the other algorithm would be stale after a refit
-        for attr in ("rule_list_", "rule_conditions_"):
-            self.__dict__.pop(attr, None)
-        if self.algorithm == "rulefit":
-            from imodels import RuleFitClassifier
-
-            self._fit_rulefit(RuleFitClassifier, Xe, codes)
-        else:
-            self._fit_ripper(Xe, codes)
+        self._fit_rulefit(RuleFitClassifier, Xe, codes)
         return self
 
-    # -- dispatch between the two algorithms --
-    def _is_rulefit(self) -> bool:
-        check_is_fitted(self)
-        return hasattr(self, "rule_conditions_")
-
-    def predict_proba(self, X) -> np.ndarray:
-        if self._is_rulefit():
-            p1 = expit(2 * self._printed_score(X) - 1)  # softmax([1-s, s])
-            return np.column_stack([1 - p1, p1])
-        return _RuleListMixin.predict_proba(self, X)
-
-    @available_if(lambda self: self.algorithm == "rulefit")
     def decision_function(self, X) -> np.ndarray:
-        """RuleFit only: log-odds of P(classes_[1]), i.e. 2*score - 1 (score as printed)."""
+        """Log-odds of P(classes_[1]), i.e. 2*score - 1 (score as printed).
+
+        Returns an array of shape (n_rows,).
+        """
         return 2 * self._printed_score(X) - 1
 
+    def predict_proba(self, X) -> np.ndarray:
+        """P(classes_[0]), P(classes_[1]) = softmax([1 - score, score]), as imodels.
+
+        Returns an array of shape (n_rows, 2).
+        """
+        p1 = expit(self.decision_function(X))
+        return np.column_stack([1 - p1, p1])
+
     def predict(self, X) -> np.ndarray:
-        if self._is_rulefit():
-            # imodels: argmax of softmax([1 - score, score]); ties go to classes_[0]
-            return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]
-        return _RuleListMixin.predict(self, X)
+        """classes_[1] where the printed score is above 0.5, else classes_[0].
+
+        Returns an array of shape (n_rows,).
+        """
+        p1 = self.predict_proba(X)[:, 1]  # validates first: unfitted -> NotFittedError
+        # imodels: argmax of softmax([1 - score, score]); ties go to classes_[0]
+        return self.classes_[(p1 > 0.5).astype(int)]
 
     def explain_local(self, X):
-        if self._is_rulefit():
-            # log-odds = 2*score - 1, so contributions double and the base shifts
-            loc = _RuleFitMixin.explain_local(self, X)
-            return dataclasses.replace(
-                loc, values=2 * loc.values, base_values=2 * loc.base_values - 1, link="logit"
-            )
-        return _RuleListMixin.explain_local(self, X)
+        """Term contributions on the log-odds scale (twice the score's).
+
+        Returns a LocalExplanation (link "logit"): base value + contributions =
+        ``decision_function(X)``.
+        """
+        # log-odds = 2*score - 1, so contributions double and the base shifts
+        loc = super().explain_local(X)
+        return dataclasses.replace(
+            loc, values=2 * loc.values, base_values=2 * loc.base_values - 1, link="logit"
+        )
 
     def explain_global(self):
-        if self._is_rulefit():
-            glob = _RuleFitMixin.explain_global(self)
-            return dataclasses.replace(
-                glob, importances=2 * glob.importances, intercept=2 * glob.intercept - 1,
-                link="logit",
-            )
-        return _RuleListMixin.explain_global(self)
+        """Feature importances on the log-odds scale (twice the score's).
 
-    @property
-    def rules_(self) -> pd.DataFrame:
-        if self._is_rulefit():
-            return _RuleFitMixin.rules_.fget(self)
-        return _RuleListMixin.rules_.fget(self)
-
-    def _orig_col(self, column: int) -> int:
-        return list(self.feature_names_).index(self.source_[column][0])
+        Returns a GlobalExplanation.
+        """
+        glob = super().explain_global()
+        return dataclasses.replace(
+            glob, importances=2 * glob.importances, intercept=2 * glob.intercept - 1,
+            link="logit",
+        )
 
     def _output_names(self) -> tuple[str, ...]:
         return (str(self.classes_[1]),)
-
-    # -- RIPPER --
-    def _fit_ripper(self, Xe, codes):
-        import wittgenstein as lw
-
-        conds_of = {}
-        self.ripper_cuts_ = {}
-        for j in range(Xe.shape[1]):
-            cuts = quantile_cuts(Xe[:, j], self.n_bins)
-            if cuts.size == 0:
-                continue
-            self.ripper_cuts_[j] = cuts
-            for v in range(cuts.size + 1):
-                cs = []
-                if v > 0:
-                    cs.append(self._condition(j, ">", cuts[v - 1]))
-                if v < cuts.size:
-                    cs.append(self._condition(j, "<=", cuts[v]))
-                conds_of[(f"f{j}", f"b{v}")] = tuple(cs)
-        if not self.ripper_cuts_:
-            raise ValueError("every feature is constant; RIPPER has nothing to split on")
-        df = self._ripper_frame(Xe)
-        seed = None if self.random_state is None else int(
-            np.random.RandomState(self.random_state).randint(2**31 - 1)
-        )
-        est = lw.RIPPER(k=self.k, n_discretize_bins=None, max_rule_conds=self.max_rule_conds,
-                        random_state=seed)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            est.fit(df.assign(_target_=codes == 1), class_feat="_target_", pos_class=True)
-        self.estimator_ = est
-        self.ripper_frame_columns_ = list(df.columns)
-        rs = est.ruleset_
-        rules = []
-        covers = []
-        for r in rs.rules:
-            conds = simplify(c for cond in r.conds for c in conds_of[(cond.feature, cond.val)])
-            p = np.asarray(r.smoothed_class_freqs_, dtype=np.float64)  # (neg, pos)
-            rules.append(ListRule(conds, p, label=1))  # any firing rule predicts positive
-        uncovered = np.asarray(rs.smoothed_uncovered_class_freqs_, dtype=np.float64)
-        rules.append(ListRule((), uncovered, label=0))
-        self.rule_list_ = rules
-        fired = self._fired(Xe)
-        covers = list(fired.sum(axis=0)) + [int((~fired.any(axis=1)).sum())]
-        self.backend_ = "wittgenstein RIPPER"
-        self._finish_list(Xe, supports=covers)
-
-    def _ripper_frame(self, Xe) -> pd.DataFrame:
-        """The binned frame wittgenstein sees: column f<j>, value b<bin>."""
-        frame = {}
-        for j, cuts in self.ripper_cuts_.items():
-            b = np.searchsorted(cuts, Xe[:, j], side="left")  # bin b: cuts[b-1] < x <= cuts[b]
-            frame[f"f{j}"] = np.array([f"b{v}" for v in range(cuts.size + 1)], dtype=object)[b]
-        return pd.DataFrame(frame)
-
-    def _fired(self, Xe):
-        rules = self.rule_list_[:-1]
-        if not rules:
-            return np.zeros((Xe.shape[0], 0), dtype=bool)
-        return np.column_stack([rule_mask(r.conds, Xe) for r in rules])
-
-    def _proba_encoded(self, Xe):
-        """wittgenstein: mean of the firing rules' P, or the uncovered P when none fires."""
-        fired = self._fired(Xe)
-        probs = np.stack([r.proba for r in self.rule_list_[:-1]]) if fired.shape[1] else np.zeros((0, 2))
-        n_fired = fired.sum(axis=1)
-        out = np.tile(self.rule_list_[-1].proba, (Xe.shape[0], 1))
-        some = n_fired > 0
-        out[some] = (fired[some].astype(np.float64) @ probs) / n_fired[some, None]
-        return out
-
-    def _features_used(self, Xe):
-        """Features of the firing rules; of every rule when none fires."""
-        rules = self.rule_list_[:-1]
-        per_rule = np.zeros((len(rules), self.n_features_in_), dtype=bool)
-        for k, r in enumerate(rules):
-            for c in r.conds:
-                per_rule[k, self._orig_col(c.column)] = True
-        fired = self._fired(Xe)
-        used = (fired.astype(int) @ per_rule.astype(int)) > 0
-        none = ~fired.any(axis=1)
-        used[none] = per_rule.any(axis=0)
-        return used

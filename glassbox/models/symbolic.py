@@ -27,7 +27,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_sample_weight, check_X, check_X_y
-from ..base import GlassboxMixin
+from ..base import GlassboxMixin, Traits
 from ..explanation import GlobalExplanation, LocalExplanation
 from . import _sympy_tools as st
 
@@ -165,6 +165,15 @@ class SymbolicRegressor(GlassboxMixin, RegressorMixin, BaseEstimator):
     terms of several features are shared equally (see its docstring).
     """
 
+    traits = Traits(
+        family="symbolic",
+        quick_params={
+            "population_size": 60, "generations": 8, "max_length": 15, "local_iterations": 5,
+            "n_jobs": 1, "random_state": 0, "verbose": False,
+        },
+        title="Symbolic regression",
+    )
+
     _parameter_constraints = {
         "backend": [StrOptions({"operon", "pysr"})],
         "operators": [tuple, list],
@@ -212,6 +221,10 @@ class SymbolicRegressor(GlassboxMixin, RegressorMixin, BaseEstimator):
     # --- fitting ----------------------------------------------------------------
 
     def fit(self, X, y, sample_weight=None):
+        """Search equations, simplify the final Pareto front and select ``equation_``.
+
+        Returns self.
+        """
         self._validate_params()
         bad = [o for o in self.operators if o not in OPERATORS]
         if bad:
@@ -548,6 +561,10 @@ class SymbolicRegressor(GlassboxMixin, RegressorMixin, BaseEstimator):
         return _sympy_symbols(self.feature_names_)
 
     def predict(self, X) -> np.ndarray:
+        """``equation_`` evaluated on each row (full-precision constants).
+
+        Returns an array of shape (n_rows,).
+        """
         X = check_X(self, X, reset=False)
         return st.evaluate(self.equation_, self._symbols(), X)
 
@@ -555,6 +572,12 @@ class SymbolicRegressor(GlassboxMixin, RegressorMixin, BaseEstimator):
         """The selected equation as a sympy expression (full-precision constants)."""
         check_is_fitted(self)
         return self.equation_
+
+    def to_text(self, digits: int | None = 4) -> str:
+        """The equation's right-hand side as text, constants at ``digits``
+        significant digits (None: 17, enough to reproduce every prediction)."""
+        check_is_fitted(self)
+        return st.to_text(self.equation_, digits)
 
     def to_latex(self, digits: int | None = 4) -> str:
         """LaTeX of the equation; constants at ``digits`` significant digits."""

@@ -16,8 +16,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_sample_weight, check_X, check_X_y
-from ..base import GlassboxMixin, class_names
-from ..explanation import GlobalExplanation, LocalExplanation
+from ..base import GlassboxMixin, Traits, class_names
+from ..explanation import GlobalExplanation, LocalExplanation, TreeNodes
 
 
 class _BaseTree(GlassboxMixin, BaseEstimator):
@@ -50,7 +50,30 @@ class _BaseTree(GlassboxMixin, BaseEstimator):
             return value / value.sum(axis=1, keepdims=True)
         return value
 
+    def nodes(self) -> TreeNodes:
+        """The fitted tree as plain arrays (children, splits, training counts and
+        every node's prediction), root first: what ``str(model)`` prints."""
+        check_is_fitted(self)
+        tree = self.estimator_.tree_
+        leaf = tree.children_left < 0
+        return TreeNodes(
+            left=np.where(leaf, -1, tree.children_left),
+            right=np.where(leaf, -1, tree.children_right),
+            feature=np.where(leaf, -1, tree.feature),
+            threshold=np.where(leaf, np.nan, tree.threshold),
+            samples=tree.n_node_samples.copy(),
+            value=self._node_values(),
+            feature_names=tuple(self.feature_names_),
+            output_names=self._output_names(),
+        )
+
     def explain_local(self, X) -> LocalExplanation:
+        """Path contributions (Saabas): each split on the way to the leaf credits its
+        feature with the change in the node value.
+
+        Returns a LocalExplanation: base value (the root's value) + contributions = the
+        leaf's prediction.
+        """
         X = check_X(self, X, reset=False)
         tree = self.estimator_.tree_
         values = self._node_values()
@@ -79,6 +102,10 @@ class _BaseTree(GlassboxMixin, BaseEstimator):
         )
 
     def explain_global(self) -> GlobalExplanation:
+        """Impurity-decrease importances (scikit-learn's ``feature_importances_``).
+
+        Returns a GlobalExplanation.
+        """
         check_is_fitted(self)
         imp = self.estimator_.feature_importances_
         return GlobalExplanation(
@@ -94,6 +121,9 @@ class _BaseTree(GlassboxMixin, BaseEstimator):
 
 class TreeClassifier(ClassifierMixin, _BaseTree):
     """A CART classification tree (scikit-learn) that prints as readable rules."""
+
+    traits = Traits(family="tree", complexity_grid={"max_depth": (1, 2, 3, 4, 5, 6)},
+                    title="Decision trees")
 
     _parameter_constraints = {
         **_BaseTree._parameter_constraints,
@@ -121,6 +151,10 @@ class TreeClassifier(ClassifierMixin, _BaseTree):
         self.random_state = random_state
 
     def fit(self, X, y, sample_weight=None):
+        """Grow the tree with scikit-learn's DecisionTreeClassifier.
+
+        Returns self.
+        """
         from sklearn.tree import DecisionTreeClassifier
 
         self._validate_params()
@@ -133,10 +167,18 @@ class TreeClassifier(ClassifierMixin, _BaseTree):
         return self
 
     def predict_proba(self, X) -> np.ndarray:
+        """Class frequencies of the training rows in each row's leaf.
+
+        Returns an array of shape (n_rows, n_classes).
+        """
         X = check_X(self, X, reset=False)
         return self.estimator_.predict_proba(X)
 
     def predict(self, X) -> np.ndarray:
+        """The majority class of each row's leaf.
+
+        Returns an array of shape (n_rows,).
+        """
         X = check_X(self, X, reset=False)
         return self.estimator_.predict(X)
 
@@ -146,6 +188,8 @@ class TreeClassifier(ClassifierMixin, _BaseTree):
 
 class TreeRegressor(RegressorMixin, _BaseTree):
     """A CART regression tree (scikit-learn) that prints as readable rules."""
+
+    traits = TreeClassifier.traits
 
     _parameter_constraints = {
         **_BaseTree._parameter_constraints,
@@ -170,6 +214,10 @@ class TreeRegressor(RegressorMixin, _BaseTree):
         self.random_state = random_state
 
     def fit(self, X, y, sample_weight=None):
+        """Grow the tree with scikit-learn's DecisionTreeRegressor.
+
+        Returns self.
+        """
         from sklearn.tree import DecisionTreeRegressor
 
         self._validate_params()
@@ -177,6 +225,10 @@ class TreeRegressor(RegressorMixin, _BaseTree):
         return self._fit_tree(DecisionTreeRegressor, X, y, sample_weight, criterion=self.criterion)
 
     def predict(self, X) -> np.ndarray:
+        """The mean training target of each row's leaf.
+
+        Returns an array of shape (n_rows,).
+        """
         X = check_X(self, X, reset=False)
         return self.estimator_.predict(X)
 

@@ -1,9 +1,10 @@
 """A self-contained HTML report of a fitted model: works offline, no scripts.
 
 One page: the model's text, its plots (inline SVG, fonts drawn as paths, so
-no font or CDN is fetched), its score on given data, the comparison table of
-``glassbox compare`` on that data when asked, and for a distilled surrogate
-its fidelity with the confidence bound.
+no font or CDN is fetched), its score on given data, a comparison table of
+families when one is given (``glassbox.compare.compare_families``), and for a
+distilled surrogate its fidelity with the confidence bound. Writing the page
+fits nothing.
 """
 
 from __future__ import annotations
@@ -12,6 +13,11 @@ import html
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
@@ -43,7 +49,7 @@ def _scoped_svg(svg: str, prefix: str) -> str:
     ids = set(re.findall(r'\bid="([^"]+)"', svg))
     if not ids:
         return svg
-    pattern = re.compile(r'(\bid="|url\(#|href="#)(' + "|".join(map(re.escape, ids)) + r')\b')
+    pattern = re.compile(r'(\bid="|url\(#|href="#)(' + "|".join(map(re.escape, ids)) + r")\b")
     return pattern.sub(lambda m: m.group(1) + prefix + m.group(2), svg)
 
 
@@ -57,21 +63,28 @@ def _fidelity_section(model) -> str:
         return ""
     metric = getattr(fid, "metric", "fidelity")
     value = float(getattr(fid, "value", fid))
-    parts = [f"<p class='fidelity' id='fidelity'><b>{_esc(metric)}</b> with the black box: "
-             f"<b>{value:.4g}</b>"]
+    parts = [
+        f"<p class='fidelity' id='fidelity'><b>{_esc(metric)}</b> with the black box: "
+        f"<b>{value:.4g}</b>"
+    ]
     lower, upper = getattr(fid, "lower", None), getattr(fid, "upper", None)
     if lower is not None and upper is not None:
         conf = getattr(fid, "confidence", None)
         level = f"{100 * float(conf):.4g}% " if conf is not None else ""
         method = getattr(fid, "method", "")
-        parts.append(f" &nbsp; ({level}interval {float(lower):.4g} .. {float(upper):.4g}"
-                     + (f", {_esc(method)}" if method else "")
-                     + (f", n={int(fid.n)}" if getattr(fid, "n", None) is not None else "") + ")")
+        parts.append(
+            f" &nbsp; ({level}interval {float(lower):.4g} .. {float(upper):.4g}"
+            + (f", {_esc(method)}" if method else "")
+            + (f", n={int(fid.n)}" if getattr(fid, "n", None) is not None else "")
+            + ")"
+        )
     parts.append("</p>")
     n_hold = getattr(model, "n_holdout_", None)
     if n_hold is not None:
-        parts.append(f"<p class='muted'>Measured on {int(n_hold):,} held-out queries that the "
-                     "student never saw.</p>")
+        parts.append(
+            f"<p class='muted'>Measured on {int(n_hold):,} held-out queries that the "
+            "student never saw.</p>"
+        )
     regions = getattr(model, "regions", None)
     if callable(regions):
         try:
@@ -79,8 +92,9 @@ def _fidelity_section(model) -> str:
         except Exception:  # noqa: BLE001 - the table is a bonus; the bound is shown above
             frame = None
         if frame is not None and len(frame):
-            parts.append("<h3>Fidelity per region (worst first)</h3>"
-                         f"<div id='regions'>{_table(frame)}</div>")
+            parts.append(
+                f"<h3>Fidelity per region (worst first)</h3><div id='regions'>{_table(frame)}</div>"
+            )
     return "<h2>Fidelity to the black box</h2>\n" + "".join(parts)
 
 
@@ -104,49 +118,31 @@ def _summary(model, X, y) -> str:
     return f"<table id='summary'>{body}</table>"
 
 
-def _comparison(model, X, y, families, progress: bool) -> str:
-    from sklearn.base import is_classifier
-
-    from ..compare import compare
-    from ..registry import CLASSIFIERS, FAMILIES, REGRESSORS, fast
-
-    if hasattr(model, "task_"):  # a distilled surrogate
-        classifier = model.task_ == "classification"
-    else:
-        classifier = is_classifier(model)
-    pool = CLASSIFIERS if classifier else REGRESSORS
-    if families:
-        pool = [c for name in families for c in FAMILIES[name] if c in pool]
-    estimators = {}
-    for cls in pool:
-        est = fast(cls)
-        if "verbose" in est.get_params():
-            est.set_params(verbose=False)
-        estimators[cls.__name__] = est
-    table = compare(estimators, X, y, progress=progress)
-    return ("<h2>Comparison of families on this data</h2>\n"
-            "<p class='muted'>Each family fitted on 75% of the rows, scored on the other 25%.</p>\n"
-            + f"<div id='comparison'>{_table(table)}</div>")
+def _comparison(table: pd.DataFrame) -> str:
+    return (
+        "<h2>Comparison of families on this data</h2>\n"
+        "<p class='muted'>Each family fitted on 75% of the rows, scored on the other 25%.</p>\n"
+        + f"<div id='comparison'>{_table(table)}</div>"
+    )
 
 
 def report(
-    model,
-    X=None,
-    y=None,
+    model: object,
+    X: np.ndarray | pd.DataFrame | None = None,
+    y: np.ndarray | pd.Series | None = None,
     *,
     path: str | os.PathLike | None = None,
     title: str | None = None,
-    compare: bool = False,
-    families: list[str] | None = None,
+    comparison: pd.DataFrame | None = None,
     max_terms: int = 12,
-    progress: bool = False,
 ) -> str:
     """Write (when ``path`` is given) and return one offline HTML page about ``model``.
 
-    ``X``/``y``: data to score the model on, to plot local contributions of
-    (up to 200 rows), and, with ``compare=True``, to fit every family of the
-    same task on for a comparison table (``families`` limits it). A surrogate
-    (anything with a ``fidelity_``) gets its fidelity and bound.
+    ``X``/``y``: data to score the model on and to plot local contributions of
+    (up to 200 rows). ``comparison``: a table of families fitted on that data,
+    as ``glassbox.compare.compare_families(X, y, ...)`` returns it, shown as is.
+    A surrogate (anything with a ``fidelity_``) gets its fidelity and bound.
+    The page is built from the fitted model and these inputs; nothing is fitted.
     """
     from sklearn.utils.validation import check_is_fitted
 
@@ -154,8 +150,6 @@ def report(
 
     if hasattr(model, "fit"):
         check_is_fitted(model)
-    if compare and (X is None or y is None):
-        raise ValueError("compare=True needs both X and y")
     name = type(model).__name__
     title = title or f"glassbox report: {name}"
     X_plot = None
@@ -177,12 +171,14 @@ def report(
     ]
     if figure_html:
         sections += ["<h2>Plots</h2>", "<div class='plots'>" + "\n".join(figure_html) + "</div>"]
-    if compare:
-        sections.append(_comparison(model, X, y, families, progress))
+    if comparison is not None:
+        sections.append(_comparison(comparison))
     from .. import __version__
 
-    sections.append(f"<p class='muted'>Written by glassbox {_esc(__version__)}; "
-                    "this page is self-contained and works offline.</p>")
+    sections.append(
+        f"<p class='muted'>Written by glassbox {_esc(__version__)}; "
+        "this page is self-contained and works offline.</p>"
+    )
     page = (
         "<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>\n"

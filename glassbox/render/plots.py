@@ -9,10 +9,20 @@ glassbox model.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..explanation import GlobalExplanation, LocalExplanation, TermShape
+from ..models.tree import TreeClassifier, TreeRegressor
+
+if TYPE_CHECKING:  # matplotlib and pandas are imported when a plot is drawn
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+#: which output of a multi-output explanation: index, name, or None for the last
+Output = int | str | None
 
 _BLUE, _RED, _GREY = "#1f77b4", "#d62728", "#7f7f7f"
 
@@ -39,7 +49,9 @@ def _pick_output(values: np.ndarray, names: Sequence[str], output, axis: int):
 # --- GLM -------------------------------------------------------------------------
 
 
-def coefficients(explanation: GlobalExplanation, *, output=None, level: float = 0.95):
+def coefficients(
+    explanation: GlobalExplanation, *, output: Output = None, level: float = 0.95
+) -> Figure:
     """Coefficients with Wald confidence intervals (when standard errors exist).
 
     ``explanation.extras["standard_errors"]`` holds the standard errors with the
@@ -49,8 +61,9 @@ def coefficients(explanation: GlobalExplanation, *, output=None, level: float = 
 
     if explanation.coefficients is None:
         raise ValueError(f"this explanation ({explanation.method}) has no coefficients to plot")
-    coef, out_name = _pick_output(np.asarray(explanation.coefficients, float),
-                                  explanation.output_names, output, axis=1)
+    coef, out_name = _pick_output(
+        np.asarray(explanation.coefficients, float), explanation.output_names, output, axis=1
+    )
     names = list(explanation.term_names)
     se = explanation.extras.get("standard_errors")
     fig = _figure(6.5, 0.35 * len(names) + 1.4)
@@ -59,25 +72,43 @@ def coefficients(explanation: GlobalExplanation, *, output=None, level: float = 
     if se is not None and np.ndim(se) == 1 and len(se) == len(names) + 1:
         z = norm.ppf(0.5 + level / 2)
         half = z * np.asarray(se[1:], float)
-        ax.errorbar(coef, y, xerr=half, fmt="o", color=_BLUE, ecolor=_GREY, capsize=3,
-                    label=f"{level:.0%} confidence interval")
+        ax.errorbar(
+            coef,
+            y,
+            xerr=half,
+            fmt="o",
+            color=_BLUE,
+            ecolor=_GREY,
+            capsize=3,
+            label=f"{level:.0%} confidence interval",
+        )
         ax.legend(loc="best", fontsize="small")
     else:
         ax.plot(coef, y, "o", color=_BLUE)
     ax.axvline(0, color=_GREY, lw=0.8, ls="--")
     ax.set_yticks(y, names)
     scale = {"logit": "log-odds", "log": "log E[y]", "softmax": "class score"}.get(
-        explanation.link, "E[y]")
+        explanation.link, "E[y]"
+    )
     ax.set_xlabel(f"coefficient (change in {scale} per +1 unit)")
-    ax.set_title("Coefficients" + (f" ({out_name})" if out_name and len(explanation.output_names) > 1 else ""))
+    ax.set_title(
+        "Coefficients"
+        + (f" ({out_name})" if out_name and len(explanation.output_names) > 1 else "")
+    )
     return fig
 
 
 # --- additive shape functions ------------------------------------------------------
 
 
-def shape(term: TermShape, *, output=None, ax=None, density: bool = True,
-          output_names: Sequence[str] = ()):
+def shape(
+    term: TermShape,
+    *,
+    output: Output = None,
+    ax: Axes | None = None,
+    density: bool = True,
+    output_names: Sequence[str] = (),
+) -> Figure | Axes:
     """One 1-D shape function: line (or bars), confidence band, data density.
 
     A multi-output term (one column per class) draws one line per output,
@@ -96,8 +127,9 @@ def shape(term: TermShape, *, output=None, ax=None, density: bool = True,
     if own:
         fig = _figure(5.5, 3.6)
         if density and term.density is not None:
-            ax, dax = fig.subplots(2, 1, sharex=not categorical,
-                                   gridspec_kw={"height_ratios": [4, 1]})
+            ax, dax = fig.subplots(
+                2, 1, sharex=not categorical, gridspec_kw={"height_ratios": [4, 1]}
+            )
         else:
             ax, dax = fig.add_subplot(), None
     else:
@@ -121,8 +153,15 @@ def shape(term: TermShape, *, output=None, ax=None, density: bool = True,
             label = str(output_names[k]) if k < len(output_names) else f"output {k}"
         (line,) = ax.plot(x, values, lw=1.8, label=label, color=_BLUE if k is None else None)
         if lower is not None:
-            ax.fill_between(x, lower, upper, color=line.get_color(), alpha=0.2 if k is None else 0.12,
-                            lw=0, label="confidence band" if k is None else None)
+            ax.fill_between(
+                x,
+                lower,
+                upper,
+                color=line.get_color(),
+                alpha=0.2 if k is None else 0.12,
+                lw=0,
+                label="confidence band" if k is None else None,
+            )
     if not categorical and (len(columns) > 1 or term.lower is not None):
         ax.legend(loc="best", fontsize="small")
     ax.axhline(0, color=_GREY, lw=0.8, ls="--")
@@ -145,10 +184,12 @@ def shape(term: TermShape, *, output=None, ax=None, density: bool = True,
     return fig if own else ax
 
 
-def pair_heatmap(term: TermShape, *, output=None):
+def pair_heatmap(term: TermShape, *, output: Output = None) -> Figure:
     """An interaction term (two features) as a heat map of its contribution."""
     if len(term.features) != 2:
-        raise ValueError(f"term {term.name!r} has {len(term.features)} features; a heat map needs 2")
+        raise ValueError(
+            f"term {term.name!r} has {len(term.features)} features; a heat map needs 2"
+        )
     values = np.asarray(term.values, float)
     if values.ndim == 3:
         values, _ = _pick_output(values, (), output, axis=2)
@@ -160,7 +201,9 @@ def pair_heatmap(term: TermShape, *, output=None):
     for grid, setter in ((g0, ax.set_xticks), (g1, ax.set_yticks)):
         step = max(1, len(grid) // 8)
         idx = np.arange(0, len(grid), step)
-        labels = [str(grid[i]) if grid.dtype.kind in "OUS" else f"{float(grid[i]):.3g}" for i in idx]
+        labels = [
+            str(grid[i]) if grid.dtype.kind in "OUS" else f"{float(grid[i]):.3g}" for i in idx
+        ]
         setter(idx, labels)
     ax.tick_params(axis="x", labelrotation=45)
     ax.set_xlabel(term.features[0])
@@ -170,7 +213,9 @@ def pair_heatmap(term: TermShape, *, output=None):
     return fig
 
 
-def shapes(explanation: GlobalExplanation, *, max_terms: int = 12, output=None) -> list:
+def shapes(
+    explanation: GlobalExplanation, *, max_terms: int = 12, output: Output = None
+) -> list[Figure]:
     """One figure per term (most important first): shape plots and pair heat maps."""
     if not explanation.shapes:
         raise ValueError(f"this explanation ({explanation.method}) has no shape functions")
@@ -181,10 +226,13 @@ def shapes(explanation: GlobalExplanation, *, max_terms: int = 12, output=None) 
     return [shape(t, output=output, output_names=explanation.output_names) for t in terms]
 
 
-def importances(explanation: GlobalExplanation, *, max_terms: int = 20, output=None):
+def importances(
+    explanation: GlobalExplanation, *, max_terms: int = 20, output: Output = None
+) -> Figure:
     """Horizontal bars of term importances (mean |contribution|), largest on top."""
-    imp, out_name = _pick_output(np.asarray(explanation.importances, float),
-                                 explanation.output_names, output, axis=1)
+    imp, out_name = _pick_output(
+        np.asarray(explanation.importances, float), explanation.output_names, output, axis=1
+    )
     order = np.argsort(-imp)[:max_terms]
     names = [explanation.term_names[i] for i in order]
     fig = _figure(6.0, 0.32 * len(names) + 1.3)
@@ -199,22 +247,33 @@ def importances(explanation: GlobalExplanation, *, max_terms: int = 20, output=N
 # --- trees -----------------------------------------------------------------------
 
 
-def tree(model, *, max_depth: int | None = None):
-    """A fitted ``TreeClassifier``/``TreeRegressor`` drawn with its real feature names."""
+def tree(model: TreeClassifier | TreeRegressor, *, max_depth: int | None = None) -> Figure:
+    """A fitted ``TreeClassifier``/``TreeRegressor`` drawn with its real feature names
+    (by scikit-learn's ``plot_tree`` of the fitted ``estimator_``)."""
     from sklearn.tree import plot_tree
 
-    est = getattr(model, "estimator_", None)
-    if est is None or not hasattr(est, "tree_"):
+    if not isinstance(model, (TreeClassifier, TreeRegressor)):
         raise ValueError(f"{type(model).__name__} is not a fitted tree model")
-    depth = est.get_depth() if max_depth is None else min(max_depth, est.get_depth())
-    leaves = est.get_n_leaves()
+    nodes = model.nodes()
+    depth = nodes.depth if max_depth is None else min(max_depth, nodes.depth)
+    leaves = nodes.n_leaves
+    est = model.estimator_
     # no layout engine: plot_tree places every box itself, and constrained
     # layout over dozens of annotations costs seconds
     fig = _figure(max(6.0, min(1.3 * leaves, 22.0)), max(3.0, 1.5 * (depth + 1)), layout=None)
     ax = fig.add_axes((0.01, 0.01, 0.98, 0.92))
-    class_names = [str(c) for c in model.classes_] if hasattr(model, "classes_") else None
-    plot_tree(est, feature_names=list(model.feature_names_), class_names=class_names,
-              filled=True, rounded=True, impurity=False, max_depth=max_depth, fontsize=8, ax=ax)
+    class_names = list(nodes.output_names) if hasattr(model, "classes_") else None
+    plot_tree(
+        est,
+        feature_names=list(nodes.feature_names),
+        class_names=class_names,
+        filled=True,
+        rounded=True,
+        impurity=False,
+        max_depth=max_depth,
+        fontsize=8,
+        ax=ax,
+    )
     ax.set_title(f"{type(model).__name__}: {leaves} leaves")
     return fig
 
@@ -222,11 +281,14 @@ def tree(model, *, max_depth: int | None = None):
 # --- local explanations ----------------------------------------------------------
 
 
-def shap_summary(explanation: LocalExplanation, *, output=None, max_display: int = 15):
+def shap_summary(
+    explanation: LocalExplanation, *, output: Output = None, max_display: int = 15
+) -> Figure:
     """Beeswarm: one row per feature, one dot per explained row, coloured by the
     feature's value (low blue, high red); features by mean |value|."""
-    values, out_name = _pick_output(np.asarray(explanation.values, float),
-                                    explanation.output_names, output, axis=2)
+    values, out_name = _pick_output(
+        np.asarray(explanation.values, float), explanation.output_names, output, axis=2
+    )
     data = np.asarray(explanation.data, dtype=float)
     order = np.argsort(-np.abs(values).mean(axis=0))[:max_display]
     fig = _figure(6.5, 0.4 * len(order) + 1.5)
@@ -257,12 +319,16 @@ def shap_summary(explanation: LocalExplanation, *, output=None, max_display: int
     return fig
 
 
-def waterfall(explanation: LocalExplanation, row: int = 0, *, output=None, max_display: int = 10):
+def waterfall(
+    explanation: LocalExplanation, row: int = 0, *, output: Output = None, max_display: int = 10
+) -> Figure:
     """How one row's output is built: base value, then contributions, largest first."""
-    values, out_name = _pick_output(np.asarray(explanation.values, float)[row],
-                                    explanation.output_names, output, axis=1)
-    base, _ = _pick_output(np.asarray(explanation.base_values, float)[row],
-                           explanation.output_names, output, axis=0)
+    values, out_name = _pick_output(
+        np.asarray(explanation.values, float)[row], explanation.output_names, output, axis=1
+    )
+    base, _ = _pick_output(
+        np.asarray(explanation.base_values, float)[row], explanation.output_names, output, axis=0
+    )
     base = float(base)
     data = np.asarray(explanation.data)[row]
     order = np.argsort(-np.abs(values))
@@ -278,15 +344,23 @@ def waterfall(explanation: LocalExplanation, row: int = 0, *, output=None, max_d
     ypos = np.arange(len(steps))[::-1]
     for y, step in zip(ypos, steps):
         ax.barh(y, step, left=start, color=_RED if step > 0 else _BLUE)
-        ax.text(start + step, y, f" {step:+.3g}", va="center",
-                ha="left" if step >= 0 else "right", fontsize=8)
+        ax.text(
+            start + step,
+            y,
+            f" {step:+.3g}",
+            va="center",
+            ha="left" if step >= 0 else "right",
+            fontsize=8,
+        )
         start += step
     ax.axvline(base, color=_GREY, lw=0.8, ls="--")
     ax.axvline(start, color="black", lw=0.8)
     ax.margins(x=0.12)  # room for the value labels and the base line
     ax.set_yticks(ypos, labels)
     ax.set_xlabel(f"{explanation.link} scale: base {base:.4g} -> output {start:.4g}")
-    title = f"Row {row}" + (f" ({out_name})" if out_name and len(explanation.output_names) > 1 else "")
+    title = f"Row {row}" + (
+        f" ({out_name})" if out_name and len(explanation.output_names) > 1 else ""
+    )
     ax.set_title(title)
     return fig
 
@@ -301,7 +375,7 @@ def _fmt(v) -> str:
 # --- distillation ----------------------------------------------------------------
 
 
-def pareto_frontier(frame):
+def pareto_frontier(frame: pd.DataFrame) -> Figure:
     """Fidelity against complexity of distilled students; the frontier joined by a line.
 
     ``frame`` has columns ``complexity``, ``fidelity``, ``student`` and a boolean
@@ -310,15 +384,24 @@ def pareto_frontier(frame):
     needed = {"complexity", "fidelity", "student", "frontier"}
     missing = needed - set(frame.columns)
     if missing:
-        raise ValueError(f"pareto frame lacks column(s) {sorted(missing)}; it needs {sorted(needed)}")
+        raise ValueError(
+            f"pareto frame lacks column(s) {sorted(missing)}; it needs {sorted(needed)}"
+        )
     fig = _figure(6.0, 4.0)
     ax = fig.add_subplot()
     for student, group in frame.groupby("student", sort=True):
         ax.scatter(group["complexity"], group["fidelity"], label=str(student), s=30, zorder=3)
     front = frame[frame["frontier"].astype(bool)].sort_values("complexity")
     if len(front):
-        ax.step(front["complexity"], front["fidelity"], where="post", color="black", lw=1,
-                label="frontier", zorder=2)
+        ax.step(
+            front["complexity"],
+            front["fidelity"],
+            where="post",
+            color="black",
+            lw=1,
+            label="frontier",
+            zorder=2,
+        )
     ax.set_xlabel("complexity (terms, rules, leaves or nodes)")
     ax.set_ylabel("fidelity to the black box")
     ax.set_title("Distillation: fidelity vs complexity")
@@ -329,7 +412,9 @@ def pareto_frontier(frame):
 # --- everything that suits one model ------------------------------------------------
 
 
-def plot_model(model, X=None, *, max_terms: int = 12) -> list[tuple[str, object]]:
+def plot_model(
+    model: object, X: np.ndarray | pd.DataFrame | None = None, *, max_terms: int = 12
+) -> list[tuple[str, Figure]]:
     """(title, Figure) pairs that suit a fitted glassbox model (or surrogate).
 
     Coefficients for linear models, shape functions and pair heat maps for
@@ -339,7 +424,7 @@ def plot_model(model, X=None, *, max_terms: int = 12) -> list[tuple[str, object]
     """
     figures: list[tuple[str, object]] = []
     target = getattr(model, "student_", None) or model
-    if hasattr(target, "estimator_") and hasattr(target.estimator_, "tree_"):
+    if isinstance(target, (TreeClassifier, TreeRegressor)):
         figures.append(("Tree", tree(target)))
     try:
         expl = target.explain_global()
@@ -365,7 +450,7 @@ def plot_model(model, X=None, *, max_terms: int = 12) -> list[tuple[str, object]
     return figures
 
 
-def to_svg(fig) -> str:
+def to_svg(fig: Figure) -> str:
     """The figure as an inline SVG string (no XML header, fonts as paths)."""
     import io
 
@@ -374,7 +459,10 @@ def to_svg(fig) -> str:
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "glassbox"}):
         # no RDF metadata block: it only adds links to outside namespaces
-        fig.savefig(buf, format="svg",
-                    metadata={"Creator": None, "Date": None, "Format": None, "Type": None})
+        fig.savefig(
+            buf,
+            format="svg",
+            metadata={"Creator": None, "Date": None, "Format": None, "Type": None},
+        )
     text = buf.getvalue()
-    return text[text.index("<svg"):]
+    return text[text.index("<svg") :]

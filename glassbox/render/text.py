@@ -3,8 +3,10 @@
 ``render(model)`` is what ``str(model)`` returns once the model is fitted.
 Numbers are printed with enough significant digits that evaluating the
 printout reproduces the model's predictions (the tests do exactly that).
-Each family registers its renderer with ``@renders("ClassName", ...)``; the
-sections below are one per family.
+Each family registers its renderer by class with ``@renders(GLMClassifier, ...)``
+(into ``glassbox.base.render_text``, which ``str(model)`` calls, so no model
+imports this module); the sections below are one per family. A renderer reads
+the model's explanation data, public methods and public fitted attributes only.
 """
 
 from __future__ import annotations
@@ -14,31 +16,43 @@ from collections.abc import Callable
 import numpy as np
 
 from .._format import exact, exact_num, num, rule_text, short, signed_term, sparkline, table
+from ..base import GlassboxMixin, render_text
+from ..explanation import GlobalExplanation, TermShape
+from ..models.ebm import EBMClassifier, EBMRegressor
+from ..models.gam import GAMClassifier, GAMRegressor
+from ..models.glm import GLMClassifier, GLMRegressor
+from ..models.one_r import OneRClassifier
+from ..models.ripper import RipperClassifier
+from ..models.rule_list import RuleListClassifier
+from ..models.rule_set import RuleSetClassifier, RuleSetRegressor
+from ..models.symbolic import SymbolicRegressor
+from ..models.tree import TreeClassifier, TreeRegressor
 
-_RENDERERS: dict[str, Callable] = {}
+Renderer = Callable[..., str]
 
 
-def renders(*class_names: str):
-    """Register a text renderer for the named model classes."""
+def renders(*classes: type) -> Callable[[Renderer], Renderer]:
+    """Register the decorated function as the text renderer of ``classes``
+    (and their subclasses, unless they have their own)."""
 
-    def register(fn):
-        for name in class_names:
-            _RENDERERS[name] = fn
+    for cls in classes:
+        if not isinstance(cls, type):
+            raise TypeError(f"renders takes model classes, got {cls!r}")
+
+    def register(fn: Renderer) -> Renderer:
+        for cls in classes:
+            render_text.register(cls, fn)
         return fn
 
     return register
 
 
-def render(model, **options) -> str:
-    """The human-readable text of a fitted glassbox model."""
-    for cls in type(model).__mro__:
-        fn = _RENDERERS.get(cls.__name__)
-        if fn is not None:
-            return fn(model, **options)
-    raise TypeError(f"no text renderer for {type(model).__name__}")
+def render(model: GlassboxMixin, **options: object) -> str:
+    """The human-readable text of a fitted glassbox model (what ``str(model)`` is)."""
+    return render_text(model, **options)
 
 
-def export_text(model, *, full: bool = False) -> str:
+def export_text(model: GlassboxMixin, *, full: bool = False) -> str:
     """Text of a fitted model; ``full=True`` adds complete lookup tables where a
     family abbreviates them in ``str(model)`` (shape functions, spline values)."""
     return render(model, full=full)
@@ -89,8 +103,8 @@ def _coef_table(coef, names, link: str, se=None, sd=None) -> str:
     return table(headers, rows)
 
 
-@renders("GLMRegressor")
-def _render_glm_regressor(model, **_) -> str:
+@renders(GLMRegressor)
+def _render_glm_regressor(model: GLMRegressor, **_) -> str:
     names = model.feature_names_
     link = model.link_
     head = (
@@ -98,14 +112,25 @@ def _render_glm_regressor(model, **_) -> str:
         f"{model.complexity_} non-zero coefficients, fitted on {model.n_train_} rows"
     )
     eq = _equation(_LHS[link].format(y="y"), model.intercept_, model.coef_, names)
-    lines = [head, "", eq, "", _coef_table(model.coef_, names, link, model.standard_errors_, getattr(model, "X_std_", None))]
+    lines = [
+        head,
+        "",
+        eq,
+        "",
+        _coef_table(
+            model.coef_, names, link, model.standard_errors_, getattr(model, "X_std_", None)
+        ),
+    ]
     if link == "log":
-        lines += ["", "Effects are multiplicative: each +1 unit of a feature multiplies E[y] by its factor."]
+        lines += [
+            "",
+            "Effects are multiplicative: each +1 unit of a feature multiplies E[y] by its factor.",
+        ]
     return "\n".join(lines)
 
 
-@renders("GLMClassifier")
-def _render_glm_classifier(model, **_) -> str:
+@renders(GLMClassifier)
+def _render_glm_classifier(model: GLMClassifier, **_) -> str:
     names = model.feature_names_
     classes = [str(c) for c in model.classes_]
     head = (
@@ -120,7 +145,11 @@ def _render_glm_classifier(model, **_) -> str:
             f"P(y = {classes[1]}) = 1 / (1 + exp(-log-odds))",
             "",
             _coef_table(
-                model.coef_[0], names, "logit", model.standard_errors_, getattr(model, "X_std_", None)
+                model.coef_[0],
+                names,
+                "logit",
+                model.standard_errors_,
+                getattr(model, "X_std_", None),
             ),
         ]
         return "\n".join(lines)
@@ -131,7 +160,10 @@ def _render_glm_classifier(model, **_) -> str:
         "",
         table(
             ["term"] + [f"coef[{c}]" for c in classes],
-            [[n] + [short(model.coef_[k, j]) for k in range(len(classes))] for j, n in enumerate(names)],
+            [
+                [n] + [short(model.coef_[k, j]) for k in range(len(classes))]
+                for j, n in enumerate(names)
+            ],
         ),
     ]
     return "\n".join(lines)
@@ -140,23 +172,23 @@ def _render_glm_classifier(model, **_) -> str:
 # --- trees -------------------------------------------------------------------
 
 
-@renders("TreeClassifier", "TreeRegressor")
-def _render_tree(model, **_) -> str:
-    tree = model.estimator_.tree_
-    names = model.feature_names_
-    values = model._node_values()
+@renders(TreeClassifier, TreeRegressor)
+def _render_tree(model: TreeClassifier | TreeRegressor, **_) -> str:
+    tree = model.nodes()
+    names = tree.feature_names
+    values = tree.value
     classifier = hasattr(model, "classes_")
-    classes = [str(c) for c in model.classes_] if classifier else None
+    classes = list(tree.output_names) if classifier else None
     kind = "TreeClassifier" if classifier else "TreeRegressor"
     lines = [
-        f"{kind}: {model.complexity_} leaves, depth {model.estimator_.get_depth()}, "
+        f"{kind}: {model.complexity_} leaves, depth {tree.depth}, "
         f"fitted on {model.n_train_} rows"
         + (f" (classes: {', '.join(classes)})" if classifier else ""),
         "",
     ]
 
     def leaf_text(node: int) -> str:
-        n = int(tree.n_node_samples[node])
+        n = int(tree.samples[node])
         if classifier:
             probs = values[node]
             best = int(np.argmax(probs))
@@ -166,18 +198,18 @@ def _render_tree(model, **_) -> str:
 
     def walk(node: int, depth: int) -> None:
         indent = "|   " * depth + "|--- "
-        left, right = tree.children_left[node], tree.children_right[node]
+        left, right = tree.left[node], tree.right[node]
         if left < 0:
             lines.append(indent + leaf_text(node))
             return
         name = names[tree.feature[node]]
         thr = num(tree.threshold[node])
-        lines.append(f"{indent}{name} <= {thr}  (samples={int(tree.n_node_samples[left])})")
+        lines.append(f"{indent}{name} <= {thr}  (samples={int(tree.samples[left])})")
         walk(left, depth + 1)
-        lines.append(f"{indent}{name} >  {thr}  (samples={int(tree.n_node_samples[right])})")
+        lines.append(f"{indent}{name} >  {thr}  (samples={int(tree.samples[right])})")
         walk(right, depth + 1)
 
-    if tree.children_left[0] < 0:
+    if tree.left[0] < 0:
         lines.append(leaf_text(0))
     else:
         walk(0, 0)
@@ -213,7 +245,7 @@ def _signed(x: float) -> str:
     return ("+" if x >= 0 else "") + short(x)
 
 
-def _level_table(shape, outs: list[str], indent: str = "    ") -> str:
+def _level_table(shape: TermShape, outs: list[str], indent: str = "    ") -> str:
     n_out = len(outs)
     per = _outputs_of(shape.values, n_out)
     heads = ["level"] + (["score"] if n_out == 1 else [f"score[{o}]" for o in outs])
@@ -221,7 +253,7 @@ def _level_table(shape, outs: list[str], indent: str = "    ") -> str:
     return "\n".join(indent + line for line in table(heads, rows).splitlines())
 
 
-def _pair_grid(shape, outs: list[str], indent: str = "    ", size: int = 5) -> str:
+def _pair_grid(shape: TermShape, outs: list[str], indent: str = "    ", size: int = 5) -> str:
     """A size x size sample of a pair's score grid (rows: first feature)."""
     g0, g1 = shape.grid
     i0 = np.unique(np.linspace(0, len(g0) - 1, min(size, len(g0))).round().astype(int))
@@ -239,9 +271,9 @@ def _pair_grid(shape, outs: list[str], indent: str = "    ", size: int = 5) -> s
     return "\n".join(blocks)
 
 
-def additive_summary(model, head: str) -> str:
-    """The common body of GAM and EBM printouts: intercept and ranked terms."""
-    g = model.explain_global()
+def additive_summary(g: GlobalExplanation, head: str) -> str:
+    """The common body of GAM and EBM printouts: ``head``, then the intercept and
+    the terms of the model's global explanation ``g``, ranked by importance."""
     outs = list(g.output_names)
     n_out = len(outs)
     lines = [head, ""]
@@ -264,12 +296,14 @@ def additive_summary(model, head: str) -> str:
         if shape.kind in ("continuous", "linear"):
             for k, p in enumerate(per):  # one row per output: name, sparkline, range
                 label = f"[{outs[k]}] " if n_out > 1 else ""
-                rows.append([
-                    g.term_names[t] if k == 0 else "",
-                    label + _spark(p),
-                    f"{_signed(p.min())} .. {_signed(p.max())}",
-                    short(rank_imp[t]) if k == 0 else "",
-                ])
+                rows.append(
+                    [
+                        g.term_names[t] if k == 0 else "",
+                        label + _spark(p),
+                        f"{_signed(p.min())} .. {_signed(p.max())}",
+                        short(rank_imp[t]) if k == 0 else "",
+                    ]
+                )
             continue
         if shape.kind == "categorical":
             spark = f"{len(shape.grid[0])} levels (table below)"
@@ -278,21 +312,21 @@ def additive_summary(model, head: str) -> str:
             spark = "pair (grid below)"
             extra[t] = _pair_grid(shape, outs)
         rows.append([g.term_names[t], spark, "", short(rank_imp[t])])
-    lines.append(table(["term", "shape (low .. high x)", "score range", "importance"], rows, "lllr"))
+    lines.append(
+        table(["term", "shape (low .. high x)", "score range", "importance"], rows, "lllr")
+    )
     for t in order:
         if t in extra:
             lines += ["", f"{g.term_names[t]}:", extra[t]]
     return "\n".join(lines)
 
 
-def _gam_full_tables(model) -> str:
+def _gam_full_tables(model: GAMRegressor | GAMClassifier, g: GlobalExplanation) -> str:
     """Every term on a fine grid; the printout evaluates as documented below."""
-    from glassbox.models.gam import N_GRID_FULL
-
-    g_out = list(model._output_names())
+    g_out = list(g.output_names)
     n_out = len(g_out)
-    base = model.base_value_
-    shapes = model.term_shapes(n_grid=N_GRID_FULL, width=None)
+    base = g.intercept
+    shapes = model.full_shapes()
     vhead = ["value"] if n_out == 1 else [f"value[{o}]" for o in g_out]
     lines = [
         "",
@@ -316,44 +350,45 @@ def _gam_full_tables(model) -> str:
     return "\n".join(lines)
 
 
-@renders("GAMRegressor", "GAMClassifier")
-def _render_gam(model, full: bool = False, **_) -> str:
+@renders(GAMRegressor, GAMClassifier)
+def _render_gam(model: GAMRegressor | GAMClassifier, full: bool = False, **_) -> str:
     kind = type(model).__name__
     if hasattr(model, "classes_"):
-        what = f"logistic, {len(model.classes_)} classes" + (" (one-vs-rest)" if len(model.classes_) > 2 else "")
+        what = f"logistic, {len(model.classes_)} classes" + (
+            " (one-vs-rest)" if len(model.classes_) > 2 else ""
+        )
     else:
         what = f"{model.distribution} distribution, {model.link_} link"
-    lams = sorted({round(float(np.ravel(g.lam)[0]), 6) for g in model.gams_})
+    g = model.explain_global()
+    lams = sorted({round(float(np.ravel(lam)[0]), 6) for lam in g.extras["lam"]})
     how = "chosen by gridsearch" if model.lam is None else "fixed"
     head = (
         f"{kind}: {what}, {model.complexity_} terms, lam {', '.join(num(v, 4) for v in lams)} "
         f"({how}), fitted on {model.n_train_} rows"
     )
-    text = additive_summary(model, head)
-    return text + "\n" + _gam_full_tables(model) if full else text
+    text = additive_summary(g, head)
+    return text + "\n" + _gam_full_tables(model, g) if full else text
 
 
 # --- EBM ---------------------------------------------------------------------
 
 
-def _ebm_axis_lines(model, f: int, level: int) -> tuple[str, list[str]]:
-    """Bin description of feature ``f`` at binning ``level``: its cut points or
-    levels line, and one label per score index (missing, bins..., unseen)."""
-    name = model.feature_names_[f]
-    bins = model.estimator_.bins_[f]
-    b = bins[min(level, len(bins) - 1)]
-    if isinstance(b, dict):
-        levels = sorted(b, key=b.get)
+def _ebm_axis_lines(shape: TermShape, i: int) -> tuple[str, list[str]]:
+    """Bins of the term's ``i``-th feature: its cut points or levels line, and
+    one label per row of the lookup table (missing, bins..., unseen)."""
+    name = shape.features[i]
+    if shape.cuts[i] is None:
+        levels = [str(v) for v in shape.grid[i]]
         return f"levels {name}: " + " | ".join(levels), ["missing", *levels, "(unseen)"]
-    cuts = [exact(c) for c in b]
+    cuts = [exact(c) for c in shape.cuts[i]]
     edges = ["-inf", *cuts, "inf"]
     labels = [f"[{lo},{hi})" for lo, hi in zip(edges[:-1], edges[1:])]
     return f"cuts {name}: " + " ".join(cuts), ["missing", *labels, "(unseen)"]
 
 
-def _ebm_full_tables(model) -> str:
-    ebm = model.estimator_
-    outs = list(model._output_names())
+def _ebm_full_tables(g: GlobalExplanation) -> str:
+    """Every term's complete lookup table, missing and unseen bins included."""
+    outs = list(g.output_names)
     n_out = len(outs)
     lines = [
         "",
@@ -364,17 +399,15 @@ def _ebm_full_tables(model) -> str:
         "(coarser) cuts: rows are bins of the first feature, columns of the second.",
         "",
     ]
-    intercept = model._intercept()
     for k, o in enumerate(outs):
-        lines.append(f"intercept[{o}] = {exact(intercept[k])}")
-    for t, feats in enumerate(model.term_features_):
-        scores = np.asarray(ebm.term_scores_[t], dtype=float)
-        level = len(feats) - 1
-        axes = [_ebm_axis_lines(model, f, level) for f in feats]
-        lines += ["", f"[{model.term_names_[t]}] " + ("pair" if len(feats) == 2 else "main")]
+        lines.append(f"intercept[{o}] = {exact(g.intercept[k])}")
+    for shape in g.shapes:
+        n_feats = len(shape.features)
+        axes = [_ebm_axis_lines(shape, i) for i in range(n_feats)]
+        lines += ["", f"[{shape.name}] " + ("pair" if n_feats == 2 else "main")]
         lines += [a[0] for a in axes]
-        per = _outputs_of(scores, n_out)
-        if len(feats) == 1:
+        per = _outputs_of(shape.lookup, n_out)
+        if n_feats == 1:
             heads = ["bin"] + (["score"] if n_out == 1 else [f"score[{o}]" for o in outs])
             rows = [[lab] + [exact(p[i]) for p in per] for i, lab in enumerate(axes[0][1])]
             lines.append(table(heads, rows))
@@ -388,8 +421,8 @@ def _ebm_full_tables(model) -> str:
     return "\n".join(lines)
 
 
-@renders("EBMRegressor", "EBMClassifier")
-def _render_ebm(model, full: bool = False, **_) -> str:
+@renders(EBMRegressor, EBMClassifier)
+def _render_ebm(model: EBMRegressor | EBMClassifier, full: bool = False, **_) -> str:
     kind = type(model).__name__
     n_pairs = sum(len(t) == 2 for t in model.term_features_)
     what = f"{len(model.classes_)} classes, " if hasattr(model, "classes_") else ""
@@ -397,8 +430,9 @@ def _render_ebm(model, full: bool = False, **_) -> str:
         f"{kind}: {what}{model.complexity_} terms ({model.complexity_ - n_pairs} main, "
         f"{n_pairs} pair{'s' if n_pairs != 1 else ''}), {model.link_} link, fitted on {model.n_train_} rows"
     )
-    text = additive_summary(model, head)
-    return text + "\n" + _ebm_full_tables(model) if full else text
+    g = model.explain_global()
+    text = additive_summary(g, head)
+    return text + "\n" + _ebm_full_tables(g) if full else text
 
 
 # --- rule models -------------------------------------------------------------
@@ -426,8 +460,8 @@ def _rule_list_lines(model) -> list[str]:
     return lines
 
 
-@renders("RuleListClassifier")
-def _render_rule_list(model, **_) -> str:
+@renders(RuleListClassifier)
+def _render_rule_list(model: RuleListClassifier, **_) -> str:
     n_rules = len(model.rule_list_) - 1
     head = (
         f"RuleListClassifier: {model.algorithm} rule list ({model.backend_}), "
@@ -438,8 +472,8 @@ def _render_rule_list(model, **_) -> str:
     return "\n".join([head, note, ""] + _rule_list_lines(model))
 
 
-@renders("OneRClassifier")
-def _render_one_r(model, **_) -> str:
+@renders(OneRClassifier)
+def _render_one_r(model: OneRClassifier, **_) -> str:
     head = (
         f"OneRClassifier: one rule on feature {model.feature_} ({model.backend_}), "
         f"{len(model.rule_list_)} bins, training accuracy {num(model.train_accuracy_, 4)}, "
@@ -462,11 +496,15 @@ def _rulefit_lines(model, score: str) -> list[str]:
     lo, hi = model.linear_bounds_
     lines = [f"{score} = {num(model.intercept_)}"]
     lin = [
-        "    " + _linear_term(w, model.encoded_names_[j], lo[j], hi[j], model.source_[j][1] is not None)
-        for j, w in enumerate(model.linear_coef_) if w != 0
+        "    "
+        + _linear_term(w, model.encoded_names_[j], lo[j], hi[j], model.source_[j][1] is not None)
+        for j, w in enumerate(model.linear_coef_)
+        if w != 0
     ]
     if lin:
-        lines += ["  linear terms (clip(x, lo, hi) limits x to [lo, hi]; [a == b] is 1 if true, else 0):"] + lin
+        lines += [
+            "  linear terms (clip(x, lo, hi) limits x to [lo, hi]; [a == b] is 1 if true, else 0):"
+        ] + lin
     lines.append(f"  rules (add the weight when the rule holds): {len(model.rule_conditions_)}")
     order = np.argsort(-np.abs(model.rule_weights_), kind="stable")
     for k in order:
@@ -478,8 +516,8 @@ def _rulefit_lines(model, score: str) -> list[str]:
     return lines
 
 
-@renders("RuleSetRegressor")
-def _render_rule_set_regressor(model, **_) -> str:
+@renders(RuleSetRegressor)
+def _render_rule_set_regressor(model: RuleSetRegressor, **_) -> str:
     n_lin = int(np.count_nonzero(model.linear_coef_))
     head = (
         f"RuleSetRegressor: RuleFit (imodels), {len(model.rule_conditions_)} rules + {n_lin} "
@@ -489,24 +527,28 @@ def _render_rule_set_regressor(model, **_) -> str:
     return "\n".join([head, ""] + _rulefit_lines(model, "y"))
 
 
-@renders("RuleSetClassifier")
-def _render_rule_set_classifier(model, **_) -> str:
+@renders(RuleSetClassifier)
+def _render_rule_set_classifier(model: RuleSetClassifier, **_) -> str:
     classes = [str(c) for c in model.classes_]
-    if hasattr(model, "rule_conditions_"):
-        n_lin = int(np.count_nonzero(model.linear_coef_))
-        head = (
-            f"RuleSetClassifier: RuleFit (imodels), {len(model.rule_conditions_)} rules + {n_lin} "
-            f"linear terms, complexity {model.complexity_} (conditions + linear terms), "
-            f"fitted on {model.n_train_} rows (classes: {', '.join(classes)})"
-        )
-        tail = [
-            "",
-            f"P({classes[1]}) = 1 / (1 + exp(1 - 2*score))   (imodels: softmax of [1 - score, score])",
-            f"predict {classes[1]} when score > 0.5, else {classes[0]}",
-        ]
-        return "\n".join([head, ""] + _rulefit_lines(model, "score") + tail)
+    n_lin = int(np.count_nonzero(model.linear_coef_))
     head = (
-        f"RuleSetClassifier: RIPPER rule set ({model.backend_}), {len(model.rule_list_) - 1} "
+        f"RuleSetClassifier: RuleFit (imodels), {len(model.rule_conditions_)} rules + {n_lin} "
+        f"linear terms, complexity {model.complexity_} (conditions + linear terms), "
+        f"fitted on {model.n_train_} rows (classes: {', '.join(classes)})"
+    )
+    tail = [
+        "",
+        f"P({classes[1]}) = 1 / (1 + exp(1 - 2*score))   (imodels: softmax of [1 - score, score])",
+        f"predict {classes[1]} when score > 0.5, else {classes[0]}",
+    ]
+    return "\n".join([head, ""] + _rulefit_lines(model, "score") + tail)
+
+
+@renders(RipperClassifier)
+def _render_ripper(model: RipperClassifier, **_) -> str:
+    classes = [str(c) for c in model.classes_]
+    head = (
+        f"RipperClassifier: RIPPER rule set ({model.backend_}), {len(model.rule_list_) - 1} "
         f"rules, {model.complexity_} conditions, fitted on {model.n_train_} rows "
         f"(classes: {', '.join(classes)})"
     )
@@ -520,26 +562,32 @@ def _render_rule_set_classifier(model, **_) -> str:
 # --- symbolic regression -----------------------------------------------------
 
 
-@renders("SymbolicRegressor")
-def _render_symbolic(model, full: bool = False, **_) -> str:
-    from ..models import _sympy_tools as st
-
+@renders(SymbolicRegressor)
+def _render_symbolic(model: SymbolicRegressor, full: bool = False, **_) -> str:
     front = model.pareto_front_
     k = model.selected_index_
     lines = [
         f"SymbolicRegressor ({model.backend}): row {k} of a {len(front)}-equation "
         f"Pareto front (model_selection={model.model_selection!r}), fitted on {model.n_train_} rows",
         "",
-        f"y = {st.to_text(model.equation_)}",
+        f"y = {model.to_text()}",
         "",
         f"R^2 (training) = {short(model.train_r2_)}, complexity = {model.complexity_} nodes",
     ]
     if full:
-        lines += ["", "full precision:", f"y = {st.to_text(model.equation_, None)}"]
+        lines += ["", "full precision:", f"y = {model.to_text(None)}"]
     rows = [
-        [("> " if i == k else "  ") + str(int(r.complexity)), short(r.loss), short(r.r2), r.equation]
+        [
+            ("> " if i == k else "  ") + str(int(r.complexity)),
+            short(r.loss),
+            short(r.r2),
+            r.equation,
+        ]
         for i, r in enumerate(front.itertuples())
     ]
-    lines += ["", "Pareto front (select(i) picks row i):",
-              table(["complexity", "loss (MSE)", "R^2", "equation"], rows, "rrrl")]
+    lines += [
+        "",
+        "Pareto front (select(i) picks row i):",
+        table(["complexity", "loss (MSE)", "R^2", "equation"], rows, "rrrl"),
+    ]
     return "\n".join(lines)
