@@ -8,8 +8,6 @@ names); the command line and the docs map family names to classes through
 ``ESTIMATORS``.
 """
 
-# no ``from __future__ import annotations`` and only private names besides the
-# classes and tables: ``glassbox/__init__.py`` re-exports this module's public names
 from sklearn.base import ClassifierMixin as _ClassifierMixin
 from sklearn.base import RegressorMixin as _RegressorMixin
 
@@ -40,6 +38,9 @@ ESTIMATORS: list[type] = [
     EBMClassifier,
     EBMRegressor,
 ]
+
+#: what ``from glassbox.registry import *`` (glassbox/__init__.py) exports: the classes
+__all__ = [cls.__name__ for cls in ESTIMATORS]
 
 CLASSIFIERS: list[type] = [c for c in ESTIMATORS if issubclass(c, _ClassifierMixin)]
 REGRESSORS: list[type] = [c for c in ESTIMATORS if issubclass(c, _RegressorMixin)]

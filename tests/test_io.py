@@ -17,19 +17,6 @@ from sklearn.base import is_classifier
 from glassbox import CLASSIFIERS, REGRESSORS, io
 from glassbox.registry import fast
 
-NAMES = ["petal_len", "sepal_wid", "stem_height", "leaf_count"]
-
-
-def _data(classifier: bool, n: int = 120, seed: int = 1, n_classes: int = 2):
-    rng = np.random.default_rng(seed)
-    X = pd.DataFrame(rng.normal(size=(n, 4)) * [1.0, 2.0, 0.5, 3.0] + [5, 1, 2, 10], columns=NAMES)
-    signal = 1.5 * (X["petal_len"] - 5) - 0.8 * (X["sepal_wid"] - 1) + 0.3 * rng.normal(size=n)
-    if not classifier:
-        return X, 10 + 3 * signal.to_numpy()
-    if n_classes == 2:
-        return X, np.where(signal > 0, "yes", "no")
-    return X, np.array(["low", "mid", "high"])[np.digitize(signal, np.quantile(signal, [1 / 3, 2 / 3]))]
-
 
 def _outputs(model, X):
     out = {"predict": model.predict(X)}
@@ -56,9 +43,9 @@ def _assert_same_model(model, loaded, X):
 
 
 @pytest.fixture(scope="module", params=CLASSIFIERS + REGRESSORS, ids=lambda c: c.__name__)
-def fitted(request):
+def fitted(request, named_data):
     cls = request.param
-    X, y = _data(is_classifier(cls()))
+    X, y = named_data(is_classifier(cls()), n=120, seed=1)
     return fast(cls).fit(X, y), X
 
 
@@ -87,26 +74,26 @@ MULTICLASS = [c for c in CLASSIFIERS if fast(c).__sklearn_tags__().classifier_ta
 
 
 @pytest.mark.parametrize("cls", MULTICLASS, ids=lambda c: c.__name__)
-def test_round_trip_multiclass(cls, tmp_path):
-    X, y = _data(True, n_classes=3)
+def test_round_trip_multiclass(cls, tmp_path, named_data):
+    X, y = named_data(True, n=120, seed=1, n_classes=3)
     model = fast(cls).fit(X, y)
     _assert_same_model(model, io.load(io.save(model, tmp_path / "m.json")), X)
 
 
-def test_glm_variants_round_trip(tmp_path):
+def test_glm_variants_round_trip(tmp_path, named_data):
     from glassbox import GLMRegressor
 
-    X, y = _data(False)
+    X, y = named_data(False, n=120, seed=1)
     for params in ({"family": "poisson", "alpha": 0.1}, {"family": "gamma"},
                    {"family": "tweedie", "power": 1.5}, {"alpha": 0.5}):
         model = GLMRegressor(**params).fit(X, np.abs(y) + 1)
         _assert_same_model(model, io.load(io.save(model, tmp_path / "m.json")), X)
 
 
-def test_numpy_only_input_and_random_state_object(tmp_path):
+def test_numpy_only_input_and_random_state_object(tmp_path, named_data):
     from glassbox import TreeClassifier
 
-    X, y = _data(True)
+    X, y = named_data(True, n=120, seed=1)
     model = TreeClassifier(random_state=np.random.RandomState(3)).fit(X.to_numpy(), y)
     loaded = io.load(io.save(model, tmp_path / "m.json"))
     assert str(loaded) == str(model) and "x0" in str(loaded)
@@ -151,10 +138,10 @@ def test_exotic_values_round_trip():
 # --- refusing what cannot be saved safely ----------------------------------------
 
 
-def test_unsafe_attribute_is_refused_with_its_path(tmp_path):
+def test_unsafe_attribute_is_refused_with_its_path(tmp_path, named_data):
     from glassbox import TreeRegressor
 
-    X, y = _data(False)
+    X, y = named_data(False, n=120, seed=1)
     model = TreeRegressor().fit(X, y)
     model.hook_ = {"transform": lambda v: v}
     with pytest.raises(TypeError, match=r"TreeRegressor\.hook_\['transform'\].*lambda"):
@@ -182,10 +169,10 @@ def test_unfitted_model_is_refused(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def model_text():
+def model_text(named_data):
     from glassbox import TreeClassifier
 
-    X, y = _data(True)
+    X, y = named_data(True, n=120, seed=1)
     return io.dumps(TreeClassifier(max_depth=2).fit(X, y))
 
 
@@ -288,8 +275,8 @@ def test_malformed_array_bytes(model_text):
 
 
 @pytest.fixture(scope="module")
-def surrogate_data():
-    X, y = _data(True, n=150)
+def surrogate_data(named_data):
+    X, y = named_data(True, n=150, seed=1)
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler

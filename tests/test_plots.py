@@ -29,8 +29,6 @@ from glassbox import (  # noqa: E402
 from glassbox.registry import fast  # noqa: E402
 from glassbox.render import plots  # noqa: E402
 
-NAMES = ["petal_len", "sepal_wid", "stem_height", "leaf_count"]
-
 
 def _png(fig: Figure) -> bytes:
     buf = io.BytesIO()
@@ -45,28 +43,21 @@ def _ticklabels(ax, axis="y") -> list[str]:
     return [t.get_text() for t in labels]
 
 
-def _data(classifier: bool, n: int = 150, seed: int = 2):
-    rng = np.random.default_rng(seed)
-    X = pd.DataFrame(rng.normal(size=(n, 4)) * [1.0, 2.0, 0.5, 3.0] + [5, 1, 2, 10], columns=NAMES)
-    signal = 1.5 * (X["petal_len"] - 5) - 0.8 * (X["sepal_wid"] - 1) + 0.3 * rng.normal(size=n)
-    if classifier:
-        return X, np.where(signal > 0, "yes", "no")
-    return X, 10 + 3 * signal.to_numpy()
 
 
 # --- GLM coefficients ----------------------------------------------------------
 
 
-def test_coefficients_with_wald_intervals_match_ols_closed_form():
+def test_coefficients_with_wald_intervals_match_ols_closed_form(named_data, names):
     from glassbox import GLMRegressor
 
-    X, y = _data(False)
+    X, y = named_data(False, n=150, seed=2)
     model = GLMRegressor().fit(X, y)
     fig = plots.coefficients(model.explain_global())
     _png(fig)
     ax = fig.axes[0]
     labels = {t.get_position()[1]: t.get_text() for t in ax.get_yticklabels()}
-    assert [labels[p] for p in sorted(labels, reverse=True)] == NAMES  # real names, top down
+    assert [labels[p] for p in sorted(labels, reverse=True)] == names  # real names, top down
     (container,) = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
     line, _, (bars,) = container.lines
     # points are the OLS coefficients (oracle: numpy least squares)
@@ -83,10 +74,10 @@ def test_coefficients_with_wald_intervals_match_ols_closed_form():
     assert "coefficient" in ax.get_xlabel()
 
 
-def test_coefficients_without_standard_errors_draw_points_only():
+def test_coefficients_without_standard_errors_draw_points_only(named_data):
     from glassbox import GLMClassifier
 
-    X, y = _data(True)
+    X, y = named_data(True, n=150, seed=2)
     fig = plots.coefficients(GLMClassifier().fit(X, y).explain_global())
     ax = fig.axes[0]
     assert not [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
@@ -202,16 +193,16 @@ def test_shapes_orders_by_importance_and_caps():
 # --- trees -------------------------------------------------------------------------
 
 
-def test_tree_plot_uses_real_names_and_every_node():
+def test_tree_plot_uses_real_names_and_every_node(named_data, names):
     from glassbox import TreeClassifier
 
-    X, y = _data(True)
+    X, y = named_data(True, n=150, seed=2)
     model = TreeClassifier(max_depth=3).fit(X, y)
     fig = plots.tree(model)
     _png(fig)
     texts = [t.get_text() for t in fig.axes[0].texts if "samples =" in t.get_text()]
     assert len(texts) == model.estimator_.tree_.node_count
-    split_features = {NAMES[f] for f in model.estimator_.tree_.feature if f >= 0}
+    split_features = {names[f] for f in model.estimator_.tree_.feature if f >= 0}
     for name in split_features:
         assert any(name in t for t in texts)
     assert not any("x[" in t for t in texts)
@@ -221,7 +212,7 @@ def test_tree_plot_uses_real_names_and_every_node():
 # --- local explanations ----------------------------------------------------------------
 
 
-def _local(n=40, f=4, seed=0, outputs=None):
+def _local(names, n=40, f=4, seed=0, outputs=None):
     rng = np.random.default_rng(seed)
     scale = np.array([3.0, 0.5, 2.0, 0.1])[:f]
     shape = (n, f) if outputs is None else (n, f, len(outputs))
@@ -231,30 +222,30 @@ def _local(n=40, f=4, seed=0, outputs=None):
         values=values,
         base_values=base,
         data=rng.normal(size=(n, f)),
-        feature_names=tuple(NAMES[:f]),
+        feature_names=tuple(names[:f]),
         output_names=tuple(outputs or ("y",)),
         link="identity",
         method="test",
     )
 
 
-def test_shap_summary_beeswarm():
-    expl = _local()
+def test_shap_summary_beeswarm(names):
+    expl = _local(names)
     fig = plots.shap_summary(expl)
     _png(fig)
     ax = fig.axes[0]
     dots = [c for c in ax.collections if isinstance(c, PathCollection)]
     assert len(dots) == 4 and all(len(d.get_offsets()) == 40 for d in dots)
     order = np.argsort(-np.abs(expl.values).mean(axis=0))  # oracle: mean |value|
-    assert _ticklabels(ax)[::-1] == [NAMES[j] for j in order]
+    assert _ticklabels(ax)[::-1] == [names[j] for j in order]
     # the top row's dots sit at that feature's values
     top = dots[-1].get_offsets()[:, 0]
     np.testing.assert_allclose(np.sort(top), np.sort(expl.values[:, order[0]]))
     assert "feature value" in fig.axes[1].get_ylabel()
 
 
-def test_shap_summary_multi_output_picks_named_output():
-    expl = _local(outputs=["a", "b", "c"])
+def test_shap_summary_multi_output_picks_named_output(names):
+    expl = _local(names, outputs=["a", "b", "c"])
     fig = plots.shap_summary(expl, output="b")
     dots = [c for c in fig.axes[0].collections if isinstance(c, PathCollection)]
     xs = np.sort(np.concatenate([d.get_offsets()[:, 0] for d in dots]))
@@ -262,8 +253,8 @@ def test_shap_summary_multi_output_picks_named_output():
     assert "(b)" in fig.axes[0].get_title()
 
 
-def test_waterfall_adds_up_to_the_output():
-    expl = _local(f=4)
+def test_waterfall_adds_up_to_the_output(names):
+    expl = _local(names, f=4)
     fig = plots.waterfall(expl, row=3, max_display=2)
     _png(fig)
     ax = fig.axes[0]
@@ -277,7 +268,7 @@ def test_waterfall_adds_up_to_the_output():
     end = bars[-1].get_x() + bars[-1].get_width()
     np.testing.assert_allclose(end, expl.output()[3])  # base + contributions
     assert _ticklabels(ax)[-1] == "2 other features"
-    assert _ticklabels(ax)[0].startswith(NAMES[top2[0]] + " = ")
+    assert _ticklabels(ax)[0].startswith(names[top2[0]] + " = ")
 
 
 # --- distillation frontier ---------------------------------------------------------------
@@ -309,8 +300,8 @@ def test_pareto_frontier():
 
 
 @pytest.mark.parametrize("cls", CLASSIFIERS + REGRESSORS, ids=lambda c: c.__name__)
-def test_plot_model_every_family(cls):
-    X, y = _data(is_classifier(cls()))
+def test_plot_model_every_family(cls, named_data, names):
+    X, y = named_data(is_classifier(cls()), n=150, seed=2)
     model = fast(cls).fit(X, y)
     figures = plots.plot_model(model, X.iloc[:30], max_terms=6)
     assert figures, "no plot for this family"
@@ -322,7 +313,7 @@ def test_plot_model_every_family(cls):
         ]
         drawn += [ax.get_xlabel() for ax in fig.axes] + [ax.get_title() for ax in fig.axes]
         drawn += [t.get_text() for ax in fig.axes for t in ax.texts]
-        assert any(n in " ".join(drawn) for n in NAMES) or title in ("Coefficients",)
+        assert any(n in " ".join(drawn) for n in names) or title in ("Coefficients",)
     expl = None
     try:
         expl = model.explain_global()
@@ -369,14 +360,14 @@ def test_shape_multi_output_draws_one_line_per_output():
     np.testing.assert_array_equal(single.get_ydata(), values[:, 1])
 
 
-def test_waterfall_multi_output_and_kernel_shap_explanation():
+def test_waterfall_multi_output_and_kernel_shap_explanation(named_data):
     """A waterfall of one class of a real SHAP explanation (surrogates.shap) ends at
     that class's probability, the value the model itself returns (the oracle)."""
     from sklearn.linear_model import LogisticRegression
 
     from surrogates.shap import exact_shap
 
-    X, y = _data(True, n=80)
+    X, y = named_data(True, n=80, seed=2)
     y3 = np.where(X["leaf_count"] > 10.5, "maybe", y)
     model = LogisticRegression(max_iter=500).fit(X, y3)
     expl = exact_shap(model.predict_proba, X.iloc[:4], X.iloc[:20], progress=False)

@@ -7,7 +7,6 @@ to the registry; its expected check failures are listed below with reasons.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import NotFittedError
@@ -126,34 +125,24 @@ def test_sklearn_estimator_checks(estimator, check):
 
 # --- data with distinctive names ------------------------------------------------
 
-NAMES = ["petal_len", "sepal_wid", "stem_height", "leaf_count"]
 
 
-def _data(classifier: bool, n: int = 160, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    X = pd.DataFrame(rng.normal(size=(n, 4)) * [1.0, 2.0, 0.5, 3.0] + [5, 1, 2, 10], columns=NAMES)
-    signal = 1.5 * (X["petal_len"] - 5) - 0.8 * (X["sepal_wid"] - 1) + 0.3 * rng.normal(size=n)
-    if classifier:
-        y = np.where(signal > 0, "yes", "no")
-    else:
-        y = 10 + 3 * signal.to_numpy()
-    return X, y
 
 
 @pytest.fixture(scope="module", params=ALL, ids=lambda c: c.__name__)
-def fitted(request):
+def fitted(request, named_data):
     cls = request.param
-    X, y = _data(is_classifier(cls()))
+    X, y = named_data(is_classifier(cls()))
     return fast(cls).fit(X, y), X, y
 
 
 # --- printing --------------------------------------------------------------------
 
 
-def test_str_uses_real_feature_names(fitted):
+def test_str_uses_real_feature_names(fitted, names):
     model, X, _ = fitted
     text = str(model)
-    assert any(name in text for name in NAMES), text
+    assert any(name in text for name in names), text
     assert "x0" not in text and "x1" not in text, text
     assert repr(model).startswith(type(model).__name__ + "(")
 
@@ -169,7 +158,7 @@ def test_complexity_is_positive_int(fitted):
     assert isinstance(model.complexity_, (int, np.integer)) and model.complexity_ > 0
 
 
-def test_explanations_are_data(fitted):
+def test_explanations_are_data(fitted, names):
     model, X, _ = fitted
     g = model.explain_global()
     assert isinstance(g, GlobalExplanation)
@@ -178,12 +167,12 @@ def test_explanations_are_data(fitted):
     assert isinstance(loc, LocalExplanation)
     assert loc.n_rows == 7
     assert np.all(np.isfinite(loc.values))
-    assert set(loc.feature_names) <= set(NAMES) | {n for n in loc.feature_names if "&" in n}
+    assert set(loc.feature_names) <= set(names) | {n for n in loc.feature_names if "&" in n}
 
 
-def test_numpy_input_prints_x_names():
+def test_numpy_input_prints_x_names(named_data):
     for cls in ALL:
-        X, y = _data(is_classifier(cls()))
+        X, y = named_data(is_classifier(cls()))
         model = fast(cls).fit(X.to_numpy(), y)
         assert model.feature_names_ == ["x0", "x1", "x2", "x3"]
 
@@ -191,14 +180,14 @@ def test_numpy_input_prints_x_names():
 # --- the bad-input matrix --------------------------------------------------------
 
 
-def _fit_params(cls):
-    X, y = _data(is_classifier(cls()))
+def _fit_params(cls, named_data):
+    X, y = named_data(is_classifier(cls()))
     return fast(cls), X, y
 
 
 @pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
-def test_nan_and_inf_in_X(cls):
-    est, X, y = _fit_params(cls)
+def test_nan_and_inf_in_X(cls, named_data):
+    est, X, y = _fit_params(cls, named_data)
     X_inf = X.copy()
     X_inf.iloc[3, 1] = np.inf
     with pytest.raises(ValueError, match="infinity"):
@@ -213,8 +202,8 @@ def test_nan_and_inf_in_X(cls):
 
 
 @pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
-def test_string_column_named(cls):
-    est, X, y = _fit_params(cls)
+def test_string_column_named(cls, named_data):
+    est, X, y = _fit_params(cls, named_data)
     X = X.copy()
     X["colour"] = np.where(np.arange(len(X)) % 2, "red", "blue")
     if type(est).traits.categorical:
@@ -225,15 +214,15 @@ def test_string_column_named(cls):
 
 
 @pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
-def test_empty_data(cls):
-    est, X, y = _fit_params(cls)
+def test_empty_data(cls, named_data):
+    est, X, y = _fit_params(cls, named_data)
     with pytest.raises(ValueError, match="0 (sample|row)|empty"):
         clone(est).fit(X.iloc[:0], y[:0])
 
 
 @pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
-def test_wrong_columns_at_predict(cls):
-    est, X, y = _fit_params(cls)
+def test_wrong_columns_at_predict(cls, named_data):
+    est, X, y = _fit_params(cls, named_data)
     model = clone(est).fit(X, y)
     with pytest.raises(ValueError, match="features"):
         model.predict(X.iloc[:, :3].to_numpy())
@@ -243,8 +232,8 @@ def test_wrong_columns_at_predict(cls):
 
 
 @pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
-def test_unfitted_raises_not_fitted(cls):
-    est, X, _ = _fit_params(cls)
+def test_unfitted_raises_not_fitted(cls, named_data):
+    est, X, _ = _fit_params(cls, named_data)
     with pytest.raises(NotFittedError):
         est.predict(X)
     with pytest.raises(NotFittedError):
@@ -252,22 +241,22 @@ def test_unfitted_raises_not_fitted(cls):
 
 
 @pytest.mark.parametrize("cls", CLASSIFIERS, ids=lambda c: c.__name__)
-def test_single_class(cls):
-    est, X, _ = _fit_params(cls)
+def test_single_class(cls, named_data):
+    est, X, _ = _fit_params(cls, named_data)
     with pytest.raises(ValueError, match="single class"):
         clone(est).fit(X, np.array(["yes"] * len(X)))
 
 
 @pytest.mark.parametrize("cls", REGRESSORS, ids=lambda c: c.__name__)
-def test_string_target_for_regressor(cls):
-    est, X, _ = _fit_params(cls)
+def test_string_target_for_regressor(cls, named_data):
+    est, X, _ = _fit_params(cls, named_data)
     with pytest.raises(ValueError, match="numeric"):
         clone(est).fit(X, np.array(["a", "b"] * (len(X) // 2)))
 
 
 @pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
-def test_length_mismatch(cls):
-    est, X, y = _fit_params(cls)
+def test_length_mismatch(cls, named_data):
+    est, X, y = _fit_params(cls, named_data)
     with pytest.raises(ValueError, match="rows|inconsistent"):
         clone(est).fit(X, y[:-5])
 
@@ -276,24 +265,24 @@ def test_length_mismatch(cls):
 
 
 @pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
-def test_works_in_pipeline_and_cross_validation(cls):
+def test_works_in_pipeline_and_cross_validation(cls, named_data):
     from sklearn.model_selection import cross_val_score
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    est, X, y = _fit_params(cls)
+    est, X, y = _fit_params(cls, named_data)
     scores = cross_val_score(make_pipeline(StandardScaler(), est), X, y, cv=2)
     assert np.all(np.isfinite(scores))
 
 
-def test_grid_search_over_glm_and_tree():
+def test_grid_search_over_glm_and_tree(named_data):
     from sklearn.model_selection import GridSearchCV
 
     from glassbox import GLMClassifier, TreeRegressor
 
-    X, y = _data(True)
+    X, y = named_data(True)
     search = GridSearchCV(GLMClassifier(), {"C": [0.01, 1.0]}, cv=3).fit(X, y)
     assert search.best_params_["C"] in (0.01, 1.0)
-    X, y = _data(False)
+    X, y = named_data(False)
     search = GridSearchCV(TreeRegressor(), {"max_depth": [1, 3]}, cv=3).fit(X, y)
     assert search.best_params_["max_depth"] == 3  # depth 1 cannot fit two linear effects
