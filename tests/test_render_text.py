@@ -1,16 +1,13 @@
 """The text renderer's dispatch: renderers are registered by class, and
-``str(model)`` reaches them through ``glassbox.base`` without importing the renderer."""
+``str(model)`` reaches them through ``glassbox.base`` without importing the renderer
+(tests/test_import_graph.py checks that no model or base imports it)."""
 
 from __future__ import annotations
-
-import ast
-from pathlib import Path
 
 import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, RegressorMixin
 
-import glassbox
 from glassbox import GLMRegressor, export_text
 from glassbox.base import GlassboxMixin, Traits
 from glassbox.datasets import diabetes
@@ -52,33 +49,3 @@ def test_a_class_registers_its_own_renderer_and_names_are_refused():
     assert str(model) == f"y = {float(np.mean(y))}"
     with pytest.raises(TypeError, match="model classes"):
         renders("GLMRegressor")
-
-
-def _imported_modules(path: Path) -> set[str]:
-    """Every module a file imports, at top level or inside functions, made absolute."""
-    package = "glassbox." + ".".join(path.relative_to(Path(glassbox.__file__).parent).parts[:-1])
-    package = package.rstrip(".")
-    out = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            out |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            base = package.split(".")
-            if node.level:
-                base = base[: len(base) - node.level + 1]
-                module = ".".join(base + ([node.module] if node.module else []))
-            else:
-                module = node.module
-            out.add(module)
-            out |= {f"{module}.{a.name}" for a in node.names}
-    return out
-
-
-def test_no_model_and_not_base_imports_the_renderer():
-    root = Path(glassbox.__file__).parent
-    files = [root / "base.py", *sorted((root / "models").glob("*.py"))]
-    for path in files:
-        reached = {m for m in _imported_modules(path) if m.startswith("glassbox.render")}
-        assert not reached, f"{path.name} imports {sorted(reached)}"
-    # the check sees a renderer import where there is one
-    assert "glassbox.render.text" in _imported_modules(root / "__init__.py")
