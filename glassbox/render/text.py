@@ -179,7 +179,7 @@ def _render_tree(model: TreeClassifier | TreeRegressor, **_) -> str:
     values = tree.value
     classifier = hasattr(model, "classes_")
     classes = list(tree.output_names) if classifier else None
-    kind = "TreeClassifier" if classifier else "TreeRegressor"
+    kind = type(model).__name__
     lines = [
         f"{kind}: {model.complexity_} leaves, depth {tree.depth}, "
         f"fitted on {model.n_train_} rows"
