@@ -9,6 +9,10 @@ predicted value for regressors (one column). Every surrogate in this package
 talks to the model only through it, so the checks live here once: column
 count and names, output shape, finite output, and a model that raises.
 
+``output="raw"`` is the mode SHAP uses: the model's own numbers, as they are
+(1-D or 2-D, read neither as probabilities nor as labels), on rows that may
+hold NaN (masked rows carry the background's missing values to the model).
+
 xgboost and torch are imported only when one of their objects is given.
 """
 
@@ -20,9 +24,11 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from glassbox._validation import default_feature_names
+
 from ._rows import align_columns, as_rows
 
-_OUTPUTS = ("auto", "proba", "logits", "value", "label")
+_OUTPUTS = ("auto", "proba", "logits", "value", "label", "raw")
 
 
 def _check_task_output(task, output) -> None:
@@ -30,17 +36,36 @@ def _check_task_output(task, output) -> None:
         raise ValueError(f"task must be 'classification', 'regression' or None, got {task!r}")
     if output not in _OUTPUTS:
         raise ValueError(f"output must be one of {_OUTPUTS}, got {output!r}")
+    if output == "raw" and task is not None:
+        raise ValueError(
+            "output='raw' returns the model's numbers as they are and reads no task; "
+            "leave task=None"
+        )
 
 
 class BlackBoxError(RuntimeError):
     """The black box raised, or returned something that cannot be scores."""
 
 
-def check_rows(X, *, name: str = "X", n_features: int | None = None) -> np.ndarray:
-    """X (array or DataFrame) as a finite float64 C-ordered 2-D array."""
+def check_rows(
+    X, *, name: str = "X", n_features: int | None = None, allow_nan: bool = False
+) -> np.ndarray:
+    """X (array or DataFrame) as a float64 C-ordered 2-D array without infinity.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_rows, n_features) or DataFrame
+        Numeric rows.
+    name : str, default="X"
+        What to call X in error messages.
+    n_features : int or None, default=None
+        Columns X must have; None accepts any number.
+    allow_nan : bool, default=False
+        Let NaN through (else it is an error naming the first row with one).
+    """
     if X is None:
         raise ValueError(f"{name} is None; pass a 2-D array or DataFrame of features")
-    X = as_rows(X, allow_nan=False, name=name)
+    X = as_rows(X, allow_nan=allow_nan, name=name)
     if n_features is not None and X.shape[1] != n_features:
         raise ValueError(
             f"{name} has {X.shape[1]} columns but the black box takes {n_features} features"
@@ -62,12 +87,50 @@ def _is_xgb_booster(obj) -> bool:
 class BlackBox:
     """A model reduced to ``f(X) -> scores`` (2-D float), called in batches.
 
+    With ``output="raw"`` it returns the model's own numbers as a 2-D array
+    (a 1-D output becomes one column; ``single_output_`` remembers it), takes
+    rows with NaN, calls the model as it is (its own errors propagate) and
+    refuses output that is not finite or changes width between calls.
+
+    Parameters
+    ----------
+    fn : callable
+        f(X) -> the model's output for a 2-D batch of rows (or a DataFrame of
+        them, see ``as_frame``). ``as_blackbox`` builds it from a model.
+    task : {"classification", "regression"} or None, default=None
+        None infers it from the first output.
+    output : {"auto", "proba", "logits", "value", "label", "raw"}, default="auto"
+        How to read the output (see ``as_blackbox``).
+    classes : sequence or None, default=None
+        Class labels in score-column order.
+    n_features : int or None, default=None
+        Input columns the model takes; None learns it from the first call.
+    feature_names : sequence of str or None, default=None
+        Input names; DataFrames passed later are checked against them.
+    batch_size : int, default=65536
+        Rows per model call.
+    as_frame : bool, default=False
+        Hand ``fn`` DataFrames with ``feature_names`` as columns (for models
+        fitted on named columns) instead of arrays.
+    description : str, default="callable"
+        What the model is, for error messages.
+
     Attributes
     ----------
-    task : "classification" or "regression"
-    classes_ : class labels (classification), in score-column order
-    n_features_in_ : number of input columns, if known
-    feature_names_in_ : input names, if known (DataFrame columns are checked against them)
+    task : "classification", "regression" or None
+        None until the first call for a callable; always None with ``output="raw"``.
+    classes_ : ndarray or None
+        Class labels (classification), in score-column order.
+    n_features_in_ : int or None
+        Number of input columns, if known.
+    feature_names_in_ : list of str or None
+        Input names, if known (DataFrame columns are checked against them).
+    n_outputs_ : int or None
+        Score columns, known after the first call.
+    single_output_ : bool or None
+        ``output="raw"`` only: the model returns a 1-D array (one value per row).
+    n_calls_, n_rows_ : int
+        Model calls made and rows asked so far.
     """
 
     def __init__(
@@ -106,7 +169,12 @@ class BlackBox:
         self.n_calls_ = 0
         self.n_rows_ = 0
         self._n_outputs = None
+        self.single_output_ = None
         self._classes_inferred = False
+
+    @property
+    def n_outputs_(self) -> int | None:
+        return self._n_outputs
 
     # -- input ------------------------------------------------------------------
 
@@ -116,7 +184,8 @@ class BlackBox:
             # a fitted black box's names are checked strictly: 0, 1, ... must match too
             X = align_columns(X, self.feature_names_in_, name=name,
                               against="the black box's features", unnamed_by_position=False)
-        X = check_rows(X, name=name, n_features=self.n_features_in_)
+        X = check_rows(X, name=name, n_features=self.n_features_in_,
+                       allow_nan=self.output == "raw")
         if self.n_features_in_ is None:
             self.n_features_in_ = X.shape[1]
         return X
@@ -128,12 +197,28 @@ class BlackBox:
         if isinstance(X, pd.DataFrame):
             return [str(c) for c in X.columns]
         n = n_features if n_features is not None else self.n_features_in_
-        return [f"x{i}" for i in range(n)]
+        return default_feature_names(n)
+
+    def output_names(self) -> tuple[str, ...]:
+        """Names of the score columns: the classes when there is one column per
+        class, "y" for one value per row, else y0, y1, ..."""
+        n = self._n_outputs
+        if n is None:
+            raise RuntimeError("the black box has not been called yet; its outputs are unknown")
+        if self.single_output_ or (self.output != "raw" and self.task == "regression"):
+            return ("y",)
+        if self.classes_ is not None and len(self.classes_) == n:
+            return tuple(str(c) for c in self.classes_)
+        return tuple(f"y{k}" for k in range(n))
 
     # -- calling ----------------------------------------------------------------
 
+    def _arg(self, Xb: np.ndarray):
+        """What the model is handed: a DataFrame for models fitted on named columns."""
+        return pd.DataFrame(Xb, columns=self.feature_names_in_) if self._as_frame else Xb
+
     def _call_batch(self, Xb: np.ndarray) -> np.ndarray:
-        arg = pd.DataFrame(Xb, columns=self.feature_names_in_) if self._as_frame else Xb
+        arg = self._arg(Xb)
         try:
             out = self._fn(arg)
         except Exception as exc:  # the model's own error, re-raised with context
@@ -183,6 +268,9 @@ class BlackBox:
         """
         known = self.task == "regression" or (self.task is not None and self.classes_ is not None)
         if self._n_outputs is not None or known:
+            return
+        if self.output == "raw":  # the width of the output is all there is to learn
+            self(X[:2])
             return
         probe = self._call_batch(X[:1])
         self(X if self._is_labels(probe) and self.classes_ is None else X[:1])
@@ -275,9 +363,56 @@ class BlackBox:
             )
         return out
 
-    def __call__(self, X) -> np.ndarray:
-        """Scores for the rows of X: (n, n_classes) probabilities or (n, 1) values."""
-        X = self.check_X(X)
+    def _raw_batch(self, Xb: np.ndarray) -> np.ndarray:
+        """output="raw": the model's numbers for one batch, 1-D or 2-D float64."""
+        out = np.asarray(self._fn(self._arg(Xb)), dtype=np.float64)
+        if out.ndim not in (1, 2) or out.shape[0] != Xb.shape[0]:
+            raise ValueError(
+                f"the model returned shape {out.shape} for {Xb.shape[0]} rows; it must return "
+                "one score per row (1-D) or one row of scores per row (2-D)"
+            )
+        if not np.isfinite(out).all():
+            # e.g. NaN in a background row, or a model undefined where x and a
+            # background row are mixed: SHAP values would be NaN without a word
+            bad = int(np.nonzero(~np.isfinite(out.reshape(len(out), -1)).all(axis=1))[0][0])
+            raise ValueError(
+                f"the model returned NaN or infinity for the row "
+                f"{np.array2string(Xb[bad], precision=4, threshold=8)} (a row of X, of the "
+                "background, or X values mixed with background values). Impute NaN in X "
+                "and the background, or make the model finite there"
+            )
+        return out
+
+    def _raw(self, X: np.ndarray) -> np.ndarray:
+        outs = []
+        for start in range(0, X.shape[0], self.batch_size):
+            outs.append(self._raw_batch(X[start : start + self.batch_size]))
+            self.n_calls_ += 1
+        out = outs[0] if len(outs) == 1 else np.concatenate(outs, axis=0)
+        self.n_rows_ += X.shape[0]
+        if self._n_outputs is None:
+            self.single_output_ = out.ndim == 1
+            self._n_outputs = 1 if out.ndim == 1 else out.shape[1]
+        out = out[:, None] if out.ndim == 1 else out
+        if out.shape[1] != self._n_outputs:
+            raise ValueError(
+                f"the model returned {out.shape[1]} outputs per row, but {self._n_outputs} on "
+                "the background rows; it must return the same number of outputs on every call"
+            )
+        return out
+
+    def __call__(self, X, *, checked: bool = False) -> np.ndarray:
+        """Scores for the rows of X: (n, n_classes) probabilities or (n, 1) values;
+        with ``output="raw"`` the model's numbers, (n, n_outputs).
+
+        ``checked=True`` skips the input checks, for callers whose rows are built
+        from rows already checked (SHAP's masked rows: millions per call, where
+        scanning them again would cost as much as a cheap model).
+        """
+        if not checked:
+            X = self.check_X(X)
+        if self.output == "raw":
+            return self._raw(X)
         raws = []
         for start in range(0, X.shape[0], self.batch_size):
             raws.append(self._call_batch(X[start : start + self.batch_size]))
@@ -318,26 +453,39 @@ def as_blackbox(
     feature_names: Sequence[str] | None = None,
     batch_size: int = 65536,
 ) -> BlackBox:
-    """Adapt a model to a ``BlackBox`` (a ``BlackBox`` is returned unchanged).
+    """Adapt a model to a ``BlackBox`` (a ``BlackBox`` is returned unchanged,
+    except that ``output="raw"`` wraps it as a callable).
 
     Parameters
     ----------
-    model : scikit-learn estimator, callable, ``xgboost.Booster`` or ``torch.nn.Module``
+    model : scikit-learn estimator, callable, xgboost.Booster or torch.nn.Module
         Classifiers are asked for ``predict_proba`` (``predict`` labels when they
         have none); regressors for ``predict``. A callable may return
         probabilities (n, k), values (n,), or labels with ``output="label"``.
-    task : "classification", "regression" or None (inferred from the output)
-    output : how to read the model's output: "auto", "proba", "logits" (softmax /
-        sigmoid applied), "value" or "label". A torch module's output is read as
-        logits by default for classification.
-    classes : class labels in score-column order (else taken from the model)
-    feature_names : input names; DataFrames passed later are checked against them
-    batch_size : rows per model call
+    task : {"classification", "regression"} or None, default=None
+        None infers it from the output.
+    output : {"auto", "proba", "logits", "value", "label", "raw"}, default="auto"
+        How to read the model's output. "logits" applies softmax / sigmoid; a
+        torch module's output is read as logits by default for classification.
+        "raw" takes the model's numbers as they are (what SHAP explains): a
+        callable itself, an estimator's ``predict_proba``, else its ``predict``.
+    classes : sequence or None, default=None
+        Class labels in score-column order (else taken from the model).
+    feature_names : sequence of str or None, default=None
+        Input names; DataFrames passed later are checked against them.
+    batch_size : int, default=65536
+        Rows per model call.
+
+    Returns
+    -------
+    BlackBox
     """
-    if isinstance(model, BlackBox):
+    if isinstance(model, BlackBox) and output != "raw":
         return model
     _check_task_output(task, output)  # before the scikit-learn branch reads them
     common = dict(batch_size=batch_size)
+    if output == "raw":
+        return _from_any_raw(model, classes=classes, feature_names=feature_names, **common)
     if _is_xgb_booster(model):
         return _from_booster(model, task=task, output=output, classes=classes,
                              feature_names=feature_names, **common)
@@ -412,22 +560,69 @@ def as_blackbox(
             as_frame=owner is not None and _sklearn_feature_names(owner) is not None,
             description=desc, **common,
         )
-    raise TypeError(
+    raise _not_a_model(model)
+
+
+def _not_a_model(model) -> TypeError:
+    return TypeError(
         f"cannot use a {type(model).__name__} as a black box; pass a fitted scikit-learn "
         "estimator, a callable f(X) -> scores, an xgboost Booster or a torch nn.Module"
     )
 
 
-def _from_booster(booster, *, task, output, classes, feature_names, batch_size) -> BlackBox:
-    import xgboost as xgb
+def _from_any_raw(model, *, classes, feature_names, batch_size) -> BlackBox:
+    """output="raw": the model's numbers as they are, from whichever method gives them."""
+    if _is_xgb_booster(model):
+        names = feature_names or model.feature_names
+        return BlackBox(
+            _booster_fn(model, names), output="raw", classes=classes,
+            n_features=model.num_features(), feature_names=names, batch_size=batch_size,
+            description="xgboost Booster",
+        )
+    if _is_torch_module(model):
+        return BlackBox(
+            _torch_fn(model), output="raw", classes=classes, feature_names=feature_names,
+            batch_size=batch_size, description=f"torch {type(model).__name__}",
+        )
+    if callable(model) and not hasattr(model, "fit"):
+        fn = model  # a plain function, a bound method, or a BlackBox
+    elif hasattr(model, "predict_proba"):
+        fn = model.predict_proba
+    elif hasattr(model, "predict"):
+        fn = model.predict
+    elif callable(model):
+        fn = model
+    else:
+        raise _not_a_model(model)
+    owner = getattr(fn, "__self__", None)  # the estimator behind a bound method
+    fitted_names = _sklearn_feature_names(owner) if owner is not None else None
+    method = getattr(fn, "__name__", "")
+    return BlackBox(
+        fn, output="raw",
+        classes=classes if classes is not None else getattr(owner, "classes_", None),
+        n_features=getattr(owner, "n_features_in_", None),
+        feature_names=feature_names or fitted_names,
+        # models fitted on named columns are handed DataFrames (they check the names)
+        as_frame=fitted_names is not None, batch_size=batch_size,
+        description=f"{type(owner).__name__}.{method}" if owner is not None else (
+            method or "callable"),
+    )
 
-    objective = json.loads(booster.save_config())["learner"]["objective"]["name"]
-    names = feature_names or booster.feature_names
-    n_features = booster.num_features()
+
+def _booster_fn(booster, names):
+    import xgboost as xgb
 
     def fn(X):
         return booster.predict(xgb.DMatrix(X, feature_names=names))
 
+    return fn
+
+
+def _from_booster(booster, *, task, output, classes, feature_names, batch_size) -> BlackBox:
+    objective = json.loads(booster.save_config())["learner"]["objective"]["name"]
+    names = feature_names or booster.feature_names
+    n_features = booster.num_features()
+    fn = _booster_fn(booster, names)
     if objective.startswith(("binary:logistic", "multi:softprob")):
         task, output = "classification", "proba"
     elif objective.startswith("multi:softmax"):
@@ -442,7 +637,7 @@ def _from_booster(booster, *, task, output, classes, feature_names, batch_size) 
     )
 
 
-def _from_torch(module, *, task, output, classes, feature_names, batch_size) -> BlackBox:
+def _torch_fn(module):
     import torch
 
     try:
@@ -459,6 +654,11 @@ def _from_torch(module, *, task, output, classes, feature_names, batch_size) -> 
             out = module(xt)
         return out.detach().cpu().numpy()
 
+    return fn
+
+
+def _from_torch(module, *, task, output, classes, feature_names, batch_size) -> BlackBox:
+    fn = _torch_fn(module)
     if output == "auto":
         output = "value" if task == "regression" else "logits"
     if output == "logits" and task is None:

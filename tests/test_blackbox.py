@@ -268,3 +268,51 @@ def test_settle_asks_every_row_only_for_label_callables(clf_data):
     proba = as_blackbox(lambda Z: model.predict_proba(Z))
     proba.settle(X)
     assert proba.task == "classification" and proba.n_rows_ == 1
+
+
+def test_raw_output_is_the_models_own_numbers(clf_data):
+    # output="raw" (what SHAP explains): the model's numbers as they are, checked
+    # against calling the model directly
+    X, y = clf_data
+    names = [f"f{i}" for i in range(5)]
+    frame = pd.DataFrame(X, columns=names)
+    model = LogisticRegression().fit(frame, y)
+    bb = as_blackbox(model, output="raw")
+    np.testing.assert_array_equal(bb(X), model.predict_proba(frame))
+    assert bb.task is None and bb.single_output_ is False and bb.output_names() == ("0", "1")
+    dec = as_blackbox(model.decision_function, output="raw")  # not read as probabilities
+    np.testing.assert_array_equal(dec(X)[:, 0], model.decision_function(frame))
+    assert dec.single_output_ and dec.output_names() == ("y",)
+    # rows with NaN reach the model (masked rows carry the background's NaN)
+    Xn = X[:10].copy()
+    Xn[0, 1] = np.nan
+    summed = as_blackbox(lambda Z: np.nan_to_num(Z).sum(axis=1), output="raw")
+    np.testing.assert_array_equal(summed(Xn)[:, 0], np.nan_to_num(Xn).sum(axis=1))
+    assert summed.n_rows_ == 10 and summed.n_calls_ == 1
+    # a BlackBox given for raw output is wrapped: its scores are the numbers
+    np.testing.assert_array_equal(as_blackbox(as_blackbox(model), output="raw")(X),
+                                  model.predict_proba(frame))
+
+
+def test_raw_output_errors():
+    X = np.zeros((10, 3))
+    with pytest.raises(ValueError, match=r"model returned shape \(9,\) for 10 rows"):
+        as_blackbox(lambda Z: np.zeros(len(Z) - 1), output="raw")(X)
+    with pytest.raises(ValueError, match="NaN or infinity for the row"):
+        as_blackbox(lambda Z: np.full(len(Z), np.inf), output="raw")(X)
+    calls = []
+
+    def widening(Z):
+        calls.append(1)
+        return Z[:, :1] if len(calls) == 1 else Z[:, :2]
+
+    raw = as_blackbox(widening, output="raw")
+    raw(X)
+    with pytest.raises(ValueError, match="same number of outputs on every call"):
+        raw(X)
+    with pytest.raises(ZeroDivisionError):  # the model's own error, not re-wrapped
+        as_blackbox(lambda Z: 1 / 0, output="raw")(X)
+    with pytest.raises(ValueError, match="reads no task"):
+        as_blackbox(lambda Z: Z[:, 0], output="raw", task="regression")
+    with pytest.raises(TypeError, match="cannot use a object as a black box"):
+        as_blackbox(object(), output="raw")

@@ -217,6 +217,25 @@ def test_fill_masked_matches_numpy():
     np.testing.assert_array_equal(out, ref)
 
 
+def test_serial_and_parallel_fill_kernels_agree_and_are_cached_apart():
+    from surrogates.shap import _masking
+
+    rng = np.random.default_rng(9)
+    X, bg = rng.normal(size=(3, 5)), rng.normal(size=(4, 5))
+    masks = rng.random((6, 5)) < 0.5
+    ref = np.where(masks[None, :, None, :], X[:, None, None, :], bg[None, None, :, :]).reshape(-1, 5)
+    for kernel in (_masking._fill_masked, _masking._fill_masked_parallel):
+        out = np.empty_like(ref)
+        kernel(X, bg, masks, out)
+        np.testing.assert_array_equal(out, ref)
+    # numba names its cache files after the function's qualified name and keys them
+    # without the compile flags: one name for both builds would let either load the other
+    serial, parallel = _masking._fill_masked, _masking._fill_masked_parallel
+    assert serial.py_func.__code__ is parallel.py_func.__code__  # one source
+    assert serial.py_func.__qualname__ != parallel.py_func.__qualname__
+    assert parallel.targetoptions.get("parallel") and not serial.targetoptions.get("parallel")
+
+
 def test_as_rows_and_names():
     frame = pd.DataFrame({"a": [1, 2], "b": [0.5, 1.5]})
     rows = as_rows(frame, allow_nan=False)

@@ -1,11 +1,16 @@
 """What every SHAP algorithm shares: input casting, additivity check, row
-chunking with a progress bar, and mapping over dask partitions."""
+chunking with a progress bar, mapping over dask partitions, and compiling one
+numba kernel both serial and parallel."""
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable, Iterator
 
 import numpy as np
+from numba import njit
+
+from glassbox._validation import default_feature_names
 
 from .._rows import as_rows  # noqa: F401  (shared with surrogates.blackbox)
 
@@ -17,7 +22,7 @@ def feature_names_of(X, n_features: int, given=None) -> tuple[str, ...]:
     elif hasattr(X, "columns"):
         names = tuple(str(c) for c in X.columns)
     else:
-        names = tuple(f"x{i}" for i in range(n_features))
+        names = tuple(default_feature_names(n_features))
     if len(names) != n_features:
         raise ValueError(f"got {len(names)} feature names for {n_features} features")
     return names
@@ -96,3 +101,21 @@ def map_dask(explain_block: Callable[[np.ndarray], np.ndarray], X, trailing_shap
         chunks=(X.chunks[0], (trailing_shape[0],)) + tuple((s,) for s in trailing_shape[1:]),
         new_axis=list(new_axes) or None,
     )
+
+
+def serial_and_parallel(fn: Callable) -> tuple[Callable, Callable]:
+    """``fn`` (a plain Python function looping with ``prange``) compiled twice:
+    ``njit(cache=True)`` (prange runs as range) and ``njit(cache=True, parallel=True)``.
+
+    numba's on-disk cache names its files after the function's module, qualified
+    name and line, and its index keys hold no compile flags: the two builds of
+    one function would share a cache entry, and whichever is loaded second gets
+    the other's machine code. The parallel build is therefore compiled from a
+    copy of ``fn`` (same code, globals and source line) named ``<name>_parallel``.
+    """
+    twin = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_parallel",
+                              fn.__defaults__, fn.__closure__)
+    twin.__qualname__ = fn.__qualname__ + "_parallel"
+    twin.__doc__ = fn.__doc__
+    twin.__module__ = fn.__module__
+    return njit(cache=True)(fn), njit(cache=True, parallel=True)(twin)

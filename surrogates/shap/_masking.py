@@ -9,10 +9,12 @@ model once for it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from numba import njit, prange
+
+from .._rows import align_columns
+from ..blackbox import BlackBox, as_blackbox
+from ._common import as_rows, feature_names_of, map_dask, serial_and_parallel
 
 # Rows handed to the model in one call: large enough that per-call overhead of
 # the model (sklearn validation, torch dispatch) is amortised, small enough to
@@ -34,19 +36,15 @@ def _fill_pair(X, bg, masks, out, t):  # pragma: no cover - compiled
             out[row, j] = X[r, j] if masks[k, j] else bg[b, j]
 
 
-@njit(cache=True)
-def _fill_masked(X, bg, masks, out):  # pragma: no cover - compiled
-    """Every (row, coalition) pair, one thread."""
-    for t in range(X.shape[0] * masks.shape[0]):
-        _fill_pair(X, bg, masks, out, t)
-
-
-@njit(cache=True, parallel=True)
-def _fill_masked_parallel(X, bg, masks, out):  # pragma: no cover - compiled
-    """As _fill_masked, parallel over (row, coalition) pairs so a single row
-    with many coalitions uses every thread too; each pair writes its own B rows."""
+def _fill_masked_body(X, bg, masks, out):  # pragma: no cover - compiled
+    """Every (row, coalition) pair; in the parallel build, parallel over the pairs so
+    a single row with many coalitions uses every thread too (each pair writes its
+    own B rows; in the serial build prange is a plain range)."""
     for t in prange(X.shape[0] * masks.shape[0]):
         _fill_pair(X, bg, masks, out, t)
+
+
+_fill_masked, _fill_masked_parallel = serial_and_parallel(_fill_masked_body)
 
 
 def fill_masked(X: np.ndarray, bg: np.ndarray, masks: np.ndarray) -> np.ndarray:
@@ -60,111 +58,19 @@ def fill_masked(X: np.ndarray, bg: np.ndarray, masks: np.ndarray) -> np.ndarray:
     return out
 
 
-@dataclass
-class ModelFn:
-    """f(X) -> (n, n_outputs) float64, with the shape facts the explainers need."""
-
-    fn: object
-    columns: object  # DataFrame columns to hand back to f, or None
-    single: bool  # f returns 1-D: values are (n, M), not (n, M, O)
-    n_outputs: int
-    output_names: tuple[str, ...]
-    n_calls: int = 0
-    n_rows: int = 0
-
-    def __call__(self, X: np.ndarray) -> np.ndarray:
-        out = self.raw(X)
-        out = out[:, None] if out.ndim == 1 else out
-        if out.shape[1] != self.n_outputs:
-            raise ValueError(
-                f"the model returned {out.shape[1]} outputs per row, but {self.n_outputs} on "
-                "the background rows; it must return the same number of outputs on every call"
-            )
-        return out
-
-    def raw(self, X: np.ndarray) -> np.ndarray:
-        self.n_calls += 1
-        self.n_rows += X.shape[0]
-        data = X
-        if self.columns is not None:
-            import pandas as pd
-
-            data = pd.DataFrame(X, columns=self.columns)
-        out = self.fn(data)
-        out = np.asarray(out, dtype=np.float64)
-        if out.ndim not in (1, 2) or out.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"the model returned shape {out.shape} for {X.shape[0]} rows; it must return "
-                "one score per row (1-D) or one row of scores per row (2-D)"
-            )
-        if not np.isfinite(out).all():
-            # e.g. NaN in a background row, or a model undefined where x and a
-            # background row are mixed: SHAP values would be NaN without a word
-            bad = int(np.nonzero(~np.isfinite(out.reshape(len(out), -1)).all(axis=1))[0][0])
-            raise ValueError(
-                f"the model returned NaN or infinity for the row "
-                f"{np.array2string(X[bad], precision=4, threshold=8)} (a row of X, of the "
-                "background, or X values mixed with background values). Impute NaN in X "
-                "and the background, or make the model finite there"
-            )
-        return out
-
-
-def _fitted_names(f):
-    """Column names the estimator behind f (itself, or a bound method's owner) was
-    fitted on, or None."""
-    owner = f if hasattr(f, "fit") else getattr(f, "__self__", None)
-    return getattr(owner, "feature_names_in_", None)
-
-
-def model_function(f, X_template, background: np.ndarray) -> ModelFn:
-    """Adapt a callable, or an estimator with predict_proba / predict, to f(X) -> 2-D scores.
-
-    The model is called once on the background to learn its output shape.
-    """
-    if callable(f) and not hasattr(f, "fit"):
-        fn = f
-    elif hasattr(f, "predict_proba"):
-        fn = f.predict_proba
-    elif hasattr(f, "predict"):
-        fn = f.predict
-    elif callable(f):
-        fn = f
-    else:
-        raise TypeError(
-            f"f must be a callable f(X) -> scores or an estimator with predict_proba/predict, "
-            f"got {type(f).__name__}"
-        )
-    # Hand DataFrames back only to estimators fitted on named columns (they
-    # check the names); plain callables get numpy arrays, as shap passes them.
-    named = _fitted_names(f) is not None
-    columns = X_template.columns if named and hasattr(X_template, "columns") else None
-    model = ModelFn(fn=fn, columns=columns, single=True, n_outputs=1, output_names=("y",))
-    probe = model.raw(background[: min(len(background), 2)])
-    model.single = probe.ndim == 1
-    model.n_outputs = 1 if model.single else probe.shape[1]
-    classes = getattr(getattr(fn, "__self__", None), "classes_", None)
-    if model.single:
-        model.output_names = ("y",)
-    elif classes is not None and len(classes) == model.n_outputs:
-        model.output_names = tuple(str(c) for c in classes)
-    else:
-        model.output_names = tuple(f"y{k}" for k in range(model.n_outputs))
-    model.n_calls = model.n_rows = 0
-    return model
-
-
-def coalition_values(model: ModelFn, X: np.ndarray, bg: np.ndarray, masks: np.ndarray) -> np.ndarray:
+def coalition_values(
+    model: BlackBox, X: np.ndarray, bg: np.ndarray, masks: np.ndarray
+) -> np.ndarray:
     """v(S) for every row of X and every coalition in ``masks``: (R, K, O).
 
     Coalitions are split so each model call sees at most ``MAX_EVAL_ROWS`` rows.
     """
     R, K, B = X.shape[0], masks.shape[0], bg.shape[0]
-    out = np.empty((R, K, model.n_outputs))
+    out = np.empty((R, K, model.n_outputs_))
     per_call = max(1, MAX_EVAL_ROWS // max(1, R * B))
     for k0 in range(0, K, per_call):
         m = masks[k0 : k0 + per_call]
-        y = model(fill_masked(X, bg, m))
+        y = model(fill_masked(X, bg, m), checked=True)
         out[:, k0 : k0 + len(m)] = y.reshape(R, len(m), B, -1).mean(axis=2)
     return out
 
@@ -175,17 +81,16 @@ def rows_per_block(n_coalitions: int, n_background: int) -> int:
 
 
 def prepare(f, X, background, feature_names, *, method: str):
-    """Shared validation: rows, background, names and the model adapter."""
-    from ._common import as_rows, feature_names_of
-
+    """Shared validation: rows, background, names and the model adapter (a raw-output
+    ``BlackBox``, called once on the background to learn its output shape)."""
     if background is None:
         raise ValueError(
             f"{method} needs background rows (e.g. 50-200 rows of the training data) to "
             "stand in for missing features: pass background=X_train[:100]"
         )
-    from .._rows import align_columns
-
-    model_names = _fitted_names(f)
+    # one model call per block of masked rows: the blocks are sized here (MAX_EVAL_ROWS)
+    model = as_blackbox(f, output="raw", batch_size=np.iinfo(np.int64).max)
+    model_names = model.feature_names_in_
     X = align_columns(X, model_names)
     background = align_columns(background, model_names, name="background")
     if model_names is None and hasattr(X, "columns"):
@@ -199,7 +104,8 @@ def prepare(f, X, background, feature_names, *, method: str):
             "the same columns"
         )
     names = feature_names_of(X, Xa.shape[1], feature_names)
-    model = model_function(f, X, bg)
+    model.settle(bg)
+    model.n_calls_ = model.n_rows_ = 0  # the probe is no part of the explanation's cost
     return Xa, bg, names, model
 
 
@@ -233,7 +139,7 @@ def finish(
     from ._common import check_additivity as _check_additivity
 
     base = np.broadcast_to(v0, fx.shape).copy()
-    if model.single:
+    if model.single_output_:
         phi, base, fx = phi[:, :, 0], base[:, 0], fx[:, 0]
         extras = {
             k: (v[:, :, 0] if isinstance(v, np.ndarray) and v.ndim == 3 else v)
@@ -246,8 +152,33 @@ def finish(
         base_values=base,
         data=Xa,
         feature_names=names,
-        output_names=model.output_names,
+        output_names=model.output_names(),
         link="identity",
         method=method,
         extras=extras,
     )
+
+
+def explain_dask(explain, f, X, background, feature_names, *, method: str, **kwargs):
+    """``explain`` (kernel_shap, exact_shap, permutation_shap) over the partitions of
+    a dask array or DataFrame X: a lazy dask array of values.
+
+    The background is checked and the output shape learnt once, here; every
+    partition is explained with the same ``kwargs`` (so a sampled method must be
+    given one integer seed, making values independent of the partitioning).
+    """
+    import pandas as pd
+
+    M = X.shape[1]
+    cols = X.columns if hasattr(X, "columns") else None
+    template = np.zeros((1, M)) if cols is None else pd.DataFrame(np.zeros((1, M)), columns=cols)
+    _, bg, _, model = prepare(f, template, background, feature_names, method=method)
+    trailing = (M,) if model.single_output_ else (M, model.n_outputs_)
+
+    def block(rows: np.ndarray) -> np.ndarray:
+        if rows.shape[0] == 0:
+            return np.zeros((0, *trailing))
+        frame = pd.DataFrame(rows, columns=cols) if cols is not None else rows
+        return explain(f, frame, bg, check_additivity=False, progress=False, **kwargs).values
+
+    return map_dask(block, X, trailing)

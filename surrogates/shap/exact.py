@@ -16,8 +16,8 @@ import numpy as np
 
 from glassbox.explanation import LocalExplanation
 
-from ._common import is_dask, map_dask, row_chunks
-from ._masking import MAX_EVAL_ROWS, coalition_values, finish, prepare
+from ._common import is_dask, row_chunks
+from ._masking import MAX_EVAL_ROWS, coalition_values, explain_dask, finish, prepare
 
 MAX_FEATURES = 16
 
@@ -45,9 +45,9 @@ def _exact_block(model, Xb: np.ndarray, bg: np.ndarray, v0: np.ndarray) -> np.nd
     R, M = Xb.shape
     w = shapley_weights(M)
     n_coal = 2**M
-    phi = np.zeros((R, M, model.n_outputs))
+    phi = np.zeros((R, M, model.n_outputs_))
     # The empty and full coalitions need no background pass.
-    v_full = model(Xb)
+    v_full = model(Xb, checked=True)
     step = max(1, MAX_EVAL_ROWS // max(1, R * bg.shape[0]))
     for c0 in range(1, n_coal - 1, step):
         codes = np.arange(c0, min(c0 + step, n_coal - 1))
@@ -71,20 +71,38 @@ def exact_shap(
 ) -> LocalExplanation:
     """Exact interventional SHAP values of any model, by enumerating all coalitions.
 
-    Parameters
-    ----------
-    f : callable f(X) -> scores, or an estimator (predict_proba, else predict is used)
-        Values are on the scale f returns (probabilities for predict_proba,
-        log-odds for decision_function); ``link`` is "identity" on that scale.
-    X : rows to explain (array or DataFrame; dask array/DataFrame -> lazy dask
-        array of values, computed partition by partition on the user's cluster).
-    background : rows standing in for "feature missing" (cost grows linearly).
-
     The cost is 2^M x len(background) model evaluations per row, so M is
     limited to 16 features; use ``kernel_shap`` above that.
+
+    Parameters
+    ----------
+    f : callable or estimator
+        f(X) -> scores (1-D, or 2-D for several outputs such as
+        ``predict_proba``), or an estimator (its ``predict_proba``, else
+        ``predict``). Values are on the scale f returns (probabilities for
+        ``predict_proba``, log-odds for ``decision_function``), so ``link`` is
+        "identity". Estimators fitted on named columns are handed DataFrames.
+    X : array-like of shape (n_rows, n_features), DataFrame, dask array or dask DataFrame
+        Rows to explain. A dask input gives a lazy dask array of values,
+        computed partition by partition on the user's cluster.
+    background : array-like of shape (n_background, n_features)
+        Rows standing in for "feature missing"; the cost grows linearly with
+        its length (50-200 rows, or k-means centres, are typical). Required.
+    check_additivity : bool, default=True
+        Raise, naming the first failing row, when base value + sum of values
+        differs from the model's output.
+    progress : bool, default=True
+        Show a tqdm bar over blocks of rows.
+    feature_names : sequence of str or None, default=None
+        Names for the explanation; default the DataFrame's columns, else x0, x1, ...
+
+    Returns
+    -------
+    LocalExplanation
+        With ``extras["n_model_evaluations"]``.
     """
     if is_dask(X):
-        return _exact_dask(f, X, background, feature_names)
+        return explain_dask(exact_shap, f, X, background, feature_names, method="exact_shap")
     Xa, bg, names, model = prepare(f, X, background, feature_names, method="exact_shap")
     M = Xa.shape[1]
     if M > MAX_FEATURES:
@@ -92,31 +110,14 @@ def exact_shap(
             f"exact_shap enumerates 2^M coalitions; M = {M} features is above the limit of "
             f"{MAX_FEATURES}. Use kernel_shap (sampled, with standard errors) instead"
         )
-    v0 = model(bg).mean(axis=0)
+    v0 = model(bg, checked=True).mean(axis=0)
     rows = max(1, MAX_EVAL_ROWS // max(1, (2**M) * bg.shape[0]))
-    phi = np.empty((Xa.shape[0], M, model.n_outputs))
-    fx = np.empty((Xa.shape[0], model.n_outputs))
+    phi = np.empty((Xa.shape[0], M, model.n_outputs_))
+    fx = np.empty((Xa.shape[0], model.n_outputs_))
     for sl in row_chunks(Xa.shape[0], rows, progress=progress, desc="exact_shap"):
         phi[sl], fx[sl] = _exact_block(model, Xa[sl], bg, v0)
     return finish(
         model, Xa, names, phi, fx, v0, method="exact_shap", check_additivity=check_additivity,
-        extras={"n_model_evaluations": model.n_rows},
+        extras={"n_model_evaluations": model.n_rows_},
     )
 
-
-def _exact_dask(f, X, background, feature_names):
-    import pandas as pd
-
-    M = X.shape[1]
-    cols = X.columns if hasattr(X, "columns") else None
-    template = pd.DataFrame(np.zeros((1, M)), columns=cols) if cols is not None else np.zeros((1, M))
-    _, bg, _, model = prepare(f, template, background, feature_names, method="exact_shap")
-    trailing = (M,) if model.single else (M, model.n_outputs)
-
-    def block(rows: np.ndarray) -> np.ndarray:
-        if rows.shape[0] == 0:
-            return np.zeros((0, *trailing))
-        frame = pd.DataFrame(rows, columns=cols) if cols is not None else rows
-        return exact_shap(f, frame, bg, check_additivity=False, progress=False).values
-
-    return map_dask(block, X, trailing)

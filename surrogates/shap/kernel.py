@@ -36,8 +36,8 @@ import numpy as np
 
 from glassbox.explanation import LocalExplanation
 
-from ._common import is_dask, map_dask, row_chunks
-from ._masking import coalition_values, finish, prepare, rows_per_block, seed_of
+from ._common import is_dask, row_chunks
+from ._masking import coalition_values, explain_dask, finish, prepare, rows_per_block, seed_of
 
 PAIRS_PER_ROUND = 32  # coalition pairs drawn per round in "auto" mode
 MIN_PAIRS = 32  # pairs needed before the variance estimate is trusted
@@ -149,8 +149,8 @@ def _round(n_pairs: int) -> int:
 def _kernel_block(model, Xb, bg, v0, plan: _Plan, budget, adaptive, tol, scale, seed):
     """Explain one block of rows; returns phi, se, f(x), evaluations per row."""
     R, M = Xb.shape
-    n_out = model.n_outputs
-    fx = model(Xb)
+    n_out = model.n_outputs_
+    fx = model(Xb, checked=True)
     T = fx - v0
     phi = np.zeros((R, M, n_out))
     se = np.zeros((R, M, n_out))
@@ -277,33 +277,53 @@ def kernel_shap(
 
     Parameters
     ----------
-    f : callable f(X) -> scores (1-D, or 2-D for several outputs such as
-        predict_proba), or an estimator (its predict_proba, else predict).
-        Values add up to f's output itself, so ``link`` is "identity":
-        probabilities for predict_proba, log-odds for decision_function.
-    X : rows to explain. A dask array or DataFrame gives a lazy dask array of
-        values, computed partition by partition on the user's cluster.
-    background : rows standing in for "feature missing"; cost is linear in
-        its length (50-200 rows, or k-means centres, are typical).
-    n_samples : coalitions per row. "auto" samples in rounds and stops each
-        row once its largest standard error is below ``tol`` times the
-        standard deviation of f over the background (at most 2 M + 2048
-        coalitions, shap's default). An
-        integer fixes the budget; >= 2^M - 2 enumerates everything (exact).
-    tol : stopping threshold of "auto", relative to the spread of f's output.
-    random_state : int, Generator or None.
+    f : callable or estimator
+        f(X) -> scores (1-D, or 2-D for several outputs such as
+        ``predict_proba``), or an estimator (its ``predict_proba``, else
+        ``predict``). Values are on the scale f returns (probabilities for
+        ``predict_proba``, log-odds for ``decision_function``), so ``link`` is
+        "identity". Estimators fitted on named columns are handed DataFrames.
+    X : array-like of shape (n_rows, n_features), DataFrame, dask array or dask DataFrame
+        Rows to explain. A dask input gives a lazy dask array of values,
+        computed partition by partition on the user's cluster.
+    background : array-like of shape (n_background, n_features)
+        Rows standing in for "feature missing"; the cost grows linearly with
+        its length (50-200 rows, or k-means centres, are typical). Required.
+    n_samples : int or "auto", default="auto"
+        Coalitions per row. "auto" samples in rounds and stops each row once
+        its largest standard error is below ``tol`` times the standard
+        deviation of f over the background (at most 2 M + 2048 coalitions,
+        shap's default). An integer fixes the budget; >= 2^M - 2 enumerates
+        everything (exact).
+    tol : float, default=0.01
+        Stopping threshold of "auto", relative to the spread of f's output.
+    random_state : int, numpy Generator or None, default=None
+        Seed of the coalition sampling; every block of rows (and dask
+        partition) restarts from it.
+    check_additivity : bool, default=True
+        Raise, naming the first failing row, when base value + sum of values
+        differs from the model's output.
+    progress : bool, default=True
+        Show a tqdm bar over blocks of rows.
+    feature_names : sequence of str or None, default=None
+        Names for the explanation; default the DataFrame's columns, else x0, x1, ...
 
-    Returns a ``LocalExplanation`` with ``extras["standard_error"]`` (same
-    shape as values; 0 where enumeration made the value exact) and
-    ``extras["n_coalitions"]`` per row. Each coalition costs len(background)
-    model evaluations.
+    Returns
+    -------
+    LocalExplanation
+        With ``extras["standard_error"]`` (same shape as values; 0 where
+        enumeration made the value exact), ``extras["n_coalitions"]`` per row
+        and ``extras["n_model_evaluations"]``. Each coalition costs
+        len(background) model evaluations.
     """
     if not (n_samples == "auto" or (isinstance(n_samples, (int, np.integer)) and n_samples > 0)):
         raise ValueError(f"n_samples must be 'auto' or a positive integer, got {n_samples!r}")
     if not (isinstance(tol, (int, float)) and tol > 0):
         raise ValueError(f"tol must be a positive number, got {tol!r}")
     if is_dask(X):
-        return _kernel_dask(f, X, background, n_samples, tol, random_state, feature_names)
+        # one seed for every partition: values independent of the partitioning
+        return explain_dask(kernel_shap, f, X, background, feature_names, method="kernel_shap",
+                            n_samples=n_samples, tol=tol, random_state=seed_of(random_state))
     Xa, bg, names, model = prepare(f, X, background, feature_names, method="kernel_shap")
     M = Xa.shape[1]
     total = 2**M - 2 if M < 63 else np.iinfo(np.int64).max
@@ -316,16 +336,16 @@ def kernel_shap(
         )
     plan = _Plan(M, budget if not adaptive else 2 * M + 4 * PAIRS_PER_ROUND)
     seed = seed_of(random_state)
-    f_bg = model(bg)
+    f_bg = model(bg, checked=True)
     v0, scale = f_bg.mean(axis=0), f_bg.std(axis=0)
     round_size = max(len(plan.Z_enum), 2 * PAIRS_PER_ROUND)
     if not adaptive:
         round_size = max(round_size, budget)
     step = rows_per_block(min(round_size, 4096), bg.shape[0])
     n = Xa.shape[0]
-    phi = np.empty((n, M, model.n_outputs))
+    phi = np.empty((n, M, model.n_outputs_))
     se = np.empty_like(phi)
-    fx = np.empty((n, model.n_outputs))
+    fx = np.empty((n, model.n_outputs_))
     n_coal = np.empty(n, dtype=np.int64)
     for sl in row_chunks(n, step, progress=progress, desc="kernel_shap"):
         phi[sl], se[sl], fx[sl], n_coal[sl] = _kernel_block(
@@ -333,27 +353,6 @@ def kernel_shap(
         )
     return finish(
         model, Xa, names, phi, fx, v0, method="kernel_shap", check_additivity=check_additivity,
-        extras={"standard_error": se, "n_coalitions": n_coal, "n_model_evaluations": model.n_rows},
+        extras={"standard_error": se, "n_coalitions": n_coal, "n_model_evaluations": model.n_rows_},
     )
 
-
-def _kernel_dask(f, X, background, n_samples, tol, random_state, feature_names):
-    import pandas as pd
-
-    M = X.shape[1]
-    cols = X.columns if hasattr(X, "columns") else None
-    template = pd.DataFrame(np.zeros((1, M)), columns=cols) if cols is not None else np.zeros((1, M))
-    _, bg, _, model = prepare(f, template, background, feature_names, method="kernel_shap")
-    trailing = (M,) if model.single else (M, model.n_outputs)
-    seed = seed_of(random_state)  # one seed for every partition: values independent of partitioning
-
-    def block(rows: np.ndarray) -> np.ndarray:
-        if rows.shape[0] == 0:
-            return np.zeros((0, *trailing))
-        frame = pd.DataFrame(rows, columns=cols) if cols is not None else rows
-        return kernel_shap(
-            f, frame, bg, n_samples=n_samples, tol=tol, random_state=seed,
-            check_additivity=False, progress=False,
-        ).values
-
-    return map_dask(block, X, trailing)

@@ -60,9 +60,30 @@ def linear_shap(
 ) -> LocalExplanation:
     """Exact interventional SHAP values of a linear model on its link scale.
 
-    ``background`` defaults to the training mean for glassbox GLMs (which
-    store it); other models need background rows. Single-output models give
-    values (n, M); multiclass logistic regression (n, M, n_classes).
+    Parameters
+    ----------
+    model : fitted linear model
+        Anything with ``coef_`` and ``intercept_``: scikit-learn linear models
+        (values on the linear predictor: log-odds for logistic regression, log
+        mean for Poisson / gamma / Tweedie) and glassbox GLMRegressor /
+        GLMClassifier (their link scale).
+    X : array-like of shape (n_rows, n_features), DataFrame, dask array or dask DataFrame
+        Rows to explain; a dask input gives a lazy dask array of values.
+    background : array-like of shape (n_background, n_features) or None, default=None
+        Rows whose mean stands in for "feature missing". None uses the training
+        mean that glassbox GLMs store; other models need background rows.
+    check_additivity : bool, default=True
+        Raise, naming the first failing row, when base value + sum of values
+        differs from the model's output.
+    feature_names : sequence of str or None, default=None
+        Names for the explanation; default the DataFrame's columns, else the
+        names the model was fitted with, else x0, x1, ...
+
+    Returns
+    -------
+    LocalExplanation
+        Values (n, M) for single-output models; (n, M, n_classes) for
+        multiclass logistic regression.
     """
     coef, intercept, link, out_names = _linear_parts(model)
     M = coef.shape[1]

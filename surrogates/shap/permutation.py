@@ -14,8 +14,8 @@ import numpy as np
 
 from glassbox.explanation import LocalExplanation
 
-from ._common import is_dask, map_dask, row_chunks
-from ._masking import coalition_values, finish, prepare, rows_per_block, seed_of
+from ._common import is_dask, row_chunks
+from ._masking import coalition_values, explain_dask, finish, prepare, rows_per_block, seed_of
 
 
 def _prefix_masks(perms: np.ndarray) -> np.ndarray:
@@ -28,7 +28,7 @@ def _prefix_masks(perms: np.ndarray) -> np.ndarray:
 def _permutation_block(model, Xb, bg, v0, perms):
     R, M = Xb.shape
     P = perms.shape[0]
-    fx = model(Xb)
+    fx = model(Xb, checked=True)
     n_out = fx.shape[1]
     if M == 1:
         return (fx - v0)[:, None, :], np.zeros((R, 1, n_out)), fx
@@ -60,54 +60,66 @@ def permutation_shap(
 ) -> LocalExplanation:
     """Interventional SHAP values estimated from antithetic permutations.
 
-    ``n_permutations`` permutations are used, half of them the reverses of the
-    other half (odd counts round up); each costs (M - 1) x len(background)
-    model evaluations per row. Values are on the scale f returns
-    (``link="identity"``); ``extras["standard_error"]`` holds their standard
-    errors. All rows share the same permutations, and every block restarts
-    from the same seed, so values do not depend on chunking or partitions.
+    All rows share the same permutations, and every block restarts from the
+    same seed, so values do not depend on chunking or partitions.
+
+    Parameters
+    ----------
+    f : callable or estimator
+        f(X) -> scores (1-D, or 2-D for several outputs such as
+        ``predict_proba``), or an estimator (its ``predict_proba``, else
+        ``predict``). Values are on the scale f returns (probabilities for
+        ``predict_proba``, log-odds for ``decision_function``), so ``link`` is
+        "identity". Estimators fitted on named columns are handed DataFrames.
+    X : array-like of shape (n_rows, n_features), DataFrame, dask array or dask DataFrame
+        Rows to explain. A dask input gives a lazy dask array of values,
+        computed partition by partition on the user's cluster.
+    background : array-like of shape (n_background, n_features)
+        Rows standing in for "feature missing"; the cost grows linearly with
+        its length (50-200 rows, or k-means centres, are typical). Required.
+    n_permutations : int, default=10
+        Permutations used, half of them the reverses of the other half (odd
+        counts round up); each costs (M - 1) x len(background) model
+        evaluations per row.
+    random_state : int, numpy Generator or None, default=None
+        Seed of the permutations.
+    check_additivity : bool, default=True
+        Raise, naming the first failing row, when base value + sum of values
+        differs from the model's output.
+    progress : bool, default=True
+        Show a tqdm bar over blocks of rows.
+    feature_names : sequence of str or None, default=None
+        Names for the explanation; default the DataFrame's columns, else x0, x1, ...
+
+    Returns
+    -------
+    LocalExplanation
+        Values on the scale f returns (``link="identity"``), with their
+        standard errors in ``extras["standard_error"]`` and
+        ``extras["n_model_evaluations"]``.
     """
     if not (isinstance(n_permutations, (int, np.integer)) and n_permutations >= 1):
         raise ValueError(f"n_permutations must be a positive integer, got {n_permutations!r}")
     if is_dask(X):
-        return _permutation_dask(f, X, background, n_permutations, random_state, feature_names)
+        return explain_dask(permutation_shap, f, X, background, feature_names,
+                            method="permutation_shap", n_permutations=n_permutations,
+                            random_state=seed_of(random_state))
     Xa, bg, names, model = prepare(f, X, background, feature_names, method="permutation_shap")
     M = Xa.shape[1]
     n_pairs = (int(n_permutations) + 1) // 2
     rng = np.random.default_rng(seed_of(random_state))
     perms = np.argsort(rng.random((n_pairs, M)), axis=1)
-    v0 = model(bg).mean(axis=0)
+    v0 = model(bg, checked=True).mean(axis=0)
     n = Xa.shape[0]
-    phi = np.empty((n, M, model.n_outputs))
+    phi = np.empty((n, M, model.n_outputs_))
     se = np.empty_like(phi)
-    fx = np.empty((n, model.n_outputs))
+    fx = np.empty((n, model.n_outputs_))
     step = rows_per_block(2 * n_pairs * max(M - 1, 1), bg.shape[0])
     for sl in row_chunks(n, step, progress=progress, desc="permutation_shap"):
         phi[sl], se[sl], fx[sl] = _permutation_block(model, Xa[sl], bg, v0, perms)
     return finish(
         model, Xa, names, phi, fx, v0, method="permutation_shap",
         check_additivity=check_additivity,
-        extras={"standard_error": se, "n_model_evaluations": model.n_rows},
+        extras={"standard_error": se, "n_model_evaluations": model.n_rows_},
     )
 
-
-def _permutation_dask(f, X, background, n_permutations, random_state, feature_names):
-    import pandas as pd
-
-    M = X.shape[1]
-    cols = X.columns if hasattr(X, "columns") else None
-    template = pd.DataFrame(np.zeros((1, M)), columns=cols) if cols is not None else np.zeros((1, M))
-    _, bg, _, model = prepare(f, template, background, feature_names, method="permutation_shap")
-    trailing = (M,) if model.single else (M, model.n_outputs)
-    seed = seed_of(random_state)
-
-    def block(rows: np.ndarray) -> np.ndarray:
-        if rows.shape[0] == 0:
-            return np.zeros((0, *trailing))
-        frame = pd.DataFrame(rows, columns=cols) if cols is not None else rows
-        return permutation_shap(
-            f, frame, bg, n_permutations=n_permutations, random_state=seed,
-            check_additivity=False, progress=False,
-        ).values
-
-    return map_dask(block, X, trailing)

@@ -40,6 +40,7 @@ Phi_ii = phi_i - sum_{j != i} Phi_ij.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
@@ -63,14 +64,14 @@ _RBV = 64
 #: float64 entries of one block's accumulator (features x outputs x rows): very
 #: wide models get smaller blocks, so the per-thread buffer stays about 8 MB
 _ACC_BUDGET = 1 << 20
-
-
-def _block_rows(n_features: int, n_outputs: int) -> int:
-    return int(max(1, min(_RBV, _ACC_BUDGET // max(1, n_features * n_outputs))))
 #: rows per progress-bar step
 _CHUNK = 512
 #: path features per leaf are bit masks in an int64
 _MAX_D = 62
+
+
+def _block_rows(n_features: int, n_outputs: int) -> int:
+    return int(max(1, min(_RBV, _ACC_BUDGET // max(1, n_features * n_outputs))))
 
 
 def _shapley_weights(n_max: int) -> np.ndarray:
@@ -84,6 +85,34 @@ def _shapley_weights(n_max: int) -> np.ndarray:
 
 # ----------------------------------------------------------------------------
 # tree structure -> per-leaf path data
+
+
+class _Trees(NamedTuple):
+    """What every kernel walks: the ensemble's nodes (global indices over all
+    trees), the per-leaf path data of ``_leaf_paths`` and the Shapley weights.
+
+    One typed argument instead of fifteen (numba compiles named tuples). Each
+    kernel unpacks it once, on entry: every read of an array out of a tuple
+    costs numba a reference-count update, which inside the walk loop made the
+    interventional kernel 14% slower (measured), so the loops and their inline
+    helpers see plain arrays.
+    """
+
+    left: np.ndarray  # (n_nodes,) int64, left child, -1 at leaves
+    right: np.ndarray  # (n_nodes,) int64
+    feature: np.ndarray  # (n_nodes,) int64 split feature
+    threshold: np.ndarray  # (n_nodes,) float64; x <= threshold goes left
+    default_left: np.ndarray  # (n_nodes,) uint8; where NaN goes
+    value: np.ndarray  # (n_nodes, n_values) leaf values
+    tree_start: np.ndarray  # (n_trees + 1,) offsets into the node arrays
+    tree_group: np.ndarray  # (n_trees,) output of each tree, -1: value columns are outputs
+    node_pos: np.ndarray  # (n_nodes,) bit of the node's split feature in its leaves' masks
+    leaf_of_node: np.ndarray  # (n_nodes,) leaf index, -1 at split nodes
+    leaf_d: np.ndarray  # (n_leaves,) unique features on the leaf's path
+    leaf_feat: np.ndarray  # (n_leaves, d_max) those features, in bit order
+    leaf_z: np.ndarray  # (n_leaves, d_max) their cover-ratio products
+    wts: np.ndarray  # Shapley weights w[n, k], see _shapley_weights
+    max_depth: int  # deepest leaf: walk stacks hold max_depth + 2 nodes
 
 
 @njit(cache=True)
@@ -217,8 +246,9 @@ def _poly(H, d, z, coef):
     return h
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _add(phi, f, group, value, nd, c):
+    """phi[f] += c * leaf value: one output (a tree of that group) or all of them."""
     if group >= 0:
         phi[f, group] += c * value[nd, 0]
     else:
@@ -265,14 +295,48 @@ def _go_left(x, f, thr, dleft):
     return v <= thr
 
 
+@njit(cache=True, inline="always")
+def _walk_from(root, st_node, st_mask):
+    """Start a depth-first walk at node root, no feature failed yet; returns the
+    stack size for ``_next_leaf``."""
+    st_node[0] = root
+    st_mask[0] = 0
+    return 1
+
+
+@njit(cache=True, inline="always")
+def _next_leaf(x, st_node, st_mask, sp, left, right, feature, threshold, default_left, node_pos):
+    """Go on with the depth-first walk of row x to the next leaf.
+
+    Nodes are popped off the stack; a split node's children are pushed, the
+    left one on top, each with the mask of path features x fails (plus the
+    node's bit for the child x does not go to). Returns (leaf, its mask, stack
+    size), or leaf -1 when the walk is over.
+    """
+    while sp > 0:
+        sp -= 1
+        nd = st_node[sp]
+        m = st_mask[sp]
+        if left[nd] < 0:
+            return nd, m, sp
+        bit = 1 << node_pos[nd]
+        goes_left = _go_left(x, feature[nd], threshold[nd], default_left[nd])
+        st_node[sp] = right[nd]
+        st_mask[sp] = m | bit if goes_left else m
+        st_node[sp + 1] = left[nd]
+        st_mask[sp + 1] = m if goes_left else m | bit
+        sp += 2
+    return -1, 0, 0
+
+
 @njit(cache=True, parallel=True)
-def _path_dependent_rows(X, left, right, feature, threshold, default_left, value, tree_start,
-                         tree_group, node_pos, leaf_of_node, leaf_d, leaf_feat, leaf_z, leaf_r,
-                         tab_off, tab, wts, max_depth, out, rbv):
+def _path_dependent_rows(X, trees, leaf_r, tab_off, tab, out, rbv):
     """Each block of ``rbv`` rows walks every tree once, together: a node's split is
     tested for all rows at once and a leaf's table is read for all rows at once.
     The inner loops over rows are branch-free and SIMD-friendly, and a leaf's
     table is loaded into cache once per block instead of once per row."""
+    (left, right, feature, threshold, default_left, value, tree_start, tree_group, node_pos,
+     leaf_of_node, leaf_d, leaf_feat, leaf_z, wts, max_depth) = trees
     n, nf = X.shape
     n_out = out.shape[2]
     n_trees = tree_start.shape[0] - 1
@@ -343,7 +407,7 @@ def _path_dependent_rows(X, left, right, feature, threshold, default_left, value
                 dl = default_left[nd] != 0
                 bit = 1 << node_pos[nd]
                 # right child goes to slot sp, left to sp + 1 (popped first); same
-                # missing-value rule as _go_left
+                # missing-value rule as _go_left (what _next_leaf does, for a block of rows)
                 for r in range(nr):
                     m = st_mask[sp, r]
                     v = xt[f, r]
@@ -371,11 +435,11 @@ def _g_direct(U, d, z, m, wts, coef):
 
 
 @njit(cache=True, parallel=True)
-def _interaction_rows(X, left, right, feature, threshold, default_left, value, tree_start,
-                      tree_group, node_pos, leaf_of_node, leaf_d, leaf_feat, leaf_z, wts,
-                      max_depth, out):
+def _interaction_rows(X, trees, out):
     """out[r, i, j, k]: off-diagonal interaction values; the diagonal is filled by
     the caller from the main effects."""
+    (left, right, feature, threshold, default_left, value, tree_start, tree_group, node_pos,
+     leaf_of_node, leaf_d, leaf_feat, leaf_z, wts, max_depth) = trees
     n = X.shape[0]
     n_trees = tree_start.shape[0] - 1
     dm = leaf_z.shape[1]
@@ -389,64 +453,49 @@ def _interaction_rows(X, left, right, feature, threshold, default_left, value, t
                 x = X[r]
                 phi = out[r]
                 group = tree_group[t]
-                st_node[0] = tree_start[t]
-                st_mask[0] = 0
-                sp = 1
-                while sp > 0:
-                    sp -= 1
-                    nd = st_node[sp]
-                    m = st_mask[sp]
-                    if left[nd] < 0:
-                        lf = leaf_of_node[nd]
-                        d = leaf_d[lf]
-                        if d < 2:
-                            continue
-                        z = leaf_z[lf]
-                        H = ((1 << d) - 1) & ~m
-                        for j in range(d):
-                            jbit = 1 << j
-                            oj = 1.0 if H & jbit else 0.0
-                            factor = 0.5 * (oj - z[j])
-                            if factor == 0.0:
-                                continue
-                            Hj = H & ~jbit
-                            P = 1.0
-                            for p in range(d):
-                                if p != j and not (H >> p) & 1:
-                                    P *= z[p]
-                            if P == 0.0:
-                                continue
-                            # j's slot is never in Hj, so the d-bit polynomials skip it
-                            gH = _g_direct(Hj, d, z, d - 1, wts, coef)
-                            fj = leaf_feat[lf, j]
-                            for i in range(d):
-                                if i == j:
-                                    continue
-                                ibit = 1 << i
-                                if Hj & ibit:
-                                    c = (1.0 - z[i]) * P * _g_direct(Hj ^ ibit, d, z, d - 1, wts, coef)
-                                else:
-                                    c = -P * gH
-                                fi = leaf_feat[lf, i]
-                                c *= factor
-                                if group >= 0:
-                                    phi[fi, fj, group] += c * value[nd, 0]
-                                else:
-                                    for k in range(value.shape[1]):
-                                        phi[fi, fj, k] += c * value[nd, k]
+                sp = _walk_from(tree_start[t], st_node, st_mask)
+                while True:
+                    nd, m, sp = _next_leaf(x, st_node, st_mask, sp, left, right, feature,
+                                           threshold, default_left, node_pos)
+                    if nd < 0:
+                        break
+                    lf = leaf_of_node[nd]
+                    d = leaf_d[lf]
+                    if d < 2:
                         continue
-                    bit = 1 << node_pos[nd]
-                    if _go_left(x, feature[nd], threshold[nd], default_left[nd]):
-                        st_node[sp] = right[nd]
-                        st_mask[sp] = m | bit
-                        st_node[sp + 1] = left[nd]
-                        st_mask[sp + 1] = m
-                    else:
-                        st_node[sp] = right[nd]
-                        st_mask[sp] = m
-                        st_node[sp + 1] = left[nd]
-                        st_mask[sp + 1] = m | bit
-                    sp += 2
+                    z = leaf_z[lf]
+                    H = ((1 << d) - 1) & ~m
+                    for j in range(d):
+                        jbit = 1 << j
+                        oj = 1.0 if H & jbit else 0.0
+                        factor = 0.5 * (oj - z[j])
+                        if factor == 0.0:
+                            continue
+                        Hj = H & ~jbit
+                        P = 1.0
+                        for p in range(d):
+                            if p != j and not (H >> p) & 1:
+                                P *= z[p]
+                        if P == 0.0:
+                            continue
+                        # j's slot is never in Hj, so the d-bit polynomials skip it
+                        gH = _g_direct(Hj, d, z, d - 1, wts, coef)
+                        fj = leaf_feat[lf, j]
+                        for i in range(d):
+                            if i == j:
+                                continue
+                            ibit = 1 << i
+                            if Hj & ibit:
+                                c = (1.0 - z[i]) * P * _g_direct(Hj ^ ibit, d, z, d - 1, wts, coef)
+                            else:
+                                c = -P * gH
+                            fi = leaf_feat[lf, i]
+                            c *= factor
+                            if group >= 0:
+                                phi[fi, fj, group] += c * value[nd, 0]
+                            else:
+                                for k in range(value.shape[1]):
+                                    phi[fi, fj, k] += c * value[nd, k]
 
 
 # ----------------------------------------------------------------------------
@@ -454,9 +503,10 @@ def _interaction_rows(X, left, right, feature, threshold, default_left, value, t
 
 
 @njit(cache=True, parallel=True)
-def _fail_masks(B, left, right, feature, threshold, default_left, tree_start, node_pos,
-                leaf_of_node, max_depth, masks):
+def _fail_masks(B, trees, masks):
     """masks[leaf, r] = bit mask of path features whose splits background row r fails."""
+    (left, right, feature, threshold, default_left, value, tree_start, tree_group, node_pos,
+     leaf_of_node, leaf_d, leaf_feat, leaf_z, wts, max_depth) = trees
     n = B.shape[0]
     n_trees = tree_start.shape[0] - 1
     n_blocks = (n + _RB - 1) // _RB
@@ -466,28 +516,13 @@ def _fail_masks(B, left, right, feature, threshold, default_left, tree_start, no
         for t in range(n_trees):
             for r in range(b * _RB, min(n, (b + 1) * _RB)):
                 x = B[r]
-                st_node[0] = tree_start[t]
-                st_mask[0] = 0
-                sp = 1
-                while sp > 0:
-                    sp -= 1
-                    nd = st_node[sp]
-                    m = st_mask[sp]
-                    if left[nd] < 0:
-                        masks[leaf_of_node[nd], r] = m
-                        continue
-                    bit = 1 << node_pos[nd]
-                    if _go_left(x, feature[nd], threshold[nd], default_left[nd]):
-                        st_node[sp] = right[nd]
-                        st_mask[sp] = m | bit
-                        st_node[sp + 1] = left[nd]
-                        st_mask[sp + 1] = m
-                    else:
-                        st_node[sp] = right[nd]
-                        st_mask[sp] = m
-                        st_node[sp + 1] = left[nd]
-                        st_mask[sp + 1] = m | bit
-                    sp += 2
+                sp = _walk_from(tree_start[t], st_node, st_mask)
+                while True:
+                    nd, m, sp = _next_leaf(x, st_node, st_mask, sp, left, right, feature,
+                                           threshold, default_left, node_pos)
+                    if nd < 0:
+                        break
+                    masks[leaf_of_node[nd], r] = m
 
 
 @njit(cache=True)
@@ -543,9 +578,9 @@ def _interventional_tables(leaf_d, masks, tab_off, wts, tab):
 
 
 @njit(cache=True, parallel=True)
-def _interventional_rows(X, left, right, feature, threshold, default_left, value, tree_start,
-                         tree_group, node_pos, leaf_of_node, leaf_d, leaf_feat, tab_off, tab,
-                         masks_sorted, wts, max_depth, out):
+def _interventional_rows(X, trees, tab_off, tab, masks_sorted, out):
+    (left, right, feature, threshold, default_left, value, tree_start, tree_group, node_pos,
+     leaf_of_node, leaf_d, leaf_feat, leaf_z, wts, max_depth) = trees
     n = X.shape[0]
     n_trees = tree_start.shape[0] - 1
     n_bg = masks_sorted.shape[1]
@@ -559,76 +594,55 @@ def _interventional_rows(X, left, right, feature, threshold, default_left, value
                 x = X[r]
                 phi = out[r]
                 group = tree_group[t]
-                st_node[0] = tree_start[t]
-                st_mask[0] = 0
-                sp = 1
-                while sp > 0:
-                    sp -= 1
-                    nd = st_node[sp]
-                    m = st_mask[sp]
-                    if left[nd] < 0:
-                        lf = leaf_of_node[nd]
-                        d = leaf_d[lf]
-                        if d == 0:
-                            continue
-                        full = (1 << d) - 1
-                        H = full & ~m
-                        off = tab_off[lf]
-                        if off >= 0:
-                            size = 1 << d
-                            same = tab[off + H]
-                            tout = tab[off + 2 * size + H]
-                            for p in range(d):
-                                bit = 1 << p
-                                if H & bit:
-                                    c = same - tab[off + size + (H ^ bit)]
-                                else:
-                                    c = -tout
-                                c *= inv
-                                f = leaf_feat[lf, p]
-                                if group >= 0:
-                                    phi[f, group] += c * value[nd, 0]
-                                else:
-                                    for k in range(value.shape[1]):
-                                        phi[f, k] += c * value[nd, k]
-                            continue
-                        # sparse leaf: runs of equal failed sets among the sorted background masks
-                        nb = _popcount(full & ~H)
-                        i = 0
-                        while i < n_bg:
-                            cset = masks_sorted[lf, i]
-                            j = i
-                            while j < n_bg and masks_sorted[lf, j] == cset:
-                                j += 1
-                            cnt = (j - i) * inv
-                            i = j
-                            if cset & ~H:
-                                continue
-                            na = _popcount(cset)
-                            nn = na + nb
-                            if nn == 0:
-                                continue
-                            for p in range(d):
-                                bit = 1 << p
-                                if cset & bit:
-                                    _add(phi, leaf_feat[lf, p], group, value, nd,
-                                         cnt * wts[nn, na - 1])
-                                elif not H & bit:
-                                    _add(phi, leaf_feat[lf, p], group, value, nd,
-                                         -cnt * wts[nn, na])
+                sp = _walk_from(tree_start[t], st_node, st_mask)
+                while True:
+                    nd, m, sp = _next_leaf(x, st_node, st_mask, sp, left, right, feature,
+                                           threshold, default_left, node_pos)
+                    if nd < 0:
+                        break
+                    lf = leaf_of_node[nd]
+                    d = leaf_d[lf]
+                    if d == 0:
                         continue
-                    bit = 1 << node_pos[nd]
-                    if _go_left(x, feature[nd], threshold[nd], default_left[nd]):
-                        st_node[sp] = right[nd]
-                        st_mask[sp] = m | bit
-                        st_node[sp + 1] = left[nd]
-                        st_mask[sp + 1] = m
-                    else:
-                        st_node[sp] = right[nd]
-                        st_mask[sp] = m
-                        st_node[sp + 1] = left[nd]
-                        st_mask[sp + 1] = m | bit
-                    sp += 2
+                    full = (1 << d) - 1
+                    H = full & ~m
+                    off = tab_off[lf]
+                    if off >= 0:
+                        size = 1 << d
+                        same = tab[off + H]
+                        tout = tab[off + 2 * size + H]
+                        for p in range(d):
+                            bit = 1 << p
+                            if H & bit:
+                                c = same - tab[off + size + (H ^ bit)]
+                            else:
+                                c = -tout
+                            _add(phi, leaf_feat[lf, p], group, value, nd, c * inv)
+                        continue
+                    # sparse leaf: runs of equal failed sets among the sorted background masks
+                    nb = _popcount(full & ~H)
+                    i = 0
+                    while i < n_bg:
+                        cset = masks_sorted[lf, i]
+                        j = i
+                        while j < n_bg and masks_sorted[lf, j] == cset:
+                            j += 1
+                        cnt = (j - i) * inv
+                        i = j
+                        if cset & ~H:
+                            continue
+                        na = _popcount(cset)
+                        nn = na + nb
+                        if nn == 0:
+                            continue
+                        for p in range(d):
+                            bit = 1 << p
+                            if cset & bit:
+                                _add(phi, leaf_feat[lf, p], group, value, nd,
+                                     cnt * wts[nn, na - 1])
+                            elif not H & bit:
+                                _add(phi, leaf_feat[lf, p], group, value, nd,
+                                     -cnt * wts[nn, na])
 
 
 # ----------------------------------------------------------------------------
@@ -654,6 +668,11 @@ class _Prepared:
         # which tree each leaf belongs to, to route its value to the right output
         tree_of_node = np.repeat(np.arange(ens.n_trees), np.diff(ens.tree_start))
         self.leaf_group = ens.tree_group[tree_of_node[self.leaf_node]]
+        self.trees = _Trees(
+            ens.left, ens.right, ens.feature, ens.threshold, ens.default_left, ens.value,
+            ens.tree_start, ens.tree_group, self.node_pos, self.leaf_of_node, self.leaf_d,
+            self.leaf_feat, self.leaf_z, self.wts, int(self.max_depth),
+        )
 
     def table_offsets(self, per_leaf: int, max_d: int, ok=None) -> tuple[np.ndarray, int]:
         """Offsets into one flat table for leaves with d <= max_d, within the budget."""
@@ -683,12 +702,6 @@ class _Prepared:
         return out
 
 
-def _model_arrays(p: _Prepared):
-    e = p.ens
-    return (e.left, e.right, e.feature, e.threshold, e.default_left, e.value, e.tree_start,
-            e.tree_group)
-
-
 def _as_float32_grid(X: np.ndarray) -> np.ndarray:
     """Both xgboost and scikit-learn compare float32 inputs against thresholds."""
     return np.ascontiguousarray(X.astype(np.float32).astype(np.float64))
@@ -708,33 +721,42 @@ def tree_shap(
 
     Parameters
     ----------
-    model : xgboost Booster / XGBRegressor / XGBClassifier, scikit-learn
+    model : tree ensemble
+        xgboost Booster / XGBRegressor / XGBClassifier, scikit-learn
         DecisionTree*, RandomForest*, ExtraTrees*, GradientBoosting*, or a
         glassbox TreeClassifier / TreeRegressor.
-    X : array, DataFrame, dask array or dask DataFrame of rows to explain.
-        NaN follows the model's own missing-value rule (xgboost's default
-        direction, scikit-learn's ``missing_go_to_left``); refused for models
-        that do not accept NaN.
-    background : rows, optional. None gives path-dependent TreeSHAP (the
-        conditional expectation weighted by training cover, like
-        ``shap.TreeExplainer(model)``); rows give interventional TreeSHAP
-        (``feature_perturbation="interventional"``), averaged over them.
-    interactions : also compute SHAP interaction values (path-dependent only);
-        they are in ``extras["interaction_values"]`` with shape (n, f, f) or
+    X : array-like of shape (n_rows, n_features), DataFrame, dask array or dask DataFrame
+        Rows to explain. NaN follows the model's own missing-value rule
+        (xgboost's default direction, scikit-learn's ``missing_go_to_left``);
+        refused for models that do not accept NaN.
+    background : array-like of shape (n_background, n_features) or None, default=None
+        None gives path-dependent TreeSHAP (the conditional expectation
+        weighted by training cover, like ``shap.TreeExplainer(model)``); rows
+        give interventional TreeSHAP (``feature_perturbation="interventional"``),
+        averaged over them.
+    interactions : bool, default=False
+        Also compute SHAP interaction values (path-dependent only); they are in
+        ``extras["interaction_values"]`` with shape (n, f, f) or
         (n, f, f, n_outputs), and ``values`` are their row sums.
-    check_additivity : raise, naming the first failing row, when base value +
-        sum of values differs from the model's own raw output.
-    progress : tqdm bar over row chunks.
+    check_additivity : bool, default=True
+        Raise, naming the first failing row, when base value + sum of values
+        differs from the model's own raw output.
+    progress : bool, default=True
+        Show a tqdm bar over blocks of rows.
+    feature_names : sequence of str or None, default=None
+        Names for the explanation; default the DataFrame's columns, else the
+        names the model was fitted with, else x0, x1, ...
 
     Returns
     -------
-    LocalExplanation with values (n, f) for one output or (n, f, n_outputs),
-    on the scale of ``shap.TreeExplainer``: raw margin for xgboost and
-    GradientBoosting* (``link`` "logit" for binary, "softmax" for multiclass,
-    "log" for count objectives), class probabilities for scikit-learn
-    tree/forest classifiers and glassbox TreeClassifier (``link`` "identity").
-    For a dask ``X`` the result is a lazy dask array of values instead
-    (computed partition by partition on the user's cluster).
+    LocalExplanation
+        Values (n, f) for one output or (n, f, n_outputs), on the scale of
+        ``shap.TreeExplainer``: raw margin for xgboost and GradientBoosting*
+        (``link`` "logit" for binary, "softmax" for multiclass, "log" for count
+        objectives), class probabilities for scikit-learn tree/forest
+        classifiers and glassbox TreeClassifier (``link`` "identity"). For a
+        dask ``X`` the result is a lazy dask array of values instead (computed
+        partition by partition on the user's cluster).
     """
     ens = read_model(model)
     prep = _Prepared(ens)
@@ -842,9 +864,7 @@ class _Explainer:
                     "shap.sample / k-means summary)"
                 )
             masks = np.zeros((n_leaves, bg.shape[0]), np.int64)
-            _fail_masks(_as_float32_grid(bg), ens.left, ens.right, ens.feature, ens.threshold,
-                        ens.default_left, ens.tree_start, prep.node_pos, prep.leaf_of_node,
-                        prep.max_depth, masks)
+            _fail_masks(_as_float32_grid(bg), prep.trees, masks)
             self.tab_off, total = prep.table_offsets(3, _TABLE_D)
             self.tab = np.zeros(max(total, 1))
             _interventional_tables(prep.leaf_d, masks, self.tab_off, prep.wts, self.tab)
@@ -863,18 +883,13 @@ class _Explainer:
         desc = "tree_shap" if self.bg is None else "tree_shap_interventional"
         for sl in row_chunks(n, _CHUNK, progress=progress, desc=desc):
             if self.bg is None:
-                _path_dependent_rows(Xg[sl], *_model_arrays(prep), prep.node_pos,
-                                     prep.leaf_of_node, prep.leaf_d, prep.leaf_feat, prep.leaf_z,
-                                     self.leaf_r, self.tab_off, self.tab, prep.wts, prep.max_depth,
+                _path_dependent_rows(Xg[sl], prep.trees, self.leaf_r, self.tab_off, self.tab,
                                      out[sl], _block_rows(f, k))
             else:
-                _interventional_rows(Xg[sl], *_model_arrays(prep), prep.node_pos,
-                                     prep.leaf_of_node, prep.leaf_d, prep.leaf_feat, self.tab_off,
-                                     self.tab, self.masks, prep.wts, prep.max_depth, out[sl])
+                _interventional_rows(Xg[sl], prep.trees, self.tab_off, self.tab, self.masks,
+                                     out[sl])
             if inter is not None:
-                _interaction_rows(Xg[sl], *_model_arrays(prep), prep.node_pos, prep.leaf_of_node,
-                                  prep.leaf_d, prep.leaf_feat, prep.leaf_z, prep.wts,
-                                  prep.max_depth, inter[sl])
+                _interaction_rows(Xg[sl], prep.trees, inter[sl])
         if inter is not None:
             diag = out - inter.sum(axis=2)  # Phi_ii = phi_i - sum_{j != i} Phi_ij
             idx = np.arange(f)
