@@ -49,8 +49,11 @@ def _cases():
     def gam_direct(make, y_kind):
         def fit(X, y):
             gam = make(_pygam_terms(X.shape[1]))
-            gam.gridsearch(X.to_numpy(), np.asarray(y, float), lam=np.array(DEFAULT_LAM_GRID), progress=False)
+            gam.gridsearch(
+                X.to_numpy(), np.asarray(y, float), lam=np.array(DEFAULT_LAM_GRID), progress=False
+            )
             return gam
+
         return fit
 
     def gam_pred(task):
@@ -60,34 +63,52 @@ def _cases():
 
     return [
         (
-            "GAMRegressor  (diabetes)", Xr, yr, "reg",
+            "GAMRegressor  (diabetes)",
+            Xr,
+            yr,
+            "reg",
             lambda: GAMRegressor(n_splines=N_SPLINES),
             gam_direct(lambda t: GAM(t, distribution="normal", link="identity"), "reg"),
             gam_pred("reg"),
         ),
         (
-            "GAMClassifier (breast cancer)", Xc, yc, "clf",
+            "GAMClassifier (breast cancer)",
+            Xc,
+            yc,
+            "clf",
             lambda: GAMClassifier(n_splines=N_SPLINES),
             gam_direct(lambda t: LogisticGAM(t), "clf"),
             gam_pred("clf"),
         ),
         (
-            "EBMRegressor  (diabetes)", Xr, yr, "reg",
+            "EBMRegressor  (diabetes)",
+            Xr,
+            yr,
+            "reg",
             lambda: EBMRegressor(**EBM_SETTINGS),
-            lambda X, y: ExplainableBoostingRegressor(feature_names=list(X.columns), **EBM_SETTINGS).fit(X.to_numpy(), y),
+            lambda X, y: ExplainableBoostingRegressor(
+                feature_names=list(X.columns), **EBM_SETTINGS
+            ).fit(X.to_numpy(), y),
             lambda m, X: m.predict(X.to_numpy()),
         ),
         (
-            "EBMClassifier (breast cancer)", Xc, yc, "clf",
+            "EBMClassifier (breast cancer)",
+            Xc,
+            yc,
+            "clf",
             lambda: EBMClassifier(**EBM_SETTINGS),
-            lambda X, y: ExplainableBoostingClassifier(feature_names=list(X.columns), **EBM_SETTINGS).fit(X.to_numpy(), y),
+            lambda X, y: ExplainableBoostingClassifier(
+                feature_names=list(X.columns), **EBM_SETTINGS
+            ).fit(X.to_numpy(), y),
             lambda m, X: m.predict(X.to_numpy()),
         ),
     ]
 
 
 def main() -> None:
-    print(f"{'model':32s} {'ours s':>8s} {'direct s':>9s} {'ratio':>6s} {'score ours':>11s} {'score direct':>13s}")
+    print(
+        f"{'model':32s} {'ours s':>8s} {'direct s':>9s} {'ratio':>6s} {'score ours':>11s} {'score direct':>13s}"
+    )
     for name, X, y, task, ours, direct, direct_predict in _cases():
         Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, random_state=0)
         t_ours, t_direct = [], []
@@ -100,7 +121,9 @@ def main() -> None:
         s_ours = metric(yte, model.predict(Xte))
         s_direct = metric(yte, direct_predict(peer, Xte))
         ratio = min(t_ours) / min(t_direct)
-        print(f"{name:32s} {min(t_ours):8.3f} {min(t_direct):9.3f} {ratio:6.3f} {s_ours:11.6f} {s_direct:13.6f}")
+        print(
+            f"{name:32s} {min(t_ours):8.3f} {min(t_direct):9.3f} {ratio:6.3f} {s_ours:11.6f} {s_direct:13.6f}"
+        )
 
 
 if __name__ == "__main__":

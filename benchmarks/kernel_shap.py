@@ -47,7 +47,11 @@ def make_problem(M: int, seed: int = 0):
 
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(3000, M))
-    y = np.sin(X[:, :-1] * X[:, 1:]).sum(1) + np.tanh(X @ rng.normal(size=M)) * 2 + 0.3 * X[:, 0] ** 2
+    y = (
+        np.sin(X[:, :-1] * X[:, 1:]).sum(1)
+        + np.tanh(X @ rng.normal(size=M)) * 2
+        + 0.3 * X[:, 0] ** 2
+    )
     mlp = MLPRegressor(hidden_layer_sizes=(64, 64), max_iter=200, random_state=0).fit(X, y)
     return mlp, X
 
@@ -61,17 +65,23 @@ def run(M: int, n_rows: int, n_bg: int, budgets, tols):
     f = Timed(mlp.predict)
     bg, rows = X[:n_bg], X[-n_rows:]
     t = time.perf_counter()
-    cache = os.path.join(tempfile.gettempdir(), f"glassbox_kernel_bench_exact_{M}_{n_rows}_{n_bg}.npy")
+    cache = os.path.join(
+        tempfile.gettempdir(), f"glassbox_kernel_bench_exact_{M}_{n_rows}_{n_bg}.npy"
+    )
     if os.path.exists(cache):  # exact values of the same seeded problem from an earlier run
         exact = np.load(cache)
     else:
         exact = exact_shap(f, rows, bg, progress=False).values
         np.save(cache, exact)
-    print(f"\n=== M = {M} features, {n_rows} rows, {n_bg} background rows "
-          f"(exact_shap: {time.perf_counter() - t:.1f} s, 2^{M} coalitions) ===")
+    print(
+        f"\n=== M = {M} features, {n_rows} rows, {n_bg} background rows "
+        f"(exact_shap: {time.perf_counter() - t:.1f} s, 2^{M} coalitions) ==="
+    )
     scale = np.sqrt(np.mean(exact**2))
     print(f"RMS of exact values: {scale:.4g}")
-    print(f"{'method':<34}{'coalitions/row':>15}{'evals/row':>11}{'RMSE':>11}{'outside model ms/row':>22}")
+    print(
+        f"{'method':<34}{'coalitions/row':>15}{'evals/row':>11}{'RMSE':>11}{'outside model ms/row':>22}"
+    )
 
     def report(name, values, wall, coal):
         err = np.sqrt(np.mean((values - exact) ** 2))
@@ -94,39 +104,58 @@ def run(M: int, n_rows: int, n_bg: int, budgets, tols):
         f.reset()
         t = time.perf_counter()
         k = kernel_shap(f, rows, bg, n_samples=n, random_state=0, progress=False)
-        results[("ours", n)] = report(f"ours n_samples={n}", k.values, time.perf_counter() - t,
-                                      k.extras["n_coalitions"].mean())
+        results[("ours", n)] = report(
+            f"ours n_samples={n}",
+            k.values,
+            time.perf_counter() - t,
+            k.extras["n_coalitions"].mean(),
+        )
     for tol in tols:
         f.reset()
         t = time.perf_counter()
         k = kernel_shap(f, rows, bg, tol=tol, random_state=0, progress=False)
         wall = time.perf_counter() - t
-        results[("auto", tol)] = report(f"ours auto tol={tol}", k.values, wall, k.extras["n_coalitions"].mean())
+        results[("auto", tol)] = report(
+            f"ours auto tol={tol}", k.values, wall, k.extras["n_coalitions"].mean()
+        )
         z = np.abs(k.values - exact) / np.maximum(k.extras["standard_error"], 1e-300)
         sampled = k.extras["standard_error"] > 0
         if sampled.any():
             print(f"{'':<34}  |error| <= 2 SE for {np.mean(z[sampled] <= 2):.0%} of sampled values")
 
     shap_err, shap_evals, shap_over = results[("shap", "auto")]
-    print(f"\nshap default (nsamples='auto' = {default_n} coalitions, l1_reg=False): RMSE {shap_err:.3g}, "
-          f"{shap_evals:.0f} evals/row, {shap_over:.1f} ms/row outside the model")
-    ok = [(tol, r) for tol, r in ((k[1], v) for k, v in results.items() if k[0] == "auto")
-          if r[0] <= shap_err * 1.0000001 + 1e-12]
+    print(
+        f"\nshap default (nsamples='auto' = {default_n} coalitions, l1_reg=False): RMSE {shap_err:.3g}, "
+        f"{shap_evals:.0f} evals/row, {shap_over:.1f} ms/row outside the model"
+    )
+    ok = [
+        (tol, r)
+        for tol, r in ((k[1], v) for k, v in results.items() if k[0] == "auto")
+        if r[0] <= shap_err * 1.0000001 + 1e-12
+    ]
     if ok:
         tol, (err, evals, over) = max(ok, key=lambda t: -t[1][1])
-        print(f"ours auto (tol={tol}) reaches it with {evals:.0f} evals/row: "
-              f"{evals / shap_evals:.3f} of shap's evaluations (bar <= 0.25)")
+        print(
+            f"ours auto (tol={tol}) reaches it with {evals:.0f} evals/row: "
+            f"{evals / shap_evals:.3f} of shap's evaluations (bar <= 0.25)"
+        )
     else:
         best = min((v for k, v in results.items() if k[0] == "auto"), key=lambda r: r[0])
-        print(f"no auto setting reached shap's default error; best auto RMSE {best[0]:.3g} "
-              f"with {best[1]:.0f} evals/row ({best[1] / shap_evals:.3f} of shap's)")
+        print(
+            f"no auto setting reached shap's default error; best auto RMSE {best[0]:.3g} "
+            f"with {best[1]:.0f} evals/row ({best[1] / shap_evals:.3f} of shap's)"
+        )
     ours_over = min(v[2] for k, v in results.items() if k[0] == "auto")
-    print(f"overhead outside model calls per row: shap {shap_over:.2f} ms, ours (auto) "
-          f"{ours_over:.2f} ms -> {shap_over / max(ours_over, 1e-9):.1f}x smaller (bar >= 10x)")
+    print(
+        f"overhead outside model calls per row: shap {shap_over:.2f} ms, ours (auto) "
+        f"{ours_over:.2f} ms -> {shap_over / max(ours_over, 1e-9):.1f}x smaller (bar >= 10x)"
+    )
     # same budget, like for like
     for n in budgets:
         es, eo = results[("shap", n)][0], results[("ours", n)][0]
-        print(f"budget {n:>5}: RMSE shap {es:.3g}  ours {eo:.3g}  (ratio shap/ours {es / max(eo, 1e-300):.2f})")
+        print(
+            f"budget {n:>5}: RMSE shap {es:.3g}  ours {eo:.3g}  (ratio shap/ours {es / max(eo, 1e-300):.2f})"
+        )
 
 
 def main():
@@ -135,7 +164,13 @@ def main():
 
     kernel_shap(lambda X: X.sum(1), np.zeros((2, 3)), np.zeros((2, 3)), progress=False)  # compile
     run(10, n_rows, 50, budgets=[64, 128, 256, 512], tols=[0.05, 0.02, 0.01, 0.005, 0.002])
-    run(16, max(5, n_rows // 2), 20, budgets=[128, 256, 512, 1024], tols=[0.05, 0.02, 0.01, 0.007, 0.005])
+    run(
+        16,
+        max(5, n_rows // 2),
+        20,
+        budgets=[128, 256, 512, 1024],
+        tols=[0.05, 0.02, 0.01, 0.007, 0.005],
+    )
 
 
 if __name__ == "__main__":

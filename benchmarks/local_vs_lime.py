@@ -34,16 +34,18 @@ def lime_top(explainer, model, rows) -> tuple[list[set], float]:
     tops = []
     t0 = time.perf_counter()
     for x in rows:
-        exp = explainer.explain_instance(x, model.predict_proba, num_features=K,
-                                         num_samples=N_SAMPLES)
+        exp = explainer.explain_instance(
+            x, model.predict_proba, num_features=K, num_samples=N_SAMPLES
+        )
         tops.append({j for j, _ in exp.as_map()[1]})
     return tops, (time.perf_counter() - t0) / len(rows)
 
 
 def ours_top(model, X, rows, seed, n_repeats=0):
     t0 = time.perf_counter()
-    e = LocalSurrogate(model, X, n_samples=N_SAMPLES, n_features=K, n_repeats=n_repeats,
-                       random_state=seed).explain(rows)
+    e = LocalSurrogate(
+        model, X, n_samples=N_SAMPLES, n_features=K, n_repeats=n_repeats, random_state=seed
+    ).explain(rows)
     dt = (time.perf_counter() - t0) / len(rows)
     return [set(np.nonzero(s)[0]) for s in e.extras["selected"]], dt, e
 
@@ -61,8 +63,10 @@ def main() -> None:
     X_tr, X_te, y_tr, _ = train_test_split(X.to_numpy(), codes, test_size=0.3, random_state=0)
     rows = np.vstack([X_te, X_tr])[:N_ROWS]
     models = {
-        "MLP 2x64": make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(64, 64), random_state=0,
-                                                                   max_iter=1000)),
+        "MLP 2x64": make_pipeline(
+            StandardScaler(),
+            MLPClassifier(hidden_layer_sizes=(64, 64), random_state=0, max_iter=1000),
+        ),
         "XGBoost": XGBClassifier(n_estimators=100, max_depth=3, random_state=0, n_jobs=1),
     }
     out = []
@@ -73,16 +77,20 @@ def main() -> None:
         _, t_ours_stab, e_stab = ours_top(model, X_tr, rows, 0, n_repeats=2)
         lime0, t_lime = lime_top(LimeTabularExplainer(X_tr, random_state=0), model, rows)
         lime1, _ = lime_top(LimeTabularExplainer(X_tr, random_state=1), model, rows)
-        out.append({
-            "model": name,
-            "lime s/expl": t_lime, "ours s/expl": t_ours, "speed-up": t_lime / t_ours,
-            "ours+stability s/expl": t_ours_stab,
-            "top5 ours vs lime": overlap(ours0, lime0),
-            "top5 lime seed0 vs seed1": overlap(lime0, lime1),
-            "top5 ours seed0 vs seed1": overlap(ours0, ours1),
-            "ours local R2 (median)": float(np.median(e.extras["local_fidelity"])),
-            "ours stability (mean Jaccard)": float(np.mean(e_stab.extras["stability"])),
-        })
+        out.append(
+            {
+                "model": name,
+                "lime s/expl": t_lime,
+                "ours s/expl": t_ours,
+                "speed-up": t_lime / t_ours,
+                "ours+stability s/expl": t_ours_stab,
+                "top5 ours vs lime": overlap(ours0, lime0),
+                "top5 lime seed0 vs seed1": overlap(lime0, lime1),
+                "top5 ours seed0 vs seed1": overlap(ours0, ours1),
+                "ours local R2 (median)": float(np.median(e.extras["local_fidelity"])),
+                "ours stability (mean Jaccard)": float(np.mean(e_stab.extras["stability"])),
+            }
+        )
         print(f"done {name}", flush=True)
     with pd.option_context("display.width", 250, "display.max_columns", 20):
         print(pd.DataFrame(out).to_string(index=False, float_format=lambda v: f"{v:.4g}"))

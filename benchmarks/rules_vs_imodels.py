@@ -62,9 +62,18 @@ def main() -> None:
     ours, t_o = _timed(lambda: RuleListClassifier("greedy", max_depth=5).fit(Xa, ya))
     np.random.seed(0)  # the stumps' tie-breaking, seeded as RuleListClassifier seeds it
     ref, t_r = _timed(lambda: GreedyRuleListClassifier(max_depth=5).fit(Xa.to_numpy(), ya))
-    rows.append(("RuleList greedy", "imodels GreedyRuleList",
-                 accuracy_score(yb, ours.predict(Xb)), accuracy_score(yb, ref.predict(Xb.to_numpy())),
-                 ours.complexity_, ref.complexity_, t_o, t_r))
+    rows.append(
+        (
+            "RuleList greedy",
+            "imodels GreedyRuleList",
+            accuracy_score(yb, ours.predict(Xb)),
+            accuracy_score(yb, ref.predict(Xb.to_numpy())),
+            ours.complexity_,
+            ref.complexity_,
+            t_o,
+            t_r,
+        )
+    )
 
     # Bayesian rule list (backend on our 0/1 items)
     from imodels import BayesianRuleListClassifier
@@ -79,24 +88,48 @@ def main() -> None:
     seed = int(np.random.RandomState(0).randint(1, 2**31 - 1))  # as RuleListClassifier derives it
 
     def fit_brl():
-        m = BayesianRuleListClassifier(listlengthprior=3, maxcardinality=2, minsupport=0.3,
-                                       n_chains=2, max_iter=2000, random_state=seed)
+        m = BayesianRuleListClassifier(
+            listlengthprior=3,
+            maxcardinality=2,
+            minsupport=0.3,
+            n_chains=2,
+            max_iter=2000,
+            random_state=seed,
+        )
         m.burnin = 1000
         return m.fit(_B(Xa), ya)
 
     ref, t_r = _timed(fit_brl)
-    rows.append(("RuleList bayesian", "imodels BayesianRuleList",
-                 accuracy_score(yb, ours.predict(Xb)), accuracy_score(yb, ref.predict(_B(Xb))),
-                 ours.complexity_, ref.complexity_ - 1, t_o, t_r))  # imodels adds 1 for ELSE
+    rows.append(
+        (
+            "RuleList bayesian",
+            "imodels BayesianRuleList",
+            accuracy_score(yb, ours.predict(Xb)),
+            accuracy_score(yb, ref.predict(_B(Xb))),
+            ours.complexity_,
+            ref.complexity_ - 1,
+            t_o,
+            t_r,
+        )
+    )  # imodels adds 1 for ELSE
 
     # RuleFit classifier
     from imodels import RuleFitClassifier, RuleFitRegressor
 
     ours, t_o = _timed(lambda: RuleSetClassifier(random_state=0).fit(Xa, ya))
     ref, t_r = _timed(lambda: RuleFitClassifier(random_state=_seed(0)).fit(Xa.to_numpy(), ya))
-    rows.append(("RuleSet rulefit", "imodels RuleFitClassifier",
-                 accuracy_score(yb, ours.predict(Xb)), accuracy_score(yb, ref.predict(Xb.to_numpy())),
-                 ours.complexity_, ref.complexity_, t_o, t_r))
+    rows.append(
+        (
+            "RuleSet rulefit",
+            "imodels RuleFitClassifier",
+            accuracy_score(yb, ours.predict(Xb)),
+            accuracy_score(yb, ref.predict(Xb.to_numpy())),
+            ours.complexity_,
+            ref.complexity_,
+            t_o,
+            t_r,
+        )
+    )
 
     # RIPPER (backend on our binned frame)
     import wittgenstein as lw
@@ -111,9 +144,18 @@ def main() -> None:
 
     ref, t_r = _timed(fit_ripper)
     ref_pred = np.asarray(ref.predict(Fb)).astype(int)
-    rows.append(("Ripper", "wittgenstein RIPPER",
-                 accuracy_score(yb, ours.predict(Xb)), accuracy_score(yb, ref_pred),
-                 ours.complexity_, sum(len(r.conds) for r in ref.ruleset_.rules), t_o, t_r))
+    rows.append(
+        (
+            "Ripper",
+            "wittgenstein RIPPER",
+            accuracy_score(yb, ours.predict(Xb)),
+            accuracy_score(yb, ref_pred),
+            ours.complexity_,
+            sum(len(r.conds) for r in ref.ruleset_.rules),
+            t_o,
+            t_r,
+        )
+    )
 
     # OneR (backend on our bin codes)
     from mlxtend.classifier import OneRClassifier as MlxOneR
@@ -122,27 +164,51 @@ def main() -> None:
     Ca, Cb = ours._codes(Xa.to_numpy(float)), ours._codes(Xb.to_numpy(float))
     ref, t_r = _timed(lambda: MlxOneR().fit(Ca, ya))
     n_bins = len(ref.prediction_dict_["rules (value: class)"])
-    rows.append(("OneR", "mlxtend OneR",
-                 accuracy_score(yb, ours.predict(Xb)), accuracy_score(yb, ref.predict(Cb)),
-                 ours.complexity_, n_bins - 1, t_o, t_r))
+    rows.append(
+        (
+            "OneR",
+            "mlxtend OneR",
+            accuracy_score(yb, ours.predict(Xb)),
+            accuracy_score(yb, ref.predict(Cb)),
+            ours.complexity_,
+            n_bins - 1,
+            t_o,
+            t_r,
+        )
+    )
 
     # RuleFit regressor
     ours, t_o = _timed(lambda: RuleSetRegressor(random_state=0).fit(Ra, ta))
     ref, t_r = _timed(lambda: RuleFitRegressor(random_state=_seed(0)).fit(Ra.to_numpy(), ta))
-    rows.append(("RuleSet regressor", "imodels RuleFitRegressor (R^2)",
-                 r2_score(tb, ours.predict(Rb)), r2_score(tb, ref.predict(Rb.to_numpy())),
-                 ours.complexity_, ref.complexity_, t_o, t_r))
+    rows.append(
+        (
+            "RuleSet regressor",
+            "imodels RuleFitRegressor (R^2)",
+            r2_score(tb, ours.predict(Rb)),
+            r2_score(tb, ref.predict(Rb.to_numpy())),
+            ours.complexity_,
+            ref.complexity_,
+            t_o,
+            t_r,
+        )
+    )
 
-    head = f"{'model':<20}{'peer':<32}{'acc ours':>9}{'acc peer':>9}{'cx ours':>8}{'cx peer':>8}" \
-           f"{'fit ours s':>11}{'fit peer s':>11}{'ratio':>7}"
+    head = (
+        f"{'model':<20}{'peer':<32}{'acc ours':>9}{'acc peer':>9}{'cx ours':>8}{'cx peer':>8}"
+        f"{'fit ours s':>11}{'fit peer s':>11}{'ratio':>7}"
+    )
     print(head)
     print("-" * len(head))
     for name, peer, a_o, a_r, c_o, c_r, t_o, t_r in rows:
-        print(f"{name:<20}{peer:<32}{a_o:>9.4f}{a_r:>9.4f}{c_o:>8}{int(c_r):>8}"
-              f"{t_o:>11.3f}{t_r:>11.3f}{t_o / t_r:>7.2f}")
-    print("\ncomplexity: ours = conditions (+ non-zero linear terms for RuleFit); imodels' own "
-          "complexity_ counts the same for RuleFit, rules for the greedy list, conditions + 1 "
-          "for the Bayesian list (shown minus 1); RIPPER/OneR peers: conditions / bins - 1.")
+        print(
+            f"{name:<20}{peer:<32}{a_o:>9.4f}{a_r:>9.4f}{c_o:>8}{int(c_r):>8}"
+            f"{t_o:>11.3f}{t_r:>11.3f}{t_o / t_r:>7.2f}"
+        )
+    print(
+        "\ncomplexity: ours = conditions (+ non-zero linear terms for RuleFit); imodels' own "
+        "complexity_ counts the same for RuleFit, rules for the greedy list, conditions + 1 "
+        "for the Bayesian list (shown minus 1); RIPPER/OneR peers: conditions / bins - 1."
+    )
 
 
 if __name__ == "__main__":

@@ -48,7 +48,9 @@ def main():
     from surrogates.shap import exact_shap, linear_shap
 
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
     client = Client(cluster)
     print(f"{n:,} rows; LocalCluster: 2 worker processes x 1 thread")
     check = np.random.default_rng(0).choice(n, 1000, replace=False)
@@ -77,12 +79,16 @@ def main():
         dX = da.random.default_rng(1).normal(size=(n, M), chunks=(100_000, M)).persist()
         X = dX.compute()
         y = X[:, 0] * X[:, 1] + np.sin(X[:, 2])
-        booster = xgb.XGBRegressor(n_estimators=30, max_depth=3, n_jobs=1).fit(X[:20_000], y[:20_000])
+        booster = xgb.XGBRegressor(n_estimators=30, max_depth=3, n_jobs=1).fit(
+            X[:20_000], y[:20_000]
+        )
         tree_shap(booster, X[:10])  # compile in-process before timing
         client.run(lambda: __import__("surrogates.shap.tree"))
         ref, t_in = timed(lambda: tree_shap(booster, X, progress=False).values)
         got, t_dask = timed(lambda: client.compute(tree_shap(booster, dX)).result())
-        rows.append(("tree_shap (xgb 30 x depth 3)", t_in, t_dask, np.abs(got[check] - ref[check]).max()))
+        rows.append(
+            ("tree_shap (xgb 30 x depth 3)", t_in, t_dask, np.abs(got[check] - ref[check]).max())
+        )
         del X, ref, got
     except Exception as exc:  # the tree module belongs to another part of the work
         print(f"tree_shap skipped: {type(exc).__name__}: {exc}")
@@ -95,7 +101,9 @@ def main():
     exact_shap(f, X[:10], bg, progress=False)  # compile
     ref, t_in = timed(lambda: exact_shap(f, X, bg, progress=False).values)
     got, t_dask = timed(lambda: client.compute(exact_shap(f, dX, bg)).result())
-    rows.append(("exact_shap (4 features, 8 bg)", t_in, t_dask, np.abs(got[check] - ref[check]).max()))
+    rows.append(
+        ("exact_shap (4 features, 8 bg)", t_in, t_dask, np.abs(got[check] - ref[check]).max())
+    )
 
     print(f"\n{'workload':<32}{'in-process s':>14}{'dask s':>10}{'in/dask':>9}{'max |diff|':>12}")
     for name, t_in, t_dask, diff in rows:

@@ -77,8 +77,12 @@ def printed_r2(text: str, names, X_new, y_new) -> float:
 def run_ours(X, y, budget: float, seed: int):
     start = time.perf_counter()
     model = SymbolicRegressor(
-        time_budget=budget, generations=10**6, early_stop=EARLY, random_state=seed,
-        n_jobs=1, verbose=False,
+        time_budget=budget,
+        generations=10**6,
+        early_stop=EARLY,
+        random_state=seed,
+        n_jobs=1,
+        verbose=False,
     ).fit(X, y)
     seconds = time.perf_counter() - start
     return st.to_text(model.equation_), seconds
@@ -95,17 +99,32 @@ def _gplearn_functions():
     def _square(x):
         return np.clip(x, -1e100, 1e100) ** 2
 
-    return ("add", "sub", "mul", "div", "sqrt", "sin", "cos",
-            make_function(function=_exp, name="exp", arity=1),
-            make_function(function=_square, name="square", arity=1))
+    return (
+        "add",
+        "sub",
+        "mul",
+        "div",
+        "sqrt",
+        "sin",
+        "cos",
+        make_function(function=_exp, name="exp", arity=1),
+        make_function(function=_square, name="square", arity=1),
+    )
 
 
 def run_gplearn(X, y, budget: float, seed: int):
     from gplearn.genetic import SymbolicRegressor as GP
 
     start = time.perf_counter()
-    est = GP(population_size=1000, generations=5, function_set=_gplearn_functions(),
-             warm_start=True, random_state=seed, n_jobs=1, verbose=0)
+    est = GP(
+        population_size=1000,
+        generations=5,
+        function_set=_gplearn_functions(),
+        warm_start=True,
+        random_state=seed,
+        n_jobs=1,
+        verbose=0,
+    )
     Xa = X.to_numpy()
     while True:  # gplearn has no time limit: grow it 5 generations at a time
         with warnings.catch_warnings():
@@ -122,15 +141,23 @@ def gplearn_to_text(program: str, names) -> str:
     """gplearn's printed program as infix text (its own 3-decimal constants)."""
     syms = {f"X{j}": sp.Symbol(n, real=True) for j, n in enumerate(names)}
     funcs = {
-        "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
-        "div": lambda a, b: a / b, "sqrt": lambda a: sp.sqrt(sp.Abs(a)), "sin": sp.sin,
-        "cos": sp.cos, "exp": sp.exp, "square": lambda a: a**2,
+        "add": lambda a, b: a + b,
+        "sub": lambda a, b: a - b,
+        "mul": lambda a, b: a * b,
+        "div": lambda a, b: a / b,
+        "sqrt": lambda a: sp.sqrt(sp.Abs(a)),
+        "sin": sp.sin,
+        "cos": sp.cos,
+        "exp": sp.exp,
+        "square": lambda a: a**2,
     }
     return str(sp.sympify(program, locals={**syms, **funcs}))
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--budget", type=float, default=10.0, help="seconds per problem and method")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--only", action="append", help="only these laws (repeatable)")
@@ -148,10 +175,14 @@ def main(argv=None) -> None:
             gp_program, gp_s = run_gplearn(X, y, args.budget, args.seed)
             gp_text = gplearn_to_text(gp_program, names)
             row = {
-                "law": law, "noise": noise,
-                "glassbox_r2": printed_r2(ours_text, names, X_new, y_new), "glassbox_s": ours_s,
-                "gplearn_r2": printed_r2(gp_text, names, X_new, y_new), "gplearn_s": gp_s,
-                "glassbox_equation": ours_text, "gplearn_equation": gp_text,
+                "law": law,
+                "noise": noise,
+                "glassbox_r2": printed_r2(ours_text, names, X_new, y_new),
+                "glassbox_s": ours_s,
+                "gplearn_r2": printed_r2(gp_text, names, X_new, y_new),
+                "gplearn_s": gp_s,
+                "glassbox_equation": ours_text,
+                "gplearn_equation": gp_text,
             }
             rows.append(row)
             print(
@@ -164,21 +195,32 @@ def main(argv=None) -> None:
     df = pd.DataFrame(rows)
     df["glassbox_recovered"] = df["glassbox_r2"] >= THRESHOLD
     df["gplearn_recovered"] = df["gplearn_r2"] >= THRESHOLD
-    print(f"\nbudget {args.budget:g} s per problem and method, 1 thread each; recovered = printed "
-          f"equation R^2 >= {THRESHOLD} on fresh points\n")
+    print(
+        f"\nbudget {args.budget:g} s per problem and method, 1 thread each; recovered = printed "
+        f"equation R^2 >= {THRESHOLD} on fresh points\n"
+    )
     summary = []
     for noise, g in df.groupby("noise"):
-        summary.append({
-            "noise": f"{noise:.0%}", "problems": len(g),
-            "glassbox recovered": f"{g['glassbox_recovered'].sum()}/{len(g)}",
-            "gplearn recovered": f"{g['gplearn_recovered'].sum()}/{len(g)}",
-            "glassbox median s": round(float(g["glassbox_s"].median()), 2),
-            "gplearn median s": round(float(g["gplearn_s"].median()), 2),
-            "median s ratio (gplearn/glassbox)": round(float(g["gplearn_s"].median() / g["glassbox_s"].median()), 2),
-        })
+        summary.append(
+            {
+                "noise": f"{noise:.0%}",
+                "problems": len(g),
+                "glassbox recovered": f"{g['glassbox_recovered'].sum()}/{len(g)}",
+                "gplearn recovered": f"{g['gplearn_recovered'].sum()}/{len(g)}",
+                "glassbox median s": round(float(g["glassbox_s"].median()), 2),
+                "gplearn median s": round(float(g["gplearn_s"].median()), 2),
+                "median s ratio (gplearn/glassbox)": round(
+                    float(g["gplearn_s"].median() / g["glassbox_s"].median()), 2
+                ),
+            }
+        )
     print(pd.DataFrame(summary).to_string(index=False))
     print("\nper problem (R^2 of the printed equation on fresh points):")
-    print(df[["law", "noise", "glassbox_r2", "glassbox_s", "gplearn_r2", "gplearn_s"]].to_string(index=False, float_format=lambda v: f"{v:.6g}"))
+    print(
+        df[["law", "noise", "glassbox_r2", "glassbox_s", "gplearn_r2", "gplearn_s"]].to_string(
+            index=False, float_format=lambda v: f"{v:.6g}"
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -52,10 +52,14 @@ def bench(name, model, X, rows, *, xgb_model=None):
     err = np.abs(ours - ref).max() / np.abs(ref).max()
     n = len(rows)
     print(f"\n{name}: {n} rows")
-    print(f"  ours          {1e3 * ours_t / n:8.3f} ms/row  peak {ours_mb:8.1f} MB  "
-          f"(max rel diff vs shap {err:.1e})")
-    print(f"  shap          {1e3 * shap_t / n:8.3f} ms/row  peak {shap_mb:8.1f} MB  "
-          f"ratio shap/ours {shap_t / ours_t:6.2f}x")
+    print(
+        f"  ours          {1e3 * ours_t / n:8.3f} ms/row  peak {ours_mb:8.1f} MB  "
+        f"(max rel diff vs shap {err:.1e})"
+    )
+    print(
+        f"  shap          {1e3 * shap_t / n:8.3f} ms/row  peak {shap_mb:8.1f} MB  "
+        f"ratio shap/ours {shap_t / ours_t:6.2f}x"
+    )
     if xgb_model is not None:
         import xgboost as xgb
 
@@ -63,8 +67,10 @@ def bench(name, model, X, rows, *, xgb_model=None):
         booster.set_param({"nthread": THREADS})
         dm = xgb.DMatrix(rows.astype(np.float32), nthread=THREADS)
         xgb_t, xgb_mb, _ = timed(lambda: booster.predict(dm, pred_contribs=True))
-        print(f"  xgboost       {1e3 * xgb_t / n:8.3f} ms/row  peak {xgb_mb:8.1f} MB  "
-              f"ratio xgboost/ours {xgb_t / ours_t:6.2f}x")
+        print(
+            f"  xgboost       {1e3 * xgb_t / n:8.3f} ms/row  peak {xgb_mb:8.1f} MB  "
+            f"ratio xgboost/ours {xgb_t / ours_t:6.2f}x"
+        )
 
 
 MEMORY_NOTE = (
@@ -92,7 +98,9 @@ def main() -> None:
         return
     m10 = xgb.XGBRegressor(n_estimators=500, max_depth=10, n_jobs=THREADS, random_state=0).fit(X, y)
     bench("XGBRegressor(500, depth 10)", m10, X, rows[: max(1, args.rows // 4)], xgb_model=m10)
-    rf = RandomForestRegressor(n_estimators=100, max_depth=10, n_jobs=THREADS, random_state=0).fit(X, y)
+    rf = RandomForestRegressor(n_estimators=100, max_depth=10, n_jobs=THREADS, random_state=0).fit(
+        X, y
+    )
     bench("RandomForestRegressor(100, depth 10)", rf, X, rows[: max(1, args.rows // 4)])
 
 

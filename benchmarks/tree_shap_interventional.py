@@ -43,8 +43,12 @@ MEMORY_NOTE = (
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=2000)
-    parser.add_argument("--shap-rows", type=int, default=None,
-                        help="rows for shap (its cost is linear in rows; default: same)")
+    parser.add_argument(
+        "--shap-rows",
+        type=int,
+        default=None,
+        help="rows for shap (its cost is linear in rows; default: same)",
+    )
     args = parser.parse_args()
     numba.set_num_threads(THREADS)
     import shap
@@ -53,7 +57,9 @@ def main() -> None:
     from surrogates.shap.tree import tree_shap
 
     X, y = make_regression(10_000, 20, n_informative=10, noise=10, random_state=0)
-    model = xgb.XGBRegressor(n_estimators=500, max_depth=6, n_jobs=THREADS, random_state=0).fit(X, y)
+    model = xgb.XGBRegressor(n_estimators=500, max_depth=6, n_jobs=THREADS, random_state=0).fit(
+        X, y
+    )
     bg = X[-100:]
     rows = X[: args.rows]
     shap_rows = rows[: args.shap_rows or args.rows]
@@ -72,8 +78,10 @@ def main() -> None:
     per_shap = 1e3 * shap_t / len(shap_rows)
     print(MEMORY_NOTE)
     print(f"threads: numba {numba.get_num_threads()}; background {len(bg)} rows")
-    print(f"  ours  {per_ours:8.3f} ms/row ({len(rows)} rows)  peak {ours_mb:7.1f} MB  "
-          f"max rel diff vs shap {err:.1e}")
+    print(
+        f"  ours  {per_ours:8.3f} ms/row ({len(rows)} rows)  peak {ours_mb:7.1f} MB  "
+        f"max rel diff vs shap {err:.1e}"
+    )
     print(f"  shap  {per_shap:8.3f} ms/row ({len(shap_rows)} rows)  peak {shap_mb:7.1f} MB")
     print(f"  ratio shap/ours (per row) {per_shap / per_ours:6.2f}x")
 

@@ -25,8 +25,13 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE / "families"
 
 #: a readable subset of the breast cancer features (the printouts stay short)
-CANCER_COLUMNS = ["mean radius", "mean texture", "mean smoothness", "worst concavity",
-                  "worst symmetry"]
+CANCER_COLUMNS = [
+    "mean radius",
+    "mean texture",
+    "mean smoothness",
+    "worst concavity",
+    "worst symmetry",
+]
 
 
 def _title(name: str) -> str:
@@ -48,7 +53,7 @@ def _section(cls, classification: bool) -> str:
     if classification:
         X, y = datasets.breast_cancer()
         X = X[CANCER_COLUMNS]
-        load = (f"X, y = datasets.breast_cancer()\nX = X[{CANCER_COLUMNS!r}]")
+        load = f"X, y = datasets.breast_cancer()\nX = X[{CANCER_COLUMNS!r}]"
     else:
         X, y = datasets.diabetes()
         load = "X, y = datasets.diabetes()"
@@ -98,9 +103,7 @@ def write_nav() -> None:
     begin = text.index("# BEGIN families")
     begin = text.index("\n", begin) + 1
     end = text.index("      # END families")
-    entries = "".join(
-        f"      - {_title(name)}: families/{name}.md\n" for name in sorted(FAMILIES)
-    )
+    entries = "".join(f"      - {_title(name)}: families/{name}.md\n" for name in sorted(FAMILIES))
     config.write_text(text[:begin] + entries + text[end:], encoding="utf-8")
 
 

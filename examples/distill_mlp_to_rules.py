@@ -31,8 +31,10 @@ def torch_mlp(X: np.ndarray, y: np.ndarray):
 
     net = torch.nn.Sequential(
         Standardize(),
-        torch.nn.Linear(X.shape[1], 64), torch.nn.ReLU(),
-        torch.nn.Linear(64, 64), torch.nn.ReLU(),
+        torch.nn.Linear(X.shape[1], 64),
+        torch.nn.ReLU(),
+        torch.nn.Linear(64, 64),
+        torch.nn.ReLU(),
         torch.nn.Linear(64, 2),
     )
     opt = torch.optim.Adam(net.parameters(), lr=1e-2)
@@ -71,8 +73,14 @@ def main() -> None:
         blackbox = model
         kind = "scikit-learn MLPClassifier (2x64)"
 
-    sur = distill(blackbox, X_train, student="rules", student_params={"max_depth": 4},
-                  n_queries=10_000, random_state=0)
+    sur = distill(
+        blackbox,
+        X_train,
+        student="rules",
+        student_params={"max_depth": 4},
+        n_queries=10_000,
+        random_state=0,
+    )
     print(f"Black box: {kind}\n")
     print(sur)
     print()

@@ -25,8 +25,10 @@ for model in (GLMRegressor(), TreeRegressor(max_depth=3, random_state=0)):
     loaded = io.load(path)
     same_text = str(loaded) == str(model)
     max_diff = float(np.max(np.abs(loaded.predict(X) - model.predict(X))))
-    print(f"{path.name}: {path.stat().st_size:,} bytes, same printout: {same_text}, "
-          f"largest prediction difference: {max_diff:g}")
+    print(
+        f"{path.name}: {path.stat().st_size:,} bytes, same printout: {same_text}, "
+        f"largest prediction difference: {max_diff:g}"
+    )
     assert same_text and max_diff == 0.0
 
 # A hand edit is caught by the checksum.

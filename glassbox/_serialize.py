@@ -66,8 +66,21 @@ _NEW_WITH_ARGS: set[str] = set()
 #: builtin types that may appear as values (e.g. ``dtype=float`` params)
 _BUILTIN_TYPES = {
     t.__name__: t
-    for t in (int, float, bool, str, complex, bytes, list, tuple, dict, set, frozenset,
-              type(None), object)
+    for t in (
+        int,
+        float,
+        bool,
+        str,
+        complex,
+        bytes,
+        list,
+        tuple,
+        dict,
+        set,
+        frozenset,
+        type(None),
+        object,
+    )
 }
 
 
@@ -148,10 +161,17 @@ def resolve(name: str, *, kind: str = "class"):
 _FUNCTION_MODULES = ("glassbox", "surrogates")
 
 #: methods a file may bind to a stored object (a black box's prediction entry point)
-_METHOD_NAMES = frozenset({
-    "predict", "predict_proba", "predict_log_proba", "decision_function", "transform",
-    "score_samples", "inplace_predict",
-})
+_METHOD_NAMES = frozenset(
+    {
+        "predict",
+        "predict_proba",
+        "predict_log_proba",
+        "decision_function",
+        "transform",
+        "score_samples",
+        "inplace_predict",
+    }
+)
 
 
 def _referable_function(obj) -> bool:
@@ -220,7 +240,10 @@ class Encoder:
             return {"__ref__": self._memo[id(obj)]}
         if type(obj) is list:
             ref = self._remember(obj)
-            return {"__list__": [self.encode(v, f"{path}[{i}]") for i, v in enumerate(obj)], "id": ref}
+            return {
+                "__list__": [self.encode(v, f"{path}[{i}]") for i, v in enumerate(obj)],
+                "id": ref,
+            }
         if type(obj) is tuple:
             return {"__tuple__": [self.encode(v, f"{path}[{i}]") for i, v in enumerate(obj)]}
         if type(obj) is dict:
@@ -275,7 +298,9 @@ class Encoder:
                     f"{path}: method {obj.__func__.__qualname__} cannot be saved; a model file "
                     f"binds only {', '.join(sorted(_METHOD_NAMES))}"
                 )
-            return {"__method__": [self.encode(obj.__self__, f"{path}.__self__"), obj.__func__.__name__]}
+            return {
+                "__method__": [self.encode(obj.__self__, f"{path}.__self__"), obj.__func__.__name__]
+            }
         if isinstance(obj, np.random.RandomState):
             ref = self._remember(obj)
             state = obj.get_state(legacy=False)
@@ -308,7 +333,9 @@ class Encoder:
     def _array(self, arr: np.ndarray, path: str) -> dict:
         if arr.dtype.hasobject:
             if arr.dtype.names is not None:
-                raise SerializationError(f"{path}: structured array with object fields is not supported")
+                raise SerializationError(
+                    f"{path}: structured array with object fields is not supported"
+                )
             flat = [self.encode(v, f"{path}[{i}]") for i, v in enumerate(arr.reshape(-1).tolist())]
             return {"dtype": "object", "shape": list(arr.shape), "items": flat}
         if arr.dtype.names is not None:
@@ -431,21 +458,28 @@ class Encoder:
                 }
             }
         if isinstance(obj, pd.RangeIndex):
-            return {"__rangeindex__": [obj.start, obj.stop, obj.step], "name": self.encode(obj.name, path)}
+            return {
+                "__rangeindex__": [obj.start, obj.stop, obj.step],
+                "name": self.encode(obj.name, path),
+            }
         if isinstance(obj, pd.Index) and not isinstance(obj, pd.MultiIndex):
             return {
                 "__index__": self.encode(obj.to_numpy(), f"{path}.values"),
                 "dtype": str(obj.dtype),
                 "name": self.encode(obj.name, f"{path}.name"),
             }
-        raise SerializationError(f"{path}: pandas {type(obj).__name__} is not supported in model files")
+        raise SerializationError(
+            f"{path}: pandas {type(obj).__name__} is not supported in model files"
+        )
 
     def _sympy(self, expr, path: str):
         """A sympy expression as a tree of (class name, args); numbers exactly."""
         import sympy
 
         if not isinstance(expr, sympy.Basic):
-            raise SerializationError(f"{path}: sympy object {type(expr).__name__} is not an expression")
+            raise SerializationError(
+                f"{path}: sympy object {type(expr).__name__} is not an expression"
+            )
         if isinstance(expr, sympy.Symbol):
             given = getattr(expr, "_assumptions_orig", None)  # as the user wrote them
             assumptions = dict(given) if given is not None else dict(expr.assumptions0)
@@ -459,8 +493,13 @@ class Encoder:
             return {"float": [mpf[0], hex(mpf[1]), mpf[2], mpf[3]], "precision": expr._prec}
         cls = self._class_name(expr.func, path) if isinstance(expr.func, type) else None
         if cls is None or not _allowed_module(expr.func.__module__):
-            raise SerializationError(f"{path}: sympy function {expr.func} is not a named sympy class")
-        return {"func": cls, "args": [self._sympy(a, f"{path}.args[{i}]") for i, a in enumerate(expr.args)]}
+            raise SerializationError(
+                f"{path}: sympy function {expr.func} is not a named sympy class"
+            )
+        return {
+            "func": cls,
+            "args": [self._sympy(a, f"{path}.args[{i}]") for i, a in enumerate(expr.args)],
+        }
 
 
 # --- decoder -------------------------------------------------------------------
@@ -496,7 +535,9 @@ class Decoder:
         try:
             return self._memo[data["__ref__"]]
         except KeyError:
-            raise ValueError(f"model file refers to object #{data['__ref__']} before defining it") from None
+            raise ValueError(
+                f"model file refers to object #{data['__ref__']} before defining it"
+            ) from None
 
     def _dint(self, data):
         return int(data["__int__"])
@@ -680,7 +721,9 @@ class Decoder:
             return sympy.Rational(int(p), int(q))
         if "float" in node:
             sign, man, exp, bc = node["float"]
-            return sympy.Float._new((int(sign), int(man, 16), int(exp), int(bc)), int(node["precision"]))
+            return sympy.Float._new(
+                (int(sign), int(man, 16), int(exp), int(bc)), int(node["precision"])
+            )
         cls = resolve(node["func"])
         if not (issubclass(cls, sympy.Basic) and cls.__module__.startswith("sympy")):
             raise ValueError(f"{node['func']} is not a sympy expression class")
@@ -709,7 +752,9 @@ class Decoder:
         spec = data["__series__"]
         values = self.decode(spec["values"])
         return pd.Series(
-            values, index=self.decode(spec["index"]), name=self.decode(spec["name"]),
+            values,
+            index=self.decode(spec["index"]),
+            name=self.decode(spec["name"]),
             dtype=_pandas_dtype(spec["dtype"]),
         )
 
@@ -723,7 +768,8 @@ class Decoder:
         import pandas as pd
 
         return pd.Index(
-            self.decode(data["__index__"]), dtype=_pandas_dtype(data["dtype"]),
+            self.decode(data["__index__"]),
+            dtype=_pandas_dtype(data["dtype"]),
             name=self.decode(data["name"]),
         )
 

@@ -126,9 +126,7 @@ def check_X_y(est, X, y, *, allow_nan: bool = False, classifier: bool):
             f"{name} fits a single target"
         )
     if len(y_arr) != X.shape[0]:
-        raise ValueError(
-            f"X has {X.shape[0]} rows but y has {len(y_arr)}; they must match"
-        )
+        raise ValueError(f"X has {X.shape[0]} rows but y has {len(y_arr)}; they must match")
     if classifier:
         if y_arr.dtype.kind == "f" and not np.isfinite(y_arr).all():
             raise ValueError("y contains NaN or infinity; drop those rows before fitting")
@@ -154,9 +152,7 @@ def check_X_y(est, X, y, *, allow_nan: bool = False, classifier: bool):
                 ) from None
         y_arr = y_arr.astype(np.float64)
         if not np.isfinite(y_arr).all():
-            raise ValueError(
-                "y contains NaN or infinity; drop those rows before fitting"
-            )
+            raise ValueError("y contains NaN or infinity; drop those rows before fitting")
     return X, y_arr
 
 

@@ -44,7 +44,9 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
     demo.add_argument(
-        "--family", action="append", choices=sorted(FAMILIES),
+        "--family",
+        action="append",
+        choices=sorted(FAMILIES),
         help="only these families (repeatable; default: all)",
     )
 
@@ -59,7 +61,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "--family", default="glm", choices=sorted(FAMILIES), help="model family (default: glm)"
     )
     fit.add_argument(
-        "--task", default="auto", choices=["auto", "classification", "regression"],
+        "--task",
+        default="auto",
+        choices=["auto", "classification", "regression"],
         help="auto: classification when the target is text, boolean or has <= 10 integer values",
     )
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -113,9 +117,7 @@ def _cmd_fit(args) -> int:
     from .registry import FAMILIES, fast
 
     X, y = _read_csv(args.data, args.target)
-    classification = (
-        _is_classification(y) if args.task == "auto" else args.task == "classification"
-    )
+    classification = _is_classification(y) if args.task == "auto" else args.task == "classification"
     cls = FAMILIES[args.family][0 if classification else 1]
     if cls is None:
         task = "classification" if classification else "regression"
@@ -183,11 +185,15 @@ def _add_model_commands(sub) -> None:
     cmp.add_argument("data", metavar="DATA.csv", help="CSV file with a header row")
     cmp.add_argument("--target", required=True, metavar="COL", help="name of the target column")
     cmp.add_argument(
-        "--family", action="append", choices=sorted(FAMILIES),
+        "--family",
+        action="append",
+        choices=sorted(FAMILIES),
         help="only these families (repeatable; default: every family for the task)",
     )
     cmp.add_argument(
-        "--task", default="auto", choices=["auto", "classification", "regression"],
+        "--task",
+        default="auto",
+        choices=["auto", "classification", "regression"],
         help="auto: classification when the target is text, boolean or has <= 10 integer values",
     )
     cmp.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -204,12 +210,26 @@ def _add_model_commands(sub) -> None:
     )
     exp.add_argument("model", metavar="MODEL.json", help="a model file written by --save")
     exp.add_argument("data", metavar="DATA.csv", help="CSV file with the model's feature columns")
-    exp.add_argument("--method", default="shap", choices=["shap", "local"],
-                     help="shap (default) or local (LIME-style local surrogate)")
-    exp.add_argument("--rows", type=_positive_int, default=5, metavar="N",
-                     help="explain the first N rows (default 5)")
-    exp.add_argument("--top", type=_positive_int, default=5, metavar="K",
-                     help="show the K largest contributions per row (default 5)")
+    exp.add_argument(
+        "--method",
+        default="shap",
+        choices=["shap", "local"],
+        help="shap (default) or local (LIME-style local surrogate)",
+    )
+    exp.add_argument(
+        "--rows",
+        type=_positive_int,
+        default=5,
+        metavar="N",
+        help="explain the first N rows (default 5)",
+    )
+    exp.add_argument(
+        "--top",
+        type=_positive_int,
+        default=5,
+        metavar="K",
+        help="show the K largest contributions per row (default 5)",
+    )
     exp.add_argument("--target", metavar="COL", help="a column to drop (the target), if present")
     exp.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -226,8 +246,11 @@ def _add_model_commands(sub) -> None:
     rep.add_argument("-o", "--output", required=True, metavar="REPORT.html", help="where to write")
     rep.add_argument("--data", metavar="DATA.csv", help="CSV file to score the model on")
     rep.add_argument("--target", metavar="COL", help="target column of --data")
-    rep.add_argument("--no-compare", action="store_true",
-                     help="with --data: skip the table comparing every family")
+    rep.add_argument(
+        "--no-compare",
+        action="store_true",
+        help="with --data: skip the table comparing every family",
+    )
     rep.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -304,9 +327,7 @@ def _cmd_compare(args) -> int:
     from .registry import FAMILIES, fast
 
     X, y = _read_csv(args.data, args.target)
-    classification = (
-        _is_classification(y) if args.task == "auto" else args.task == "classification"
-    )
+    classification = _is_classification(y) if args.task == "auto" else args.task == "classification"
     slot = 0 if classification else 1
     names = args.family or sorted(FAMILIES)
     estimators = {}
@@ -372,8 +393,10 @@ def _cmd_explain(args) -> int:
     outputs = list(expl.output_names) or ["y"]
     if values.ndim == 2:
         values, base = values[:, :, None], base[:, None]
-    print(f"{type(model).__name__}: {expl.method} contributions on the {expl.link} scale "
-          f"(base value + contributions = output)")
+    print(
+        f"{type(model).__name__}: {expl.method} contributions on the {expl.link} scale "
+        f"(base value + contributions = output)"
+    )
     for i in range(values.shape[0]):
         for k in range(values.shape[2]):
             label = f"row {i}" + (f", output {outputs[k]}" if values.shape[2] > 1 else "")
@@ -434,8 +457,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     handlers = {
-        "demo": _cmd_demo, "fit": _cmd_fit, "compare": _cmd_compare,
-        "explain": _cmd_explain, "report": _cmd_report,
+        "demo": _cmd_demo,
+        "fit": _cmd_fit,
+        "compare": _cmd_compare,
+        "explain": _cmd_explain,
+        "report": _cmd_report,
     }
     try:
         with warnings.catch_warnings():

@@ -43,8 +43,16 @@ def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": sys.version.split()[0]}
-    for pkg in ("glassbox", "numpy", "scikit-learn", "pandas", "interpret-core", "pygam",
-                "imodels", "sympy"):
+    for pkg in (
+        "glassbox",
+        "numpy",
+        "scikit-learn",
+        "pandas",
+        "interpret-core",
+        "pygam",
+        "imodels",
+        "sympy",
+    ):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:
@@ -102,7 +110,7 @@ def loads(text: str | bytes):
         ) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ValueError(
-            "not a glassbox model file: missing \"format\": \"glassbox-model\" header "
+            'not a glassbox model file: missing "format": "glassbox-model" header '
             "(write model files with glassbox.io.save)"
         )
     version = doc.get("format_version")
@@ -126,8 +134,15 @@ def loads(text: str | bytes):
         model = Decoder().decode(doc["payload"]["object"])
     except ValueError:
         raise
-    except (KeyError, TypeError, AttributeError, IndexError, RecursionError, OverflowError,
-            zlib.error) as exc:
+    except (
+        KeyError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        RecursionError,
+        OverflowError,
+        zlib.error,
+    ) as exc:
         raise ValueError(f"model file payload is malformed ({type(exc).__name__}: {exc})") from None
     if type(model) is not cls:
         raise ValueError(

@@ -20,16 +20,24 @@ def check_int(name: str, value, minimum: int) -> int:
     return int(value)
 
 
-def check_real(name: str, value, *, low: float | None = None, high: float | None = None,
-                low_open: bool = False, high_open: bool = False) -> float:
+def check_real(
+    name: str,
+    value,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
     """A finite real parameter within [low, high] (either end open if asked)."""
     if high is None:
         want = "a finite number" + ("" if low is None else f" {'>' if low_open else '>='} {low}")
     else:
         want = f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be {'a number ' if high is not None else ''}{want}, "
-                        f"got {value!r}")
+        raise TypeError(
+            f"{name} must be {'a number ' if high is not None else ''}{want}, got {value!r}"
+        )
     v = float(value)
     bad = (
         not np.isfinite(v)

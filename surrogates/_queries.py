@@ -39,8 +39,9 @@ class QuerySynthesizer:
     ):
         self.X = X
         if mix is not None and not isinstance(mix, dict):
-            raise TypeError(f"query mix must be a dict of shares such as {MIX}, got "
-                            f"{type(mix).__name__}")
+            raise TypeError(
+                f"query mix must be a dict of shares such as {MIX}, got {type(mix).__name__}"
+            )
         mix = dict(MIX if mix is None else mix)
         unknown = set(mix) - set(MIX)
         if unknown or any(v < 0 for v in mix.values()) or sum(mix.values()) <= 0:
@@ -94,7 +95,11 @@ class QuerySynthesizer:
         np.clip(Q, self.lo, self.hi, out=Q)
         for j, lev in enumerate(self.levels):
             if lev is not None:  # discrete column: nearest observed level
-                idx = np.clip(np.searchsorted(lev, Q[:, j]), 1, len(lev) - 1) if len(lev) > 1 else None
+                idx = (
+                    np.clip(np.searchsorted(lev, Q[:, j]), 1, len(lev) - 1)
+                    if len(lev) > 1
+                    else None
+                )
                 if idx is None:
                     Q[:, j] = lev[0]
                 else:

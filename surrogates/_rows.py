@@ -6,8 +6,14 @@ from __future__ import annotations
 import numpy as np
 
 
-def align_columns(X, names, *, name: str = "X", against: str = "the model's features",
-                  unnamed_by_position: bool = True):
+def align_columns(
+    X,
+    names,
+    *,
+    name: str = "X",
+    against: str = "the model's features",
+    unnamed_by_position: bool = True,
+):
     """A DataFrame X with its columns in the order of ``names`` (same set, other
     order: reordered; a different set: an error naming the difference). Arrays,
     and frames when ``names`` is None, pass through unchanged; so do frames with

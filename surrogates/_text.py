@@ -14,8 +14,11 @@ def _count(n: int) -> str:
 
 
 def _kinds(sur) -> str:
-    names = {"jitter": "jitter", "interpolate": "neighbour interpolation",
-             "marginal": "marginal redraws"}
+    names = {
+        "jitter": "jitter",
+        "interpolate": "neighbour interpolation",
+        "marginal": "marginal redraws",
+    }
     mix = sur.query_mix_ or {}
     used = [names[k] for k, v in mix.items() if v > 0]
     return ", ".join(used) if used else "synthesized"
@@ -27,10 +30,8 @@ def render_surrogate(sur) -> str:
         task = f"classification, classes: {', '.join(str(c) for c in sur.classes_)}"
     else:
         task = "regression"
-    head = (
-        f"Surrogate of {bb.description} ({task})\n"
-        f"student: {type(sur.student_).__name__}"
-        + (f", complexity {sur.complexity_}" if sur.complexity_ is not None else "")
+    head = f"Surrogate of {bb.description} ({task})\nstudent: {type(sur.student_).__name__}" + (
+        f", complexity {sur.complexity_}" if sur.complexity_ is not None else ""
     )
     f = sur.fidelity_
     pct = num(100 * f.confidence, 4)
@@ -54,7 +55,9 @@ def render_surrogate(sur) -> str:
         f"queries ({_kinds(sur)}), labelled by the black box with {labels}.",
     ]
     if len(sur.history_) > 1:
-        lines.append(f"Queries were added in {len(sur.history_)} rounds until the interval "
-                     f"width was {short(sur.history_['width'].iloc[-1])}.")
+        lines.append(
+            f"Queries were added in {len(sur.history_)} rounds until the interval "
+            f"width was {short(sur.history_['width'].iloc[-1])}."
+        )
     lines.append("Fidelity per region: sur.regions()")
     return "\n".join(lines)

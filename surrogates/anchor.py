@@ -166,7 +166,9 @@ class _Search:
         self.X = X[rng.permutation(X.shape[0])]
         X = self.X
         m, d = X.shape
-        self.hit = np.full(m, -1, dtype=np.int8)  # cached (black box(row) == label), -1: not asked yet
+        self.hit = np.full(
+            m, -1, dtype=np.int8
+        )  # cached (black box(row) == label), -1: not asked yet
         self.preds = []  # (feature, lo, hi)
         qs = np.linspace(0, 1, n_bins + 1)[1:-1]
         for j in range(d):
@@ -216,7 +218,7 @@ class _Search:
         plan, extra = [], []
         for a in anchors:
             r0 = self.n_real.get(a, 0)
-            real = self.rows(a)[r0:r0 + n_each]
+            real = self.rows(a)[r0 : r0 + n_each]
             n_syn = n_each - len(real) if len(self.rows(a)) < synthetic_below else 0
             plan.append((a, real, n_syn))
             if n_syn:
@@ -229,8 +231,8 @@ class _Search:
         else:
             hit = self.bb.predict(Z) == self.label
             self.n_samples += Z.shape[0]
-            self.hit[ask] = hit[:len(ask)]
-            syn_hit = hit[len(ask):]
+            self.hit[ask] = hit[: len(ask)]
+            syn_hit = hit[len(ask) :]
         for a, real, n_syn in plan:
             k = int(self.hit[real].sum()) + int(syn_hit[:n_syn].sum())
             syn_hit = syn_hit[n_syn:]
@@ -283,9 +285,13 @@ class _Search:
         todo = list(anchors)
         while todo:
             _, lo, hi = self.bounds(todo)
-            todo = [a for a, l_, h in zip(todo, lo, hi)
-                    if l_ < threshold <= h and self.n[a] < max_samples
-                    and not (self.exhausted(a) and len(self.rows(a)) >= too_few)]
+            todo = [
+                a
+                for a, l_, h in zip(todo, lo, hi)
+                if l_ < threshold <= h
+                and self.n[a] < max_samples
+                and not (self.exhausted(a) and len(self.rows(a)) >= too_few)
+            ]
             self.sample(todo, min(batch, max_samples), synthetic_below=too_few)
 
 

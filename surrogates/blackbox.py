@@ -154,8 +154,11 @@ class BlackBox:
         self.output = output
         self.classes_ = None if classes is None else np.asarray(classes)
         self.feature_names_in_ = None if feature_names is None else [str(n) for n in feature_names]
-        if (n_features is not None and feature_names is not None
-                and len(feature_names) != n_features):
+        if (
+            n_features is not None
+            and feature_names is not None
+            and len(feature_names) != n_features
+        ):
             raise ValueError(
                 f"got {len(feature_names)} feature names but the model takes {n_features} "
                 "features; pass one name per input column"
@@ -182,10 +185,14 @@ class BlackBox:
         """Validate X against what the black box takes; returns float64 2-D."""
         if isinstance(X, pd.DataFrame):
             # a fitted black box's names are checked strictly: 0, 1, ... must match too
-            X = align_columns(X, self.feature_names_in_, name=name,
-                              against="the black box's features", unnamed_by_position=False)
-        X = check_rows(X, name=name, n_features=self.n_features_in_,
-                       allow_nan=self.output == "raw")
+            X = align_columns(
+                X,
+                self.feature_names_in_,
+                name=name,
+                against="the black box's features",
+                unnamed_by_position=False,
+            )
+        X = check_rows(X, name=name, n_features=self.n_features_in_, allow_nan=self.output == "raw")
         if self.n_features_in_ is None:
             self.n_features_in_ = X.shape[1]
         return X
@@ -254,9 +261,15 @@ class BlackBox:
 
     def _is_labels(self, out: np.ndarray) -> bool:
         """Whether raw output ``out`` is class labels rather than scores."""
-        return self.output == "label" or out.dtype.kind in "OUSb" or (
-            self.task == "classification" and out.ndim == 1 and self.output == "auto"
-            and out.dtype.kind in "iu"
+        return (
+            self.output == "label"
+            or out.dtype.kind in "OUSb"
+            or (
+                self.task == "classification"
+                and out.ndim == 1
+                and self.output == "auto"
+                and out.dtype.kind in "iu"
+            )
         )
 
     def settle(self, X: np.ndarray) -> None:
@@ -282,8 +295,9 @@ class BlackBox:
             if self.classes_ is None or self._classes_inferred:
                 # labels of a plain callable: the classes are those seen so far
                 try:
-                    grown = (np.unique(out) if self.classes_ is None
-                             else np.union1d(self.classes_, out))
+                    grown = (
+                        np.unique(out) if self.classes_ is None else np.union1d(self.classes_, out)
+                    )
                 except TypeError:
                     kinds = sorted({type(v).__name__ for v in np.ravel(out)})
                     raise BlackBoxError(
@@ -487,11 +501,13 @@ def as_blackbox(
     if output == "raw":
         return _from_any_raw(model, classes=classes, feature_names=feature_names, **common)
     if _is_xgb_booster(model):
-        return _from_booster(model, task=task, output=output, classes=classes,
-                             feature_names=feature_names, **common)
+        return _from_booster(
+            model, task=task, output=output, classes=classes, feature_names=feature_names, **common
+        )
     if _is_torch_module(model):
-        return _from_torch(model, task=task, output=output, classes=classes,
-                           feature_names=feature_names, **common)
+        return _from_torch(
+            model, task=task, output=output, classes=classes, feature_names=feature_names, **common
+        )
     if hasattr(model, "fit") and (hasattr(model, "predict") or hasattr(model, "predict_proba")):
         from sklearn.base import is_classifier, is_regressor
         from sklearn.utils.validation import check_is_fitted
@@ -522,25 +538,34 @@ def as_blackbox(
         elif clf and output in ("auto", "label"):
             fn, out, task = model.predict, "label", "classification"
         elif clf:
-            usable = [o for o, m in (("proba", "predict_proba"), ("logits", "decision_function"),
-                                     ("label", "predict")) if hasattr(model, m)]
+            usable = [
+                o
+                for o, m in (
+                    ("proba", "predict_proba"),
+                    ("logits", "decision_function"),
+                    ("label", "predict"),
+                )
+                if hasattr(model, m)
+            ]
             raise ValueError(
-                f"output={output!r} is not available for the classifier {kind}; use one of "
-                f"{usable}"
+                f"output={output!r} is not available for the classifier {kind}; use one of {usable}"
             )
         elif output in ("auto", "value"):
             fn, out, task = model.predict, "value", "regression"
         else:
             raise ValueError(
-                f"output={output!r} is for classifiers; the regressor {kind} gives "
-                "output='value'"
+                f"output={output!r} is for classifiers; the regressor {kind} gives output='value'"
             )
         return BlackBox(
-            fn, task=task, output=out,
+            fn,
+            task=task,
+            output=out,
             classes=classes if classes is not None else getattr(model, "classes_", None),
-            n_features=n_features, feature_names=names,
+            n_features=n_features,
+            feature_names=names,
             as_frame=_sklearn_feature_names(model) is not None,
-            description=f"{type(model).__name__}.{fn.__name__}", **common,
+            description=f"{type(model).__name__}.{fn.__name__}",
+            **common,
         )
     if callable(model):
         owner = getattr(model, "__self__", None)  # a bound method: mlp.predict_proba
@@ -554,11 +579,15 @@ def as_blackbox(
             output, task = "label", "classification"
         desc = f"{type(owner).__name__}.{method}" if owner is not None else (method or "callable")
         return BlackBox(
-            model, task=task, output=output, classes=classes,
+            model,
+            task=task,
+            output=output,
+            classes=classes,
             n_features=getattr(owner, "n_features_in_", None) if owner is not None else None,
             feature_names=names,
             as_frame=owner is not None and _sklearn_feature_names(owner) is not None,
-            description=desc, **common,
+            description=desc,
+            **common,
         )
     raise _not_a_model(model)
 
@@ -575,14 +604,22 @@ def _from_any_raw(model, *, classes, feature_names, batch_size) -> BlackBox:
     if _is_xgb_booster(model):
         names = feature_names or model.feature_names
         return BlackBox(
-            _booster_fn(model, names), output="raw", classes=classes,
-            n_features=model.num_features(), feature_names=names, batch_size=batch_size,
+            _booster_fn(model, names),
+            output="raw",
+            classes=classes,
+            n_features=model.num_features(),
+            feature_names=names,
+            batch_size=batch_size,
             description="xgboost Booster",
         )
     if _is_torch_module(model):
         return BlackBox(
-            _torch_fn(model), output="raw", classes=classes, feature_names=feature_names,
-            batch_size=batch_size, description=f"torch {type(model).__name__}",
+            _torch_fn(model),
+            output="raw",
+            classes=classes,
+            feature_names=feature_names,
+            batch_size=batch_size,
+            description=f"torch {type(model).__name__}",
         )
     if callable(model) and not hasattr(model, "fit"):
         fn = model  # a plain function, a bound method, or a BlackBox
@@ -598,14 +635,17 @@ def _from_any_raw(model, *, classes, feature_names, batch_size) -> BlackBox:
     fitted_names = _sklearn_feature_names(owner) if owner is not None else None
     method = getattr(fn, "__name__", "")
     return BlackBox(
-        fn, output="raw",
+        fn,
+        output="raw",
         classes=classes if classes is not None else getattr(owner, "classes_", None),
         n_features=getattr(owner, "n_features_in_", None),
         feature_names=feature_names or fitted_names,
         # models fitted on named columns are handed DataFrames (they check the names)
-        as_frame=fitted_names is not None, batch_size=batch_size,
-        description=f"{type(owner).__name__}.{method}" if owner is not None else (
-            method or "callable"),
+        as_frame=fitted_names is not None,
+        batch_size=batch_size,
+        description=f"{type(owner).__name__}.{method}"
+        if owner is not None
+        else (method or "callable"),
     )
 
 
@@ -632,8 +672,14 @@ def _from_booster(booster, *, task, output, classes, feature_names, batch_size) 
     elif task is None:
         task = "regression"
     return BlackBox(
-        fn, task=task, output=output, classes=classes, n_features=n_features,
-        feature_names=names, batch_size=batch_size, description=f"xgboost Booster ({objective})",
+        fn,
+        task=task,
+        output=output,
+        classes=classes,
+        n_features=n_features,
+        feature_names=names,
+        batch_size=batch_size,
+        description=f"xgboost Booster ({objective})",
     )
 
 
@@ -664,6 +710,11 @@ def _from_torch(module, *, task, output, classes, feature_names, batch_size) -> 
     if output == "logits" and task is None:
         task = "classification"
     return BlackBox(
-        fn, task=task, output=output, classes=classes, feature_names=feature_names,
-        batch_size=batch_size, description=f"torch {type(module).__name__}",
+        fn,
+        task=task,
+        output=output,
+        classes=classes,
+        feature_names=feature_names,
+        batch_size=batch_size,
+        description=f"torch {type(module).__name__}",
     )

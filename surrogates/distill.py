@@ -62,8 +62,13 @@ QUICK_STUDENT_PARAMS: dict[str, dict[str, dict]] = {
     "ruleset": {"classification": _RULEFIT_QUICK, "regression": _RULEFIT_QUICK},
     "symbolic": {
         "regression": {
-            "population_size": 60, "generations": 8, "max_length": 15, "local_iterations": 5,
-            "n_jobs": 1, "random_state": 0, "verbose": False,
+            "population_size": 60,
+            "generations": 8,
+            "max_length": 15,
+            "local_iterations": 5,
+            "n_jobs": 1,
+            "random_state": 0,
+            "verbose": False,
         },
     },
     "gam": {
@@ -81,8 +86,9 @@ QUICK_STUDENT_PARAMS: dict[str, dict[str, dict]] = {
 _SLOW_FAMILIES = ("gam", "ebm")
 
 
-def student_candidates(student, task: str, params: dict | None = None, *,
-                       quick: Collection[str] = ()) -> list:
+def student_candidates(
+    student, task: str, params: dict | None = None, *, quick: Collection[str] = ()
+) -> list:
     """Fresh, unfitted students for ``task``: one, or for an alias such as "rules"
     one per available family, in order of preference (the next is tried when a
     family cannot fit the data, e.g. a binary-only rule list on three classes).
@@ -107,8 +113,9 @@ def student_candidates(student, task: str, params: dict | None = None, *,
             if student in _ALIASES:  # alias families take the settings they understand
                 dropped = sorted(set(params) - accepted)
                 if dropped and not out:
-                    warnings.warn(f"{cls.__name__} has no parameter(s) {dropped}; ignored",
-                                  stacklevel=3)
+                    warnings.warn(
+                        f"{cls.__name__} has no parameter(s) {dropped}; ignored", stacklevel=3
+                    )
                 merged = {k: v for k, v in merged.items() if k in accepted}
             out.append(cls(**merged))
         if not out:
@@ -119,9 +126,7 @@ def student_candidates(student, task: str, params: dict | None = None, *,
                     f"student {student!r} is not a glassbox family; for a {kind} choose "
                     f"one of {usable} (or 'rules'), or pass a glassbox estimator"
                 )
-            raise ValueError(
-                f"student {student!r} has no {kind}; families with a {kind}: {usable}"
-            )
+            raise ValueError(f"student {student!r} has no {kind}; families with a {kind}: {usable}")
         return out
     if hasattr(student, "fit") and hasattr(student, "get_params"):
         from sklearn.base import clone, is_classifier, is_regressor
@@ -186,8 +191,7 @@ class _QuerySet:
     n_queries: int
 
 
-def _label_queries(bb: BlackBox, X, n_queries, n_holdout, include_data, rng, synth=None,
-                   mix=None):
+def _label_queries(bb: BlackBox, X, n_queries, n_holdout, include_data, rng, synth=None, mix=None):
     synth = synth or QuerySynthesizer(X, mix=mix)
     Q = synth.sample(n_queries, rng) if n_queries else np.empty((0, X.shape[1]))
     H = synth.sample(n_holdout, rng)
@@ -196,8 +200,9 @@ def _label_queries(bb: BlackBox, X, n_queries, n_holdout, include_data, rng, syn
         raise ValueError("no training rows: set n_queries > 0 or include_data=True")
     scores = bb(np.vstack([X_train, H]))
     n = X_train.shape[0]
-    return _QuerySet(X_train, scores[:n], H, scores[n:], X.shape[0] if include_data else 0,
-                     n_queries), synth
+    return _QuerySet(
+        X_train, scores[:n], H, scores[n:], X.shape[0] if include_data else 0, n_queries
+    ), synth
 
 
 def _targets(bb: BlackBox, scores: np.ndarray):
@@ -227,8 +232,11 @@ def _fit_student(est, bb: BlackBox, X, scores, labels: str, feature_names):
             cls = np.tile(np.arange(k), len(X))
             w = scores.reshape(-1)
             keep = w > 1e-6
-            return est.fit(Xf[rows[keep]] if feature_names is None else Xf.iloc[rows[keep]],
-                           bb.classes_[cls[keep]], sample_weight=w[keep])
+            return est.fit(
+                Xf[rows[keep]] if feature_names is None else Xf.iloc[rows[keep]],
+                bb.classes_[cls[keep]],
+                sample_weight=w[keep],
+            )
     return est.fit(Xf, y)
 
 
@@ -305,27 +313,61 @@ class Surrogate:
     needs them, and they are most of the rows.
     """
 
-    def __init__(self, student, blackbox, fidelity, queries: _QuerySet, feature_names,
-                 labels: str, history: pd.DataFrame, confidence: float,
-                 query_mix: dict | None = None):
+    def __init__(
+        self,
+        student,
+        blackbox,
+        fidelity,
+        queries: _QuerySet,
+        feature_names,
+        labels: str,
+        history: pd.DataFrame,
+        confidence: float,
+        query_mix: dict | None = None,
+    ):
         self._setup(
-            student_=student, blackbox_=blackbox, fidelity_=fidelity, input_names=feature_names,
-            labels_=labels, history_=history, confidence=confidence, query_mix_=query_mix,
-            n_data_=queries.n_data, n_queries_=queries.X_train.shape[0] - queries.n_data,
-            holdout_X=queries.X_hold, holdout_scores=queries.s_hold,
+            student_=student,
+            blackbox_=blackbox,
+            fidelity_=fidelity,
+            input_names=feature_names,
+            labels_=labels,
+            history_=history,
+            confidence=confidence,
+            query_mix_=query_mix,
+            n_data_=queries.n_data,
+            n_queries_=queries.X_train.shape[0] - queries.n_data,
+            holdout_X=queries.X_hold,
+            holdout_scores=queries.s_hold,
         )
         self._queries = queries  # every labelled query, kept in memory only
 
-    def _setup(self, *, student_, blackbox_, fidelity_, input_names, labels_, history_,
-               confidence, query_mix_, n_data_, n_queries_, holdout_X, holdout_scores):
+    def _setup(
+        self,
+        *,
+        student_,
+        blackbox_,
+        fidelity_,
+        input_names,
+        labels_,
+        history_,
+        confidence,
+        query_mix_,
+        n_data_,
+        n_queries_,
+        holdout_X,
+        holdout_scores,
+    ):
         """Every attribute, from the fields of ``_to_state`` (one path for
         ``distill`` and for a model file)."""
         self.student_ = student_
         self.blackbox_ = blackbox_
         self.fidelity_ = fidelity_
         self._input_names = input_names  # None when the data had no column names
-        self.feature_names_ = (list(input_names) if input_names is not None
-                               else default_feature_names(holdout_X.shape[1]))
+        self.feature_names_ = (
+            list(input_names)
+            if input_names is not None
+            else default_feature_names(holdout_X.shape[1])
+        )
         self.task_ = blackbox_.task
         self.classes_ = blackbox_.classes_ if blackbox_.task == "classification" else None
         self.n_data_ = n_data_
@@ -338,9 +380,20 @@ class Surrogate:
         self._holdout = (holdout_X, holdout_scores)
 
     #: the fields of a saved Surrogate (``_to_state`` / ``_from_state``)
-    _STATE_FIELDS = ("student_", "blackbox_", "fidelity_", "input_names", "labels_", "history_",
-                     "confidence", "query_mix_", "n_data_", "n_queries_", "holdout_X",
-                     "holdout_scores")
+    _STATE_FIELDS = (
+        "student_",
+        "blackbox_",
+        "fidelity_",
+        "input_names",
+        "labels_",
+        "history_",
+        "confidence",
+        "query_mix_",
+        "n_data_",
+        "n_queries_",
+        "holdout_X",
+        "holdout_scores",
+    )
 
     def _to_state(self) -> dict:
         """The fields a model file keeps (see ``glassbox._serialize``): plain
@@ -350,8 +403,9 @@ class Surrogate:
             "student_": self.student_,
             "blackbox_": self.blackbox_,
             "fidelity_": self.fidelity_,
-            "input_names": (None if self._input_names is None
-                            else [str(n) for n in self._input_names]),
+            "input_names": (
+                None if self._input_names is None else [str(n) for n in self._input_names]
+            ),
             "labels_": self.labels_,
             "history_": self.history_,
             "confidence": self.confidence,
@@ -385,7 +439,8 @@ class Surrogate:
                 raise ValueError(f"model file's Surrogate {name} is not a count: {v!r}")
         names = state["input_names"]
         if names is not None and (
-            not isinstance(names, list) or len(names) != X_hold.shape[1]
+            not isinstance(names, list)
+            or len(names) != X_hold.shape[1]
             or not all(isinstance(n, str) for n in names)
         ):
             raise ValueError(
@@ -503,12 +558,15 @@ class Surrogate:
             if self.task_ == "classification":
                 k = int(np.sum(ref[m] == pred[m]))
                 lo, hi = clopper_pearson(k, n, conf)
-                row.update(prediction=pd.Series(pred[m]).mode().iloc[0], fidelity=k / n,
-                           lower=lo, upper=hi)
+                row.update(
+                    prediction=pd.Series(pred[m]).mode().iloc[0], fidelity=k / n, lower=lo, upper=hi
+                )
             else:
-                row.update(prediction=float(pred[m].mean()),
-                           fidelity=r2(ref[m], pred[m]) if n > 1 else np.nan,
-                           rmse=float(np.sqrt(np.mean((ref[m] - pred[m]) ** 2))))
+                row.update(
+                    prediction=float(pred[m].mean()),
+                    fidelity=r2(ref[m], pred[m]) if n > 1 else np.nan,
+                    rmse=float(np.sqrt(np.mean((ref[m] - pred[m]) ** 2))),
+                )
             rows.append(row)
         return pd.DataFrame(rows).sort_values("fidelity", kind="stable").reset_index(drop=True)
 
@@ -528,8 +586,10 @@ class Surrogate:
         from glassbox._format import short
 
         bounds = np.concatenate([[-np.inf], edges, [np.inf]])
-        names = {i: f"prediction in ({short(bounds[i])}, {short(bounds[i + 1])}]"
-                 for i in range(len(bounds) - 1)}
+        names = {
+            i: f"prediction in ({short(bounds[i])}, {short(bounds[i + 1])}]"
+            for i in range(len(bounds) - 1)
+        }
         return ids, names
 
     def __str__(self) -> str:
@@ -538,8 +598,10 @@ class Surrogate:
         return render_surrogate(self)
 
     def __repr__(self) -> str:
-        return (f"Surrogate(student={type(self.student_).__name__}, "
-                f"{self.fidelity_.metric}={self.fidelity_.value:.4g})")
+        return (
+            f"Surrogate(student={type(self.student_).__name__}, "
+            f"{self.fidelity_.metric}={self.fidelity_.value:.4g})"
+        )
 
 
 def _rule_regions(student, Xf):
@@ -550,8 +612,9 @@ def _rule_regions(student, Xf):
     from glassbox._format import rule_text
 
     ids = student.apply(Xf)
-    names = {k: ("ELSE" if not r.conds else "IF " + rule_text(r.conds))
-             for k, r in enumerate(rules)}
+    names = {
+        k: ("ELSE" if not r.conds else "IF " + rule_text(r.conds)) for k, r in enumerate(rules)
+    }
     for k in range(1, len(rules)):
         if rules[k].conds:
             names[k] = "ELSE " + names[k]
@@ -677,16 +740,28 @@ def distill(
     from tqdm.auto import tqdm
 
     select = target_width is None and include_data and n_queries > 0
-    with tqdm(total=(len(_query_counts(n_queries)) if select else 0) + 1, desc="distill",
-              unit="fit", disable=not progress, delay=1.0) as bar:
+    with tqdm(
+        total=(len(_query_counts(n_queries)) if select else 0) + 1,
+        desc="distill",
+        unit="fit",
+        disable=not progress,
+        delay=1.0,
+    ) as bar:
         qs, synth = _label_queries(bb, Xc, n_queries, n_holdout, include_data, rng, mix=query_mix)
 
         def fit(q: _QuerySet):
             bar.set_postfix_str(f"{q.X_train.shape[0]} rows")
-            est = _fit_first(_seeded(student_candidates(student, bb.task, student_params,
-                                                        quick=_SLOW_FAMILIES),
-                                     random_state),
-                             bb, q.X_train, q.s_train, labels, names)
+            est = _fit_first(
+                _seeded(
+                    student_candidates(student, bb.task, student_params, quick=_SLOW_FAMILIES),
+                    random_state,
+                ),
+                bb,
+                q.X_train,
+                q.s_train,
+                labels,
+                names,
+            )
             bar.update()
             return est
 
@@ -694,15 +769,23 @@ def distill(
             # More queries do not always help a fixed-size student (an L1-selected rule
             # set can lock onto off-data structure): choose how many of the queries to
             # use by fidelity on separate validation queries, so fidelity_ stays unbiased.
-            qs = _select_n_queries(bb, qs, synth, fit, n_holdout, rng, names, confidence,
-                                   random_state)
+            qs = _select_n_queries(
+                bb, qs, synth, fit, n_holdout, rng, names, confidence, random_state
+            )
         history = []
         while True:
             est = fit(qs)
             fid = _holdout_fidelity(bb, est, qs, names, confidence, random_state)
-            history.append({"n_queries": qs.X_train.shape[0] - qs.n_data,
-                            "n_holdout": qs.X_hold.shape[0], "fidelity": fid.value,
-                            "lower": fid.lower, "upper": fid.upper, "width": fid.width})
+            history.append(
+                {
+                    "n_queries": qs.X_train.shape[0] - qs.n_data,
+                    "n_holdout": qs.X_hold.shape[0],
+                    "fidelity": fid.value,
+                    "lower": fid.lower,
+                    "upper": fid.upper,
+                    "width": fid.width,
+                }
+            )
             total = qs.X_train.shape[0] + qs.X_hold.shape[0]
             if target_width is None or fid.width <= target_width or total >= max_queries:
                 if target_width is not None and fid.width > target_width:
@@ -718,16 +801,29 @@ def distill(
             add_hold = qs.X_hold.shape[0]
             more, _ = _label_queries(bb, Xc, add_train, add_hold, False, rng, synth)
             qs = _QuerySet(
-                np.vstack([qs.X_train, more.X_train]), np.vstack([qs.s_train, more.s_train]),
-                np.vstack([qs.X_hold, more.X_hold]), np.vstack([qs.s_hold, more.s_hold]),
-                qs.n_data, qs.n_queries + add_train,
+                np.vstack([qs.X_train, more.X_train]),
+                np.vstack([qs.s_train, more.s_train]),
+                np.vstack([qs.X_hold, more.X_hold]),
+                np.vstack([qs.s_hold, more.s_hold]),
+                qs.n_data,
+                qs.n_queries + add_train,
             )
-    return Surrogate(est, bb, fid, qs, names, labels, pd.DataFrame(history), confidence,
-                     query_mix=dict(zip(_QUERY_KINDS, synth.mix)))
+    return Surrogate(
+        est,
+        bb,
+        fid,
+        qs,
+        names,
+        labels,
+        pd.DataFrame(history),
+        confidence,
+        query_mix=dict(zip(_QUERY_KINDS, synth.mix)),
+    )
 
 
-def _select_n_queries(bb, qs: _QuerySet, synth, fit, n_valid, rng, names, confidence,
-                      random_state) -> _QuerySet:
+def _select_n_queries(
+    bb, qs: _QuerySet, synth, fit, n_valid, rng, names, confidence, random_state
+) -> _QuerySet:
     """The data rows plus the first m synthesized queries, m in (0, 10%, 30%, 100%)
     of them: the largest m whose student's fidelity on fresh validation queries is
     within the best one's interval (fewer queries only when clearly better)."""
@@ -736,7 +832,7 @@ def _select_n_queries(bb, qs: _QuerySet, synth, fit, n_valid, rng, names, confid
     val = _QuerySet(qs.X_train[:0], qs.s_train[:0], V, bb(V), n, 0)
     subs, fids = [], []
     for m in _query_counts(nq):
-        sub = _QuerySet(qs.X_train[:n + m], qs.s_train[:n + m], qs.X_hold, qs.s_hold, n, m)
+        sub = _QuerySet(qs.X_train[: n + m], qs.s_train[: n + m], qs.X_hold, qs.s_hold, n, m)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the final fit warns once
             fids.append(_holdout_fidelity(bb, fit(sub), val, names, confidence, random_state))
@@ -861,14 +957,17 @@ def pareto(
     settings = dict(settings or {})
     unknown = sorted(set(settings) - set(labels_of))
     if unknown:
-        raise ValueError(f"settings given for {unknown}, which are not among the students "
-                         f"{labels_of}")
+        raise ValueError(
+            f"settings given for {unknown}, which are not among the students {labels_of}"
+        )
     for key, grid in settings.items():
         if isinstance(grid, dict):
             settings[key] = [grid]  # one setting
         elif not all(isinstance(g, dict) for g in grid):
-            raise TypeError(f"settings[{key!r}] must be a list of parameter dicts, e.g. "
-                            "[{'max_depth': 2}, {'max_depth': 4}]")
+            raise TypeError(
+                f"settings[{key!r}] must be a list of parameter dicts, e.g. "
+                "[{'max_depth': 2}, {'max_depth': 4}]"
+            )
     rng = np.random.default_rng(random_state)
     qs, _ = _label_queries(bb, Xc, n_queries, n_holdout, include_data, rng, mix=query_mix)
     jobs = []
@@ -881,11 +980,11 @@ def pareto(
     from tqdm.auto import tqdm
 
     rows, seen = [], set()
-    for s, label, params in tqdm(jobs, disable=not progress, desc="pareto", unit="fit",
-                                 delay=1.0):
+    for s, label, params in tqdm(jobs, disable=not progress, desc="pareto", unit="fit", delay=1.0):
         # named students start from the quick settings: many fits follow
-        cands = _seeded(student_candidates(s, bb.task, params, quick=QUICK_STUDENT_PARAMS),
-                        random_state)
+        cands = _seeded(
+            student_candidates(s, bb.task, params, quick=QUICK_STUDENT_PARAMS), random_state
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # convergence chatter, alias fallbacks
             est = _fit_first(cands, bb, qs.X_train, qs.s_train, labels, names)
@@ -898,15 +997,20 @@ def pareto(
         text = ", ".join(f"{k}={v}" for k, v in used.items()) or "default"
         if isinstance(s, str) and len(cands) > 1:
             text = f"{type(est).__name__}: {text}"
-        rows.append({
-            "student": label,
-            "settings": text,
-            "complexity": getattr(est, "complexity_", np.nan),
-            "fidelity": fid.value, "lower": fid.lower, "upper": fid.upper,
-        })
+        rows.append(
+            {
+                "student": label,
+                "settings": text,
+                "complexity": getattr(est, "complexity_", np.nan),
+                "fidelity": fid.value,
+                "lower": fid.lower,
+                "upper": fid.upper,
+            }
+        )
     frame = pd.DataFrame(rows)
-    frame = frame.sort_values(["complexity", "fidelity"], ascending=[True, False],
-                              kind="stable").reset_index(drop=True)
+    frame = frame.sort_values(
+        ["complexity", "fidelity"], ascending=[True, False], kind="stable"
+    ).reset_index(drop=True)
     best = -np.inf
     frontier = []
     for f in frame["fidelity"]:

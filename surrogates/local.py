@@ -146,7 +146,9 @@ class LocalSurrogate:
         n_samples = _check_int("n_samples", n_samples, 10)
         n_features = _check_int("n_features", n_features, 1)
         if feature_selection not in _SELECTION:
-            raise ValueError(f"feature_selection must be one of {_SELECTION}, got {feature_selection!r}")
+            raise ValueError(
+                f"feature_selection must be one of {_SELECTION}, got {feature_selection!r}"
+            )
         if link not in _LINKS:
             raise ValueError(f"link must be one of {_LINKS}, got {link!r}")
         alpha = _check_real("alpha", alpha, low=0)
@@ -161,7 +163,9 @@ class LocalSurrogate:
         self.blackbox.settle(Xc)
         self.n_samples = int(n_samples)
         self.n_features = int(min(n_features, Xc.shape[1]))
-        self.kernel_width = kernel_width if kernel_width is not None else 0.75 * np.sqrt(Xc.shape[1])
+        self.kernel_width = (
+            kernel_width if kernel_width is not None else 0.75 * np.sqrt(Xc.shape[1])
+        )
         self.feature_selection = feature_selection
         self.alpha = float(alpha)
         self.scale = float(scale)
@@ -273,8 +277,15 @@ class LocalSurrogate:
         with np.errstate(invalid="ignore", divide="ignore"):
             score = np.where(yy > 0, 1 - (resid**2) @ w / yy, 1.0)
         local_pred = y_bar - beta @ e_bar  # the linear fit at offset 0, i.e. at x
-        return dict(beta=beta, idx=idx, score=score, local_pred=local_pred, f_x=Y[:, 0],
-                    cols=cols, names=names)
+        return dict(
+            beta=beta,
+            idx=idx,
+            score=score,
+            local_pred=local_pred,
+            f_x=Y[:, 0],
+            cols=cols,
+            names=names,
+        )
 
     def explain(self, X) -> LocalExplanation:
         """Explain the rows of X; one sparse linear model per row.
@@ -318,7 +329,8 @@ class LocalSurrogate:
                 masks.append(m)
             jac = [
                 (masks[i] & masks[j]).sum(axis=1) / (masks[i] | masks[j]).sum(axis=1)
-                for i in range(len(masks)) for j in range(i + 1, len(masks))
+                for i in range(len(masks))
+                for j in range(i + 1, len(masks))
             ]
             coefs = np.stack([r["beta"] / self.sd_ for r in runs])
             extras["stability"] = np.mean(jac, axis=0)

@@ -103,7 +103,9 @@ def clopper_pearson(k: int | np.ndarray, n: int | np.ndarray, confidence: float 
     return lower, upper
 
 
-def agreement_fidelity(reference: np.ndarray, predicted: np.ndarray, confidence: float = 0.95) -> Fidelity:
+def agreement_fidelity(
+    reference: np.ndarray, predicted: np.ndarray, confidence: float = 0.95
+) -> Fidelity:
     """Share of equal labels with its Clopper-Pearson interval.
 
     Parameters
@@ -275,8 +277,11 @@ def _surrogate_output(out, n: int, task: str) -> np.ndarray:
         out = out[:, 0]
     what = "class label" if task == "classification" else "value"
     if out.ndim != 1 or out.shape[0] != n:
-        hint = (" (pass the surrogate's predict, not predict_proba)"
-                if task == "classification" and out.ndim == 2 else "")
+        hint = (
+            " (pass the surrogate's predict, not predict_proba)"
+            if task == "classification" and out.ndim == 2
+            else ""
+        )
         raise ValueError(
             f"the surrogate returned shape {out.shape} for {n} rows; it must return one "
             f"{what} per row, shape ({n},){hint}"
@@ -316,8 +321,11 @@ def _values_2d(expl: LocalExplanation | np.ndarray, output: int | str | None) ->
             )
         if isinstance(output, str) and output in names:
             output = names.index(output)
-        if isinstance(output, bool) or not isinstance(output, (int, np.integer)) \
-                or not -n_out <= output < n_out:
+        if (
+            isinstance(output, bool)
+            or not isinstance(output, (int, np.integer))
+            or not -n_out <= output < n_out
+        ):
             raise ValueError(
                 f"output={output!r} is not an output of this explanation; it has {n_out} "
                 f"outputs: pass an index 0..{n_out - 1}"

@@ -3,8 +3,21 @@
 import subprocess
 import sys
 
-HEAVY = ["interpret", "pygam", "imodels", "pyoperon", "xgboost", "torch", "dask", "shap",
-         "lime", "wittgenstein", "mlxtend", "pysr", "matplotlib"]
+HEAVY = [
+    "interpret",
+    "pygam",
+    "imodels",
+    "pyoperon",
+    "xgboost",
+    "torch",
+    "dask",
+    "shap",
+    "lime",
+    "wittgenstein",
+    "mlxtend",
+    "pysr",
+    "matplotlib",
+]
 
 
 def test_import_does_not_load_heavy_backends():

@@ -53,8 +53,12 @@ class Condition:
             return col > 0.5 if op == "==" else col <= 0.5
         t = self.threshold
         return {
-            "<=": col <= t, "<": col < t, ">=": col >= t, ">": col > t,
-            "==": col == t, "!=": col != t,
+            "<=": col <= t,
+            "<": col < t,
+            ">=": col >= t,
+            ">": col > t,
+            "==": col == t,
+            "!=": col != t,
         }[op]
 
 
@@ -371,7 +375,10 @@ class _RuleListMixin:
         if out.ndim == 1:
             return spread_to_features(out - self.base_value_, used)
         return np.stack(
-            [spread_to_features(out[:, k] - self.base_value_[k], used) for k in range(out.shape[1])],
+            [
+                spread_to_features(out[:, k] - self.base_value_[k], used)
+                for k in range(out.shape[1])
+            ],
             axis=2,
         )
 
@@ -395,8 +402,10 @@ class _RuleListMixin:
             output_names=self._output_names(),
             link="identity",
             method="rule_list",
-            extras={"attribution": "P(class) minus its training mean, split equally over the "
-                    "features of the deciding rule and of the rules passed over before it"},
+            extras={
+                "attribution": "P(class) minus its training mean, split equally over the "
+                "features of the deciding rule and of the rules passed over before it"
+            },
         )
 
     def explain_global(self):

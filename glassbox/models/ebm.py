@@ -33,12 +33,35 @@ _LINKS = {"identity": "identity", "log": "log", "logit": "logit", "mlogit": "sof
 _UNSEEN = "\x00unseen level"
 
 _COMMON = (
-    "feature_types", "max_bins", "max_interaction_bins", "interactions", "exclude",
-    "validation_size", "outer_bags", "inner_bags", "learning_rate", "greedy_ratio",
-    "cyclic_progress", "smoothing_rounds", "interaction_smoothing_rounds", "max_rounds",
-    "early_stopping_rounds", "early_stopping_tolerance", "min_samples_leaf", "min_hessian",
-    "reg_alpha", "reg_lambda", "max_delta_step", "gain_scale", "min_cat_samples",
-    "cat_smooth", "missing", "max_leaves", "monotone_constraints", "objective", "n_jobs",
+    "feature_types",
+    "max_bins",
+    "max_interaction_bins",
+    "interactions",
+    "exclude",
+    "validation_size",
+    "outer_bags",
+    "inner_bags",
+    "learning_rate",
+    "greedy_ratio",
+    "cyclic_progress",
+    "smoothing_rounds",
+    "interaction_smoothing_rounds",
+    "max_rounds",
+    "early_stopping_rounds",
+    "early_stopping_tolerance",
+    "min_samples_leaf",
+    "min_hessian",
+    "reg_alpha",
+    "reg_lambda",
+    "max_delta_step",
+    "gain_scale",
+    "min_cat_samples",
+    "cat_smooth",
+    "missing",
+    "max_leaves",
+    "monotone_constraints",
+    "objective",
+    "n_jobs",
     "random_state",
 )
 
@@ -123,8 +146,12 @@ class _BaseEBM(GlassboxMixin):
         Xb = self._backend_X(X)
         with warnings.catch_warnings():
             # these two speak of interpret's own plots, which glassbox does not use
-            warnings.filterwarnings("ignore", message="Missing values detected", category=UserWarning)
-            warnings.filterwarnings("ignore", message="For multiclass we cannot", category=UserWarning)
+            warnings.filterwarnings(
+                "ignore", message="Missing values detected", category=UserWarning
+            )
+            warnings.filterwarnings(
+                "ignore", message="For multiclass we cannot", category=UserWarning
+            )
             self.estimator_.fit(Xb, y, sample_weight=sw)
         self.link_ = _LINKS.get(self.estimator_.link_, self.estimator_.link_)
         self.term_names_ = [str(t) for t in self.estimator_.term_names_]
@@ -163,9 +190,13 @@ class _BaseEBM(GlassboxMixin):
             base = base[:, 0]
         data = np.asarray(Xb, dtype=object) if self.categories_ else Xb
         # the LocalExplanation's columns are the terms, so data gets one column per term
-        data = np.column_stack(
-            [data[:, t[0]] if len(t) == 1 else np.full(n, np.nan) for t in self.term_features_]
-        ) if n else np.empty((0, len(self.term_features_)))
+        data = (
+            np.column_stack(
+                [data[:, t[0]] if len(t) == 1 else np.full(n, np.nan) for t in self.term_features_]
+            )
+            if n
+            else np.empty((0, len(self.term_features_)))
+        )
         return LocalExplanation(
             values=values,
             base_values=base,
@@ -206,7 +237,11 @@ class _BaseEBM(GlassboxMixin):
             grids, sizes, cuts = zip(*(self._feature_grid(f, level) for f in feats))
             inner = tuple(slice(1, 1 + s) for s in sizes)  # drop the missing and unseen bins
             if len(feats) == 1:
-                kind = "categorical" if ebm.feature_types_in_[feats[0]] in ("nominal", "ordinal") else "continuous"
+                kind = (
+                    "categorical"
+                    if ebm.feature_types_in_[feats[0]] in ("nominal", "ordinal")
+                    else "continuous"
+                )
             else:
                 kind = "pair"
             shapes.append(

@@ -65,8 +65,7 @@ class _BaseGAM(GlassboxMixin):
                 out.add(names.index(str(item)))
             else:
                 raise ValueError(
-                    f"monotonic feature {item!r} is not a column index or a feature name "
-                    f"({names})"
+                    f"monotonic feature {item!r} is not a column index or a feature name ({names})"
                 )
         return out
 
@@ -91,7 +90,12 @@ class _BaseGAM(GlassboxMixin):
                 term, kind = l(j), "linear"
             else:
                 constraint = "monotonic_inc" if j in inc else "monotonic_dec" if j in dec else None
-                term = s(j, n_splines=self.n_splines, spline_order=self.spline_order, constraints=constraint)
+                term = s(
+                    j,
+                    n_splines=self.n_splines,
+                    spline_order=self.spline_order,
+                    constraints=constraint,
+                )
                 kind = "continuous"
             terms = term if terms is None else terms + term
             kinds.append(kind)
@@ -108,7 +112,9 @@ class _BaseGAM(GlassboxMixin):
 
             warnings.warn(
                 f"pygam's P-IRLS did not converge within max_iter={self.max_iter} for at "
-                "least one lam; raise max_iter or lam", ConvergenceWarning, stacklevel=3,
+                "least one lam; raise max_iter or lam",
+                ConvergenceWarning,
+                stacklevel=3,
             )
         return gam
 
@@ -117,7 +123,9 @@ class _BaseGAM(GlassboxMixin):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # pygam's log(0) on the way
             if self.lam is None:
-                grid = np.asarray(DEFAULT_LAM_GRID if self.lam_grid is None else self.lam_grid, float)
+                grid = np.asarray(
+                    DEFAULT_LAM_GRID if self.lam_grid is None else self.lam_grid, float
+                )
                 gam.gridsearch(X, y, weights=sw, lam=grid, progress=self.verbose)
                 if not gam._is_fitted:
                     # P-IRLS diverged at every lam of the grid (tiny or separable
@@ -206,7 +214,9 @@ class _BaseGAM(GlassboxMixin):
             method="gam",
         )
 
-    def term_shapes(self, n_grid: int = N_GRID, width: float | None = 0.95) -> tuple[TermShape, ...]:
+    def term_shapes(
+        self, n_grid: int = N_GRID, width: float | None = 0.95
+    ) -> tuple[TermShape, ...]:
         """Centred shape of every term on ``n_grid`` points of its training range
         (levels for factors), with pygam's pointwise confidence band if ``width``."""
         check_is_fitted(self)
@@ -230,7 +240,10 @@ class _BaseGAM(GlassboxMixin):
                     lo_k = hi_k = None
                 else:
                     v, ci = gam.partial_dependence(j, Xg, width=width)
-                    lo_k, hi_k = ci[:, 0] - self.term_means_[j, k], ci[:, 1] - self.term_means_[j, k]
+                    lo_k, hi_k = (
+                        ci[:, 0] - self.term_means_[j, k],
+                        ci[:, 1] - self.term_means_[j, k],
+                    )
                 vals.append(v - self.term_means_[j, k])
                 lo.append(lo_k)
                 hi.append(hi_k)
@@ -270,7 +283,10 @@ class _BaseGAM(GlassboxMixin):
             link=self.link_,
             method="gam",
             shapes=self.term_shapes(),
-            extras={"lam": [g.lam for g in self.gams_], "edf": [g.statistics_["edof"] for g in self.gams_]},
+            extras={
+                "lam": [g.lam for g in self.gams_],
+                "edf": [g.statistics_["edof"] for g in self.gams_],
+            },
         )
 
 
@@ -433,7 +449,11 @@ class GAMClassifier(_BaseGAM, ClassifierMixin, BaseEstimator):
         def make(terms):
             return LogisticGAM(terms, max_iter=self.max_iter, tol=self.tol)
 
-        targets = [codes == 1] if len(self.classes_) == 2 else [codes == k for k in range(len(self.classes_))]
+        targets = (
+            [codes == 1]
+            if len(self.classes_) == 2
+            else [codes == k for k in range(len(self.classes_))]
+        )
         self.gams_ = [self._fit_one(make, X, t.astype(float), sw) for t in targets]
         self._finish_fit(X)
         return self

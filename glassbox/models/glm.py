@@ -177,7 +177,9 @@ class GLMRegressor(_LinearExplainMixin, GlassboxMixin, RegressorMixin, BaseEstim
     def _check_target(self, y: np.ndarray) -> None:
         power = {"poisson": 1.0, "gamma": 2.0, "normal": 0.0}.get(self.family, self.power)
         if self.family == "tweedie" and 0 < power < 1:
-            raise ValueError("power must be 0 or >= 1 for the Tweedie family (no distribution exists in (0, 1))")
+            raise ValueError(
+                "power must be 0 or >= 1 for the Tweedie family (no distribution exists in (0, 1))"
+            )
         if power >= 2 and (y <= 0).any():
             raise ValueError(
                 f"the {self.family} family needs y > 0 (found min(y) = {y.min():g}); "
@@ -205,7 +207,9 @@ class GLMRegressor(_LinearExplainMixin, GlassboxMixin, RegressorMixin, BaseEstim
             # is sum w r^2 + a |w|^2, so a = alpha * sum(w) gives the same optimum.
             total = float(sw.sum()) if sw is not None else None
             return _ScaledRidge(self.alpha, total, Ridge)
-        common = dict(alpha=self.alpha, solver="newton-cholesky", max_iter=self.max_iter, tol=self.tol)
+        common = dict(
+            alpha=self.alpha, solver="newton-cholesky", max_iter=self.max_iter, tol=self.tol
+        )
         if self.family == "poisson":
             return PoissonRegressor(**common)
         if self.family == "gamma":
@@ -256,7 +260,9 @@ class _ScaledRidge:
 
     def fit(self, X, y, sample_weight=None):
         total = self.total if self.total is not None else float(X.shape[0])
-        self.ridge_ = self.ridge_cls(alpha=self.alpha * total).fit(X, y, sample_weight=sample_weight)
+        self.ridge_ = self.ridge_cls(alpha=self.alpha * total).fit(
+            X, y, sample_weight=sample_weight
+        )
         self.coef_, self.intercept_ = self.ridge_.coef_, self.ridge_.intercept_
         return self
 

@@ -91,11 +91,14 @@ class RipperClassifier(_RuleListMixin, _RuleBase, ClassifierMixin, BaseEstimator
         if not self.ripper_cuts_:
             raise ValueError("every feature is constant; RIPPER has nothing to split on")
         df = self._ripper_frame(Xe)
-        seed = None if self.random_state is None else int(
-            np.random.RandomState(self.random_state).randint(2**31 - 1)
+        seed = (
+            None
+            if self.random_state is None
+            else int(np.random.RandomState(self.random_state).randint(2**31 - 1))
         )
-        est = lw.RIPPER(k=self.k, n_discretize_bins=None, max_rule_conds=self.max_rule_conds,
-                        random_state=seed)
+        est = lw.RIPPER(
+            k=self.k, n_discretize_bins=None, max_rule_conds=self.max_rule_conds, random_state=seed
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             est.fit(df.assign(_target_=codes == 1), class_feat="_target_", pos_class=True)
@@ -133,7 +136,11 @@ class RipperClassifier(_RuleListMixin, _RuleBase, ClassifierMixin, BaseEstimator
     def _proba_encoded(self, Xe):
         """wittgenstein: mean of the firing rules' P, or the uncovered P when none fires."""
         fired = self._fired(Xe)
-        probs = np.stack([r.proba for r in self.rule_list_[:-1]]) if fired.shape[1] else np.zeros((0, 2))
+        probs = (
+            np.stack([r.proba for r in self.rule_list_[:-1]])
+            if fired.shape[1]
+            else np.zeros((0, 2))
+        )
         n_fired = fired.sum(axis=1)
         out = np.tile(self.rule_list_[-1].proba, (Xe.shape[0], 1))
         some = n_fired > 0

@@ -117,7 +117,9 @@ class RuleListClassifier(_RuleListMixin, _RuleBase, ClassifierMixin, BaseEstimat
             self._fit_bayesian(Xe, codes)
         self._finish_list(Xe)
         # MCMC iterations per chain (bayesian) / stump fits (greedy)
-        self.n_iter_ = self.max_iter if self.algorithm == "bayesian" else max(1, len(self.rule_list_) - 1)
+        self.n_iter_ = (
+            self.max_iter if self.algorithm == "bayesian" else max(1, len(self.rule_list_) - 1)
+        )
         return self
 
     def _fit_greedy(self, Xe, codes):
@@ -128,8 +130,11 @@ class RuleListClassifier(_RuleListMixin, _RuleBase, ClassifierMixin, BaseEstimat
         # numpy's global generator: seed it for this fit only, then restore it
         state = np.random.get_state()
         try:
-            np.random.seed(0 if self.random_state is None else
-                           np.random.RandomState(self.random_state).randint(2**31 - 1))
+            np.random.seed(
+                0
+                if self.random_state is None
+                else np.random.RandomState(self.random_state).randint(2**31 - 1)
+            )
             est.fit(Xe, codes, feature_names=list(self.encoded_names_))
         finally:
             np.random.set_state(state)
@@ -156,7 +161,9 @@ class RuleListClassifier(_RuleListMixin, _RuleBase, ClassifierMixin, BaseEstimat
                     conds.append(self._condition(j, op, cut))
                     cols.append(conds[-1].evaluate(Xe))
         if not conds:
-            raise ValueError("every feature is constant; the Bayesian rule list has nothing to split on")
+            raise ValueError(
+                "every feature is constant; the Bayesian rule list has nothing to split on"
+            )
         return np.column_stack(cols).astype(np.float64), conds
 
     def _fit_bayesian(self, Xe, codes):
@@ -164,8 +171,10 @@ class RuleListClassifier(_RuleListMixin, _RuleBase, ClassifierMixin, BaseEstimat
 
         B, item_conds = self._items(Xe)
         self.items_ = item_conds
-        seed = None if self.random_state is None else int(
-            np.random.RandomState(self.random_state).randint(1, 2**31 - 1)
+        seed = (
+            None
+            if self.random_state is None
+            else int(np.random.RandomState(self.random_state).randint(1, 2**31 - 1))
         )
         est = BayesianRuleListClassifier(
             listlengthprior=self.list_length_prior,

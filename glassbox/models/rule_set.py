@@ -87,8 +87,10 @@ class _RuleFitBase(_RuleBase):
         self.random_state = random_state
 
     def _fit_rulefit(self, backend_cls, Xe, y):
-        seed = None if self.random_state is None else int(
-            np.random.RandomState(self.random_state).randint(2**31 - 1)
+        seed = (
+            None
+            if self.random_state is None
+            else int(np.random.RandomState(self.random_state).randint(2**31 - 1))
         )
         est = backend_cls(
             n_estimators=self.n_estimators,
@@ -106,7 +108,9 @@ class _RuleFitBase(_RuleBase):
         self.estimator_ = est
         n = Xe.shape[1]
         coef = np.asarray(est.coef, dtype=np.float64)
-        intercept = float(np.ravel(est.intercept)[0]) if np.ndim(est.intercept) else float(est.intercept)
+        intercept = (
+            float(np.ravel(est.intercept)[0]) if np.ndim(est.intercept) else float(est.intercept)
+        )
         if est.include_linear:
             scale = np.asarray(est.friedscale.scale_multipliers, dtype=np.float64)
             lims = np.asarray(est.winsorizer.winsor_lims, dtype=np.float64)
@@ -192,8 +196,10 @@ class _RuleFitBase(_RuleBase):
             output_names=self._output_names(),
             link="identity",
             method="rulefit",
-            extras={"attribution": "each term minus its training mean; a rule's share is "
-                    "split equally over the features in its conditions"},
+            extras={
+                "attribution": "each term minus its training mean; a rule's share is "
+                "split equally over the features in its conditions"
+            },
         )
 
     def explain_global(self):
@@ -222,15 +228,44 @@ class _RuleFitBase(_RuleBase):
         lo, hi = self.linear_bounds_
         for j, w in enumerate(self.linear_coef_):
             if w != 0:
-                rows.append({"rule": self.encoded_names_[j], "type": "linear", "weight": float(w),
-                             "support": self.n_train_, "support_fraction": 1.0,
-                             "clip_low": lo[j], "clip_high": hi[j], "n_conditions": 0})
+                rows.append(
+                    {
+                        "rule": self.encoded_names_[j],
+                        "type": "linear",
+                        "weight": float(w),
+                        "support": self.n_train_,
+                        "support_fraction": 1.0,
+                        "clip_low": lo[j],
+                        "clip_high": hi[j],
+                        "n_conditions": 0,
+                    }
+                )
         for conds, w, s in zip(self.rule_conditions_, self.rule_weights_, self.rule_support_):
-            rows.append({"rule": rule_text(conds), "type": "rule", "weight": float(w),
-                         "support": int(s), "support_fraction": s / self.n_train_,
-                         "clip_low": np.nan, "clip_high": np.nan, "n_conditions": len(conds)})
-        return pd.DataFrame(rows, columns=["rule", "type", "weight", "support", "support_fraction",
-                                           "clip_low", "clip_high", "n_conditions"])
+            rows.append(
+                {
+                    "rule": rule_text(conds),
+                    "type": "rule",
+                    "weight": float(w),
+                    "support": int(s),
+                    "support_fraction": s / self.n_train_,
+                    "clip_low": np.nan,
+                    "clip_high": np.nan,
+                    "n_conditions": len(conds),
+                }
+            )
+        return pd.DataFrame(
+            rows,
+            columns=[
+                "rule",
+                "type",
+                "weight",
+                "support",
+                "support_fraction",
+                "clip_low",
+                "clip_high",
+                "n_conditions",
+            ],
+        )
 
 
 class RuleSetRegressor(_RuleFitBase, RegressorMixin, BaseEstimator):
@@ -341,7 +376,9 @@ class RuleSetClassifier(_RuleFitBase, ClassifierMixin, BaseEstimator):
         """
         glob = super().explain_global()
         return dataclasses.replace(
-            glob, importances=2 * glob.importances, intercept=2 * glob.intercept - 1,
+            glob,
+            importances=2 * glob.importances,
+            intercept=2 * glob.intercept - 1,
             link="logit",
         )
 

@@ -33,9 +33,29 @@ from . import _sympy_tools as st
 
 #: operators the search may use (pyoperon names); "constant"/"variable" are implied
 OPERATORS = (
-    "add", "sub", "mul", "div", "aq", "pow", "square", "sqrt", "sqrtabs", "exp",
-    "log", "logabs", "log1p", "sin", "cos", "tan", "tanh", "sinh", "cosh", "abs",
-    "atan", "asin", "acos",
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "aq",
+    "pow",
+    "square",
+    "sqrt",
+    "sqrtabs",
+    "exp",
+    "log",
+    "logabs",
+    "log1p",
+    "sin",
+    "cos",
+    "tan",
+    "tanh",
+    "sinh",
+    "cosh",
+    "abs",
+    "atan",
+    "asin",
+    "acos",
 )
 #: generations per search chunk (time budget and early stop are checked between chunks)
 _CHUNK = 10
@@ -44,9 +64,23 @@ DEFAULT_OPERATORS = ("add", "sub", "mul", "div", "square", "sqrt", "exp", "sin",
 
 # PySR's operator names for ours (binary, unary); used only by backend="pysr"
 _PYSR_BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "^"}
-_PYSR_UNARY = {"square": "square", "sqrt": "sqrt", "exp": "exp", "log": "log", "sin": "sin",
-               "cos": "cos", "tan": "tan", "tanh": "tanh", "sinh": "sinh", "cosh": "cosh",
-               "abs": "abs", "atan": "atan", "asin": "asin", "acos": "acos", "log1p": "log1p"}
+_PYSR_UNARY = {
+    "square": "square",
+    "sqrt": "sqrt",
+    "exp": "exp",
+    "log": "log",
+    "sin": "sin",
+    "cos": "cos",
+    "tan": "tan",
+    "tanh": "tanh",
+    "sinh": "sinh",
+    "cosh": "cosh",
+    "abs": "abs",
+    "atan": "atan",
+    "asin": "asin",
+    "acos": "acos",
+    "log1p": "log1p",
+}
 
 _PYSR_STATUS: str | None = None  # cached reason PySR cannot start ("" = it can)
 
@@ -168,8 +202,13 @@ class SymbolicRegressor(GlassboxMixin, RegressorMixin, BaseEstimator):
     traits = Traits(
         family="symbolic",
         quick_params={
-            "population_size": 60, "generations": 8, "max_length": 15, "local_iterations": 5,
-            "n_jobs": 1, "random_state": 0, "verbose": False,
+            "population_size": 60,
+            "generations": 8,
+            "max_length": 15,
+            "local_iterations": 5,
+            "n_jobs": 1,
+            "random_state": 0,
+            "verbose": False,
         },
         title="Symbolic regression",
     )
@@ -351,7 +390,9 @@ class SymbolicRegressor(GlassboxMixin, RegressorMixin, BaseEstimator):
                 seed=seed,
                 max_time=max(1, int(np.ceil(seconds))),
             )
-            gp = op.NSGA2Algorithm(config, problem, initializer, coef_init, generator, reinserter, sorter)
+            gp = op.NSGA2Algorithm(
+                config, problem, initializer, coef_init, generator, reinserter, sorter
+            )
             if previous is not None:  # continue from the last chunk's population
                 gp.RestoreIndividuals(previous.Individuals)
                 gp.IsFitted = True
@@ -361,14 +402,20 @@ class SymbolicRegressor(GlassboxMixin, RegressorMixin, BaseEstimator):
         # population: between chunks the time budget and early stop are checked.
         # Within a chunk Operon calls back once per generation (and once for the
         # initial population): the progress bar advances there.
-        bar = tqdm(total=self.generations, disable=not self.verbose, desc="symbolic search", unit="gen")
+        bar = tqdm(
+            total=self.generations, disable=not self.verbose, desc="symbolic search", unit="gen"
+        )
         rng = op.RandomGenerator(np.uint64(seed))
         start = time.perf_counter()
         gp, done = None, 0
         try:
             while done < self.generations:
                 n = min(_CHUNK, self.generations - done)
-                left = np.inf if self.time_budget is None else self.time_budget - (time.perf_counter() - start)
+                left = (
+                    np.inf
+                    if self.time_budget is None
+                    else self.time_budget - (time.perf_counter() - start)
+                )
                 if left <= 0:
                     break
                 gp = algorithm(n, min(left, 2**40), gp)
@@ -403,11 +450,23 @@ class SymbolicRegressor(GlassboxMixin, RegressorMixin, BaseEstimator):
         import sympy as sp
 
         unary = {
-            "exp": sp.exp, "log": sp.log, "sin": sp.sin, "cos": sp.cos, "tan": sp.tan,
-            "tanh": sp.tanh, "sinh": sp.sinh, "cosh": sp.cosh, "abs": sp.Abs,
-            "atan": sp.atan, "asin": sp.asin, "acos": sp.acos, "sqrt": sp.sqrt,
-            "square": lambda a: a**2, "sqrtabs": lambda a: sp.sqrt(sp.Abs(a)),
-            "logabs": lambda a: sp.log(sp.Abs(a)), "log1p": lambda a: sp.log(1 + a),
+            "exp": sp.exp,
+            "log": sp.log,
+            "sin": sp.sin,
+            "cos": sp.cos,
+            "tan": sp.tan,
+            "tanh": sp.tanh,
+            "sinh": sp.sinh,
+            "cosh": sp.cosh,
+            "abs": sp.Abs,
+            "atan": sp.atan,
+            "asin": sp.asin,
+            "acos": sp.acos,
+            "sqrt": sp.sqrt,
+            "square": lambda a: a**2,
+            "sqrtabs": lambda a: sp.sqrt(sp.Abs(a)),
+            "logabs": lambda a: sp.log(sp.Abs(a)),
+            "log1p": lambda a: sp.log(1 + a),
         }
         nodes = tree.Nodes
         stack = []
@@ -543,11 +602,15 @@ class SymbolicRegressor(GlassboxMixin, RegressorMixin, BaseEstimator):
         check_is_fitted(self, "pareto_front_")
         if isinstance(index, str):
             if index not in ("best", "accuracy", "simplest"):
-                raise ValueError(f"select() takes a row of pareto_front_ or 'best'/'accuracy'/'simplest', got {index!r}")
+                raise ValueError(
+                    f"select() takes a row of pareto_front_ or 'best'/'accuracy'/'simplest', got {index!r}"
+                )
             index = self._choose(index)
         n = len(self._front_exprs)
         if not isinstance(index, (Integral, np.integer)) or not -n <= index < n:
-            raise ValueError(f"index must be an integer row of pareto_front_ (0..{n - 1}), got {index!r}")
+            raise ValueError(
+                f"index must be an integer row of pareto_front_ (0..{n - 1}), got {index!r}"
+            )
         index = int(index) % n
         self.selected_index_ = index
         self.equation_ = self._front_exprs[index]
@@ -585,8 +648,10 @@ class SymbolicRegressor(GlassboxMixin, RegressorMixin, BaseEstimator):
 
         check_is_fitted(self)
         expr = st.rounded(self.equation_, digits) if digits else self.equation_
-        names = {s: r"\mathrm{" + s.name.replace("_", r"\_") + "}" if len(s.name) > 1 else s.name
-                 for s in self._symbols()}
+        names = {
+            s: r"\mathrm{" + s.name.replace("_", r"\_") + "}" if len(s.name) > 1 else s.name
+            for s in self._symbols()
+        }
         return sp.latex(expr, symbol_names=names, full_prec=False)
 
     def to_callable(self):
@@ -601,7 +666,9 @@ class SymbolicRegressor(GlassboxMixin, RegressorMixin, BaseEstimator):
         def equation(X):
             X = np.asarray(X, dtype=np.float64)
             if X.ndim != 2 or X.shape[1] != n_features:
-                raise ValueError(f"expected a 2-D array with {n_features} columns, got shape {X.shape}")
+                raise ValueError(
+                    f"expected a 2-D array with {n_features} columns, got shape {X.shape}"
+                )
             with np.errstate(all="ignore"):
                 out = fn(X.T)
             return np.broadcast_to(np.asarray(out, dtype=np.float64), (X.shape[0],)).copy()

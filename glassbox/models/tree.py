@@ -87,7 +87,9 @@ class _BaseTree(GlassboxMixin, BaseEstimator):
         child = np.nonzero(parent >= 0)[0]
         delta[child, tree.feature[parent[child]], :] = values[child] - values[parent[child]]
         path = self.estimator_.decision_path(X.astype(np.float32))
-        contrib = (path @ delta.reshape(n_nodes, -1)).reshape(X.shape[0], self.n_features_in_, n_out)
+        contrib = (path @ delta.reshape(n_nodes, -1)).reshape(
+            X.shape[0], self.n_features_in_, n_out
+        )
         base = np.broadcast_to(values[0], (X.shape[0], n_out)).copy()
         if n_out == 1:
             contrib, base = contrib[:, :, 0], base[:, 0]
@@ -122,8 +124,9 @@ class _BaseTree(GlassboxMixin, BaseEstimator):
 class TreeClassifier(ClassifierMixin, _BaseTree):
     """A CART classification tree (scikit-learn) that prints as readable rules."""
 
-    traits = Traits(family="tree", complexity_grid={"max_depth": (1, 2, 3, 4, 5, 6)},
-                    title="Decision trees")
+    traits = Traits(
+        family="tree", complexity_grid={"max_depth": (1, 2, 3, 4, 5, 6)}, title="Decision trees"
+    )
 
     _parameter_constraints = {
         **_BaseTree._parameter_constraints,
@@ -160,8 +163,12 @@ class TreeClassifier(ClassifierMixin, _BaseTree):
         self._validate_params()
         X, y = check_X_y(self, X, y, classifier=True)
         self._fit_tree(
-            DecisionTreeClassifier, X, y, sample_weight,
-            criterion=self.criterion, class_weight=self.class_weight,
+            DecisionTreeClassifier,
+            X,
+            y,
+            sample_weight,
+            criterion=self.criterion,
+            class_weight=self.class_weight,
         )
         self.classes_ = self.estimator_.classes_
         return self

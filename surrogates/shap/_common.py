@@ -47,7 +47,9 @@ def check_additivity(
     scale = max(1.0, float(np.max(np.abs(expected)))) if expected.size else 1.0
     err = np.abs(total - expected)
     err = err if err.ndim == 1 else err.max(axis=tuple(range(1, err.ndim)))
-    bad = np.nonzero(err > atol * scale + rtol * np.abs(expected).reshape(len(err), -1).max(axis=1))[0]
+    bad = np.nonzero(
+        err > atol * scale + rtol * np.abs(expected).reshape(len(err), -1).max(axis=1)
+    )[0]
     if bad.size:
         r = int(bad[0])
         raise ValueError(
@@ -74,7 +76,9 @@ def row_chunks(n_rows: int, chunk: int, *, progress: bool, desc: str) -> Iterato
 def is_dask(X) -> bool:
     """True for a dask array or dask DataFrame (without importing dask)."""
     module = type(X).__module__
-    return module.startswith("dask") and hasattr(X, "map_blocks" if hasattr(X, "chunks") else "map_partitions")
+    return module.startswith("dask") and hasattr(
+        X, "map_blocks" if hasattr(X, "chunks") else "map_partitions"
+    )
 
 
 def map_dask(explain_block: Callable[[np.ndarray], np.ndarray], X, trailing_shape: tuple[int, ...]):
@@ -113,8 +117,9 @@ def serial_and_parallel(fn: Callable) -> tuple[Callable, Callable]:
     the other's machine code. The parallel build is therefore compiled from a
     copy of ``fn`` (same code, globals and source line) named ``<name>_parallel``.
     """
-    twin = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_parallel",
-                              fn.__defaults__, fn.__closure__)
+    twin = types.FunctionType(
+        fn.__code__, fn.__globals__, fn.__name__ + "_parallel", fn.__defaults__, fn.__closure__
+    )
     twin.__qualname__ = fn.__qualname__ + "_parallel"
     twin.__doc__ = fn.__doc__
     twin.__module__ = fn.__module__

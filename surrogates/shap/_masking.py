@@ -94,8 +94,9 @@ def prepare(f, X, background, feature_names, *, method: str):
     X = align_columns(X, model_names)
     background = align_columns(background, model_names, name="background")
     if model_names is None and hasattr(X, "columns"):
-        background = align_columns(background, list(X.columns), name="background",
-                                   against="X's columns")
+        background = align_columns(
+            background, list(X.columns), name="background", against="X's columns"
+        )
     Xa = as_rows(X, allow_nan=True)
     bg = as_rows(background, allow_nan=True, name="background")
     if bg.shape[1] != Xa.shape[1]:
@@ -128,9 +129,7 @@ def seed_of(random_state) -> int:
     )
 
 
-def finish(
-    model, Xa, names, phi, fx, v0, *, method: str, check_additivity: bool, extras: dict
-):
+def finish(model, Xa, names, phi, fx, v0, *, method: str, check_additivity: bool, extras: dict):
     """Build the LocalExplanation every model-agnostic algorithm returns: base value
     broadcast per row, single-output arrays squeezed (values, output and any
     per-value extras such as standard errors), additivity checked."""

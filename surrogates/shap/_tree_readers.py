@@ -59,17 +59,27 @@ def read_model(model) -> TreeEnsemble:
         return _read_xgboost(model)
     if mod.startswith("glassbox") and hasattr(model, "estimator_"):
         ens = read_model(model.estimator_)
-        ens.feature_names = tuple(model.feature_names_) if hasattr(model, "feature_names_") else None
+        ens.feature_names = (
+            tuple(model.feature_names_) if hasattr(model, "feature_names_") else None
+        )
         return ens
     if mod.startswith("sklearn"):
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(model)
-        if name in ("DecisionTreeRegressor", "DecisionTreeClassifier", "ExtraTreeRegressor",
-                    "ExtraTreeClassifier"):
+        if name in (
+            "DecisionTreeRegressor",
+            "DecisionTreeClassifier",
+            "ExtraTreeRegressor",
+            "ExtraTreeClassifier",
+        ):
             return _read_sklearn_forest(model, [model])
-        if name in ("RandomForestRegressor", "RandomForestClassifier", "ExtraTreesRegressor",
-                    "ExtraTreesClassifier"):
+        if name in (
+            "RandomForestRegressor",
+            "RandomForestClassifier",
+            "ExtraTreesRegressor",
+            "ExtraTreesClassifier",
+        ):
             return _read_sklearn_forest(model, list(model.estimators_))
         if name in ("GradientBoostingRegressor", "GradientBoostingClassifier"):
             return _read_sklearn_gb(model)
@@ -88,7 +98,10 @@ def _concat(trees: list[dict], n_values: int) -> dict:
     out = {k: np.concatenate([t[k] for t in trees]) for k in ("feature", "threshold", "cover")}
     for side in ("left", "right"):
         out[side] = np.concatenate(
-            [np.where(t[side] >= 0, t[side] + s, -1) for t, s in zip(trees, start[:-1], strict=True)]
+            [
+                np.where(t[side] >= 0, t[side] + s, -1)
+                for t, s in zip(trees, start[:-1], strict=True)
+            ]
         ).astype(np.int64)
     out["default_left"] = np.concatenate([t["default_left"] for t in trees]).astype(np.uint8)
     out["value"] = np.ascontiguousarray(
@@ -190,7 +203,9 @@ def _read_sklearn_gb(model) -> TreeEnsemble:
         )
     stages, k = model.estimators_.shape
     x0 = np.zeros((1, model.n_features_in_))
-    bias = np.asarray(model._raw_predict_init(_np_or_names(model, x0)), dtype=np.float64).reshape(-1)
+    bias = np.asarray(model._raw_predict_init(_np_or_names(model, x0)), dtype=np.float64).reshape(
+        -1
+    )
     parts, groups = [], []
     for s in range(stages):
         for j in range(k):
@@ -237,13 +252,13 @@ def _ubj_load(buf: bytes):
     def read_int(marker):
         nonlocal pos
         dt = np.dtype(_NUM[marker])
-        v = int(np.frombuffer(mv[pos:pos + dt.itemsize], dt)[0])
+        v = int(np.frombuffer(mv[pos : pos + dt.itemsize], dt)[0])
         pos += dt.itemsize
         return v
 
     def read_len():
         nonlocal pos
-        m = bytes(mv[pos:pos + 1])
+        m = bytes(mv[pos : pos + 1])
         pos += 1
         return read_int(m)
 
@@ -251,12 +266,12 @@ def _ubj_load(buf: bytes):
         nonlocal pos
         if marker in _NUM:
             dt = np.dtype(_NUM[marker])
-            v = np.frombuffer(mv[pos:pos + dt.itemsize], dt)[0]
+            v = np.frombuffer(mv[pos : pos + dt.itemsize], dt)[0]
             pos += dt.itemsize
             return v.item()
         if marker == b"S":
             n = read_len()
-            s = bytes(mv[pos:pos + n]).decode()
+            s = bytes(mv[pos : pos + n]).decode()
             pos += n
             return s
         if marker == b"C":
@@ -277,21 +292,23 @@ def _ubj_load(buf: bytes):
     def array():
         nonlocal pos
         typ = None
-        if mv[pos:pos + 1] == b"$":
-            typ = bytes(mv[pos + 1:pos + 2])
+        if mv[pos : pos + 1] == b"$":
+            typ = bytes(mv[pos + 1 : pos + 2])
             pos += 2
-        if mv[pos:pos + 1] == b"#":
+        if mv[pos : pos + 1] == b"#":
             pos += 1
             n = read_len()
             if typ in _NUM:
                 dt = np.dtype(_NUM[typ])
-                arr = np.frombuffer(mv[pos:pos + n * dt.itemsize], dt).astype(dt.newbyteorder("="))
+                arr = np.frombuffer(mv[pos : pos + n * dt.itemsize], dt).astype(
+                    dt.newbyteorder("=")
+                )
                 pos += n * dt.itemsize
                 return arr
             out = []
             for _ in range(n):
                 if typ is None:
-                    m = bytes(mv[pos:pos + 1])
+                    m = bytes(mv[pos : pos + 1])
                     pos += 1
                 else:
                     m = typ
@@ -299,7 +316,7 @@ def _ubj_load(buf: bytes):
             return out
         out = []
         while True:
-            m = bytes(mv[pos:pos + 1])
+            m = bytes(mv[pos : pos + 1])
             pos += 1
             if m == b"]":
                 return out
@@ -309,23 +326,23 @@ def _ubj_load(buf: bytes):
         nonlocal pos
         out = {}
         typ = None
-        if mv[pos:pos + 1] == b"$":
-            typ = bytes(mv[pos + 1:pos + 2])
+        if mv[pos : pos + 1] == b"$":
+            typ = bytes(mv[pos + 1 : pos + 2])
             pos += 2
         count = None
-        if mv[pos:pos + 1] == b"#":
+        if mv[pos : pos + 1] == b"#":
             pos += 1
             count = read_len()
         i = 0
         while count is None or i < count:
-            if count is None and mv[pos:pos + 1] == b"}":
+            if count is None and mv[pos : pos + 1] == b"}":
                 pos += 1
                 return out
             n = read_len()
-            key = bytes(mv[pos:pos + n]).decode()
+            key = bytes(mv[pos : pos + n]).decode()
             pos += n
             if typ is None:
-                m = bytes(mv[pos:pos + 1])
+                m = bytes(mv[pos : pos + 1])
                 pos += 1
             else:
                 m = typ
@@ -360,7 +377,9 @@ def _read_xgboost(model) -> TreeEnsemble:
     if gb.get("name") == "dart":
         gb = gb["gbtree"]
     if gb.get("name") not in ("gbtree", None) or "model" not in gb:
-        raise TypeError(f"tree_shap needs a tree booster; this xgboost model uses {gb.get('name')!r}")
+        raise TypeError(
+            f"tree_shap needs a tree booster; this xgboost model uses {gb.get('name')!r}"
+        )
     objective = learner["objective"]["name"]
     param = learner["learner_model_param"]
     n_features = int(param["num_feature"])
@@ -403,7 +422,11 @@ def _read_xgboost(model) -> TreeEnsemble:
     base = np.asarray(
         [float(v) for v in str(param["base_score"]).strip("[]").split(",")], dtype=np.float64
     )
-    base = np.broadcast_to(base, (n_outputs,)).astype(np.float64) if base.size in (1, n_outputs) else np.zeros(n_outputs)
+    base = (
+        np.broadcast_to(base, (n_outputs,)).astype(np.float64)
+        if base.size in (1, n_outputs)
+        else np.zeros(n_outputs)
+    )
     if objective in ("binary:logistic", "reg:logistic"):
         base = np.log(base / (1.0 - base))
     elif objective in _LOG:
@@ -420,10 +443,14 @@ def _read_xgboost(model) -> TreeEnsemble:
     def predict_raw(X):
         # the booster checks names when it was fitted on a DataFrame
         dm = xgb.DMatrix(
-            np.asarray(X, dtype=np.float32), missing=np.nan,
-            feature_names=booster.feature_names, feature_types=booster.feature_types,
+            np.asarray(X, dtype=np.float32),
+            missing=np.nan,
+            feature_names=booster.feature_names,
+            feature_types=booster.feature_types,
         )
-        return np.asarray(booster.predict(dm, output_margin=True), dtype=np.float64).reshape(len(X), -1)
+        return np.asarray(booster.predict(dm, output_margin=True), dtype=np.float64).reshape(
+            len(X), -1
+        )
 
     names = None
     if booster.feature_names is not None:

@@ -56,7 +56,9 @@ def _exact_block(model, Xb: np.ndarray, bg: np.ndarray, v0: np.ndarray) -> np.nd
         phi += np.einsum("rko,km->rmo", V, _weight_block(masks, w))
     ends = _masks_of(np.array([0, n_coal - 1]), M)
     W_ends = _weight_block(ends, w)
-    phi += v0[None, None, :] * W_ends[0][None, :, None] + v_full[:, None, :] * W_ends[1][None, :, None]
+    phi += (
+        v0[None, None, :] * W_ends[0][None, :, None] + v_full[:, None, :] * W_ends[1][None, :, None]
+    )
     return phi, v_full
 
 
@@ -117,7 +119,13 @@ def exact_shap(
     for sl in row_chunks(Xa.shape[0], rows, progress=progress, desc="exact_shap"):
         phi[sl], fx[sl] = _exact_block(model, Xa[sl], bg, v0)
     return finish(
-        model, Xa, names, phi, fx, v0, method="exact_shap", check_additivity=check_additivity,
+        model,
+        Xa,
+        names,
+        phi,
+        fx,
+        v0,
+        method="exact_shap",
+        check_additivity=check_additivity,
         extras={"n_model_evaluations": model.n_rows_},
     )
-

@@ -79,7 +79,9 @@ class _Plan:
         self.enum_sizes = enum
         self.sampled_sizes = np.array([s for s in range(1, M) if s not in enum], dtype=np.int64)
         mass = self.mass
-        self.m_sampled = float(mass[self.sampled_sizes - 1].sum()) if self.sampled_sizes.size else 0.0
+        self.m_sampled = (
+            float(mass[self.sampled_sizes - 1].sum()) if self.sampled_sizes.size else 0.0
+        )
         self.n_sampled_region = int(sum(comb(M, int(s)) for s in self.sampled_sizes))
         self.Z_enum, self.w_enum = _enumerate(M, self.enum_sizes, mass)
 
@@ -185,7 +187,9 @@ def _kernel_block(model, Xb, bg, v0, plan: _Plan, budget, adaptive, tol, scale, 
         if not done_all and adaptive and P < MIN_PAIRS:
             continue
         if P:
-            p, e = _solve(plan.Z_enum, plan.w_enum, YE[active], ZS_all, YS, YC, plan.m_sampled, T[active])
+            p, e = _solve(
+                plan.Z_enum, plan.w_enum, YE[active], ZS_all, YS, YC, plan.m_sampled, T[active]
+            )
         else:
             p, e = _solve(plan.Z_enum, plan.w_enum, YE[active], None, None, None, 0.0, T[active])
         if done_all:
@@ -204,15 +208,28 @@ def _kernel_block(model, Xb, bg, v0, plan: _Plan, budget, adaptive, tol, scale, 
             # Sampling on would cost over half of enumerating the rest: enumerate
             # (caps the spend at about 1.5x the exhaustive cost; result exact).
             sub = _exhaustive(
-                model, Xb[active], bg, v0, plan, YE[active], T[active],
-                phi[active], se[active], fx[active], n_coal[active],
+                model,
+                Xb[active],
+                bg,
+                v0,
+                plan,
+                YE[active],
+                T[active],
+                phi[active],
+                se[active],
+                fx[active],
+                n_coal[active],
             )
             phi[active], se[active], _, n_coal[active] = sub
             n_coal[active] += spent - len(plan.Z_enum)
             break
         grown = min(budget, spent + 2 * _round(P))
-        if (adaptive and active.size and len(_enum_sizes(M, grown)) > len(plan.enum_sizes)
-                and spent + len(_Plan(M, grown).Z_enum) - len(plan.Z_enum) <= budget):
+        if (
+            adaptive
+            and active.size
+            and len(_enum_sizes(M, grown)) > len(plan.enum_sizes)
+            and spent + len(_Plan(M, grown).Z_enum) - len(plan.Z_enum) <= budget
+        ):
             # The spend so far would have bought enumerating more sizes (what a fixed
             # budget of that size does): enumerate them now, reusing the samples that
             # fall in them; the samples left are kernel draws from the sizes left.
@@ -251,7 +268,11 @@ def _grow_plan(model, Xb, bg, v0, plan: _Plan, budget, active, YE, ZS, YS, YC):
 def _exhaustive(model, Xb, bg, v0, plan: _Plan, YE, T, phi, se, fx, n_coal):
     """All remaining coalitions enumerated: the exact Shapley values (SE 0)."""
     ZR, wR = _enumerate(plan.M, [int(s) for s in plan.sampled_sizes], plan.mass)
-    YR = coalition_values(model, Xb, bg, ZR) - v0 if len(ZR) else np.zeros((Xb.shape[0], 0, YE.shape[2]))
+    YR = (
+        coalition_values(model, Xb, bg, ZR) - v0
+        if len(ZR)
+        else np.zeros((Xb.shape[0], 0, YE.shape[2]))
+    )
     Z = np.concatenate([plan.Z_enum, ZR])
     w = np.concatenate([plan.w_enum, wR])
     p, _ = _solve(Z, w, np.concatenate([YE, YR], axis=1), None, None, None, 0.0, T)
@@ -322,8 +343,17 @@ def kernel_shap(
         raise ValueError(f"tol must be a positive number, got {tol!r}")
     if is_dask(X):
         # one seed for every partition: values independent of the partitioning
-        return explain_dask(kernel_shap, f, X, background, feature_names, method="kernel_shap",
-                            n_samples=n_samples, tol=tol, random_state=seed_of(random_state))
+        return explain_dask(
+            kernel_shap,
+            f,
+            X,
+            background,
+            feature_names,
+            method="kernel_shap",
+            n_samples=n_samples,
+            tol=tol,
+            random_state=seed_of(random_state),
+        )
     Xa, bg, names, model = prepare(f, X, background, feature_names, method="kernel_shap")
     M = Xa.shape[1]
     total = 2**M - 2 if M < 63 else np.iinfo(np.int64).max
@@ -352,7 +382,13 @@ def kernel_shap(
             model, Xa[sl], bg, v0, plan, budget, adaptive, tol, scale, seed
         )
     return finish(
-        model, Xa, names, phi, fx, v0, method="kernel_shap", check_additivity=check_additivity,
+        model,
+        Xa,
+        names,
+        phi,
+        fx,
+        v0,
+        method="kernel_shap",
+        check_additivity=check_additivity,
         extras={"standard_error": se, "n_coalitions": n_coal, "n_model_evaluations": model.n_rows_},
     )
-

@@ -28,7 +28,9 @@ def _linear_parts(model):
             f"{type(model).__name__}. Use kernel_shap or exact_shap for other models"
         )
     coef = np.atleast_2d(np.asarray(coef, dtype=np.float64))
-    intercept = np.broadcast_to(np.atleast_1d(np.asarray(model.intercept_, dtype=np.float64)), coef.shape[:1])
+    intercept = np.broadcast_to(
+        np.atleast_1d(np.asarray(model.intercept_, dtype=np.float64)), coef.shape[:1]
+    )
     link = getattr(model, "link_", None)
     classes = getattr(model, "classes_", None)
     if link is None:
@@ -36,7 +38,8 @@ def _linear_parts(model):
         if classes is not None:
             link = "logit" if coef.shape[0] == 1 else "softmax"
         elif name in ("PoissonRegressor", "GammaRegressor") or (
-            name == "TweedieRegressor" and getattr(model, "link", "auto") in ("auto", "log")
+            name == "TweedieRegressor"
+            and getattr(model, "link", "auto") in ("auto", "log")
             and getattr(model, "power", 0) > 0
         ):
             link = "log"
@@ -124,7 +127,9 @@ def linear_shap(
     if single:
         values, base_values = values[:, :, 0], base_values[:, 0]
     if check_additivity:
-        _check_additivity(values, base_values, _decision(model, X, Xa, link, single), method="linear_shap")
+        _check_additivity(
+            values, base_values, _decision(model, X, Xa, link, single), method="linear_shap"
+        )
     return LocalExplanation(
         values=values,
         base_values=base_values,

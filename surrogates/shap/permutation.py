@@ -101,9 +101,16 @@ def permutation_shap(
     if not (isinstance(n_permutations, (int, np.integer)) and n_permutations >= 1):
         raise ValueError(f"n_permutations must be a positive integer, got {n_permutations!r}")
     if is_dask(X):
-        return explain_dask(permutation_shap, f, X, background, feature_names,
-                            method="permutation_shap", n_permutations=n_permutations,
-                            random_state=seed_of(random_state))
+        return explain_dask(
+            permutation_shap,
+            f,
+            X,
+            background,
+            feature_names,
+            method="permutation_shap",
+            n_permutations=n_permutations,
+            random_state=seed_of(random_state),
+        )
     Xa, bg, names, model = prepare(f, X, background, feature_names, method="permutation_shap")
     M = Xa.shape[1]
     n_pairs = (int(n_permutations) + 1) // 2
@@ -118,8 +125,13 @@ def permutation_shap(
     for sl in row_chunks(n, step, progress=progress, desc="permutation_shap"):
         phi[sl], se[sl], fx[sl] = _permutation_block(model, Xa[sl], bg, v0, perms)
     return finish(
-        model, Xa, names, phi, fx, v0, method="permutation_shap",
+        model,
+        Xa,
+        names,
+        phi,
+        fx,
+        v0,
+        method="permutation_shap",
         check_additivity=check_additivity,
         extras={"standard_error": se, "n_model_evaluations": model.n_rows_},
     )
-

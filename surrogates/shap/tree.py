@@ -335,8 +335,23 @@ def _path_dependent_rows(X, trees, leaf_r, tab_off, tab, out, rbv):
     tested for all rows at once and a leaf's table is read for all rows at once.
     The inner loops over rows are branch-free and SIMD-friendly, and a leaf's
     table is loaded into cache once per block instead of once per row."""
-    (left, right, feature, threshold, default_left, value, tree_start, tree_group, node_pos,
-     leaf_of_node, leaf_d, leaf_feat, leaf_z, wts, max_depth) = trees
+    (
+        left,
+        right,
+        feature,
+        threshold,
+        default_left,
+        value,
+        tree_start,
+        tree_group,
+        node_pos,
+        leaf_of_node,
+        leaf_d,
+        leaf_feat,
+        leaf_z,
+        wts,
+        max_depth,
+    ) = trees
     n, nf = X.shape
     n_out = out.shape[2]
     n_trees = tree_start.shape[0] - 1
@@ -376,8 +391,20 @@ def _path_dependent_rows(X, trees, leaf_r, tab_off, tab, out, rbv):
                     off = tab_off[lf]
                     if off < 0:
                         for r in range(nr):
-                            _leaf_direct(out[r0 + r], lf, nd, full & ~st_mask[sp, r], d, group,
-                                         value, leaf_feat, leaf_z, wts, coef, quot)
+                            _leaf_direct(
+                                out[r0 + r],
+                                lf,
+                                nd,
+                                full & ~st_mask[sp, r],
+                                d,
+                                group,
+                                value,
+                                leaf_feat,
+                                leaf_z,
+                                wts,
+                                coef,
+                                quot,
+                            )
                         continue
                     # out-features get -A[H], in-features (1 - z_p) / z_p * A[H - p]
                     # (A = P G, see _g_tables)
@@ -438,8 +465,23 @@ def _g_direct(U, d, z, m, wts, coef):
 def _interaction_rows(X, trees, out):
     """out[r, i, j, k]: off-diagonal interaction values; the diagonal is filled by
     the caller from the main effects."""
-    (left, right, feature, threshold, default_left, value, tree_start, tree_group, node_pos,
-     leaf_of_node, leaf_d, leaf_feat, leaf_z, wts, max_depth) = trees
+    (
+        left,
+        right,
+        feature,
+        threshold,
+        default_left,
+        value,
+        tree_start,
+        tree_group,
+        node_pos,
+        leaf_of_node,
+        leaf_d,
+        leaf_feat,
+        leaf_z,
+        wts,
+        max_depth,
+    ) = trees
     n = X.shape[0]
     n_trees = tree_start.shape[0] - 1
     dm = leaf_z.shape[1]
@@ -455,8 +497,18 @@ def _interaction_rows(X, trees, out):
                 group = tree_group[t]
                 sp = _walk_from(tree_start[t], st_node, st_mask)
                 while True:
-                    nd, m, sp = _next_leaf(x, st_node, st_mask, sp, left, right, feature,
-                                           threshold, default_left, node_pos)
+                    nd, m, sp = _next_leaf(
+                        x,
+                        st_node,
+                        st_mask,
+                        sp,
+                        left,
+                        right,
+                        feature,
+                        threshold,
+                        default_left,
+                        node_pos,
+                    )
                     if nd < 0:
                         break
                     lf = leaf_of_node[nd]
@@ -505,8 +557,23 @@ def _interaction_rows(X, trees, out):
 @njit(cache=True, parallel=True)
 def _fail_masks(B, trees, masks):
     """masks[leaf, r] = bit mask of path features whose splits background row r fails."""
-    (left, right, feature, threshold, default_left, value, tree_start, tree_group, node_pos,
-     leaf_of_node, leaf_d, leaf_feat, leaf_z, wts, max_depth) = trees
+    (
+        left,
+        right,
+        feature,
+        threshold,
+        default_left,
+        value,
+        tree_start,
+        tree_group,
+        node_pos,
+        leaf_of_node,
+        leaf_d,
+        leaf_feat,
+        leaf_z,
+        wts,
+        max_depth,
+    ) = trees
     n = B.shape[0]
     n_trees = tree_start.shape[0] - 1
     n_blocks = (n + _RB - 1) // _RB
@@ -518,8 +585,18 @@ def _fail_masks(B, trees, masks):
                 x = B[r]
                 sp = _walk_from(tree_start[t], st_node, st_mask)
                 while True:
-                    nd, m, sp = _next_leaf(x, st_node, st_mask, sp, left, right, feature,
-                                           threshold, default_left, node_pos)
+                    nd, m, sp = _next_leaf(
+                        x,
+                        st_node,
+                        st_mask,
+                        sp,
+                        left,
+                        right,
+                        feature,
+                        threshold,
+                        default_left,
+                        node_pos,
+                    )
                     if nd < 0:
                         break
                     masks[leaf_of_node[nd], r] = m
@@ -579,8 +656,23 @@ def _interventional_tables(leaf_d, masks, tab_off, wts, tab):
 
 @njit(cache=True, parallel=True)
 def _interventional_rows(X, trees, tab_off, tab, masks_sorted, out):
-    (left, right, feature, threshold, default_left, value, tree_start, tree_group, node_pos,
-     leaf_of_node, leaf_d, leaf_feat, leaf_z, wts, max_depth) = trees
+    (
+        left,
+        right,
+        feature,
+        threshold,
+        default_left,
+        value,
+        tree_start,
+        tree_group,
+        node_pos,
+        leaf_of_node,
+        leaf_d,
+        leaf_feat,
+        leaf_z,
+        wts,
+        max_depth,
+    ) = trees
     n = X.shape[0]
     n_trees = tree_start.shape[0] - 1
     n_bg = masks_sorted.shape[1]
@@ -596,8 +688,18 @@ def _interventional_rows(X, trees, tab_off, tab, masks_sorted, out):
                 group = tree_group[t]
                 sp = _walk_from(tree_start[t], st_node, st_mask)
                 while True:
-                    nd, m, sp = _next_leaf(x, st_node, st_mask, sp, left, right, feature,
-                                           threshold, default_left, node_pos)
+                    nd, m, sp = _next_leaf(
+                        x,
+                        st_node,
+                        st_mask,
+                        sp,
+                        left,
+                        right,
+                        feature,
+                        threshold,
+                        default_left,
+                        node_pos,
+                    )
                     if nd < 0:
                         break
                     lf = leaf_of_node[nd]
@@ -638,11 +740,9 @@ def _interventional_rows(X, trees, tab_off, tab, masks_sorted, out):
                         for p in range(d):
                             bit = 1 << p
                             if cset & bit:
-                                _add(phi, leaf_feat[lf, p], group, value, nd,
-                                     cnt * wts[nn, na - 1])
+                                _add(phi, leaf_feat[lf, p], group, value, nd, cnt * wts[nn, na - 1])
                             elif not H & bit:
-                                _add(phi, leaf_feat[lf, p], group, value, nd,
-                                     -cnt * wts[nn, na])
+                                _add(phi, leaf_feat[lf, p], group, value, nd, -cnt * wts[nn, na])
 
 
 # ----------------------------------------------------------------------------
@@ -654,10 +754,15 @@ class _Prepared:
 
     def __init__(self, ens: TreeEnsemble):
         self.ens = ens
-        (self.node_pos, self.leaf_of_node, self.leaf_node, self.leaf_d, self.leaf_feat,
-         self.leaf_z, self.max_depth) = _leaf_paths(
-            ens.left, ens.right, ens.feature, ens.cover, ens.tree_start
-        )
+        (
+            self.node_pos,
+            self.leaf_of_node,
+            self.leaf_node,
+            self.leaf_d,
+            self.leaf_feat,
+            self.leaf_z,
+            self.max_depth,
+        ) = _leaf_paths(ens.left, ens.right, ens.feature, ens.cover, ens.tree_start)
         dmax = int(self.leaf_d.max()) if self.leaf_d.size else 0
         if dmax > _MAX_D:
             raise ValueError(
@@ -669,9 +774,21 @@ class _Prepared:
         tree_of_node = np.repeat(np.arange(ens.n_trees), np.diff(ens.tree_start))
         self.leaf_group = ens.tree_group[tree_of_node[self.leaf_node]]
         self.trees = _Trees(
-            ens.left, ens.right, ens.feature, ens.threshold, ens.default_left, ens.value,
-            ens.tree_start, ens.tree_group, self.node_pos, self.leaf_of_node, self.leaf_d,
-            self.leaf_feat, self.leaf_z, self.wts, int(self.max_depth),
+            ens.left,
+            ens.right,
+            ens.feature,
+            ens.threshold,
+            ens.default_left,
+            ens.value,
+            ens.tree_start,
+            ens.tree_group,
+            self.node_pos,
+            self.leaf_of_node,
+            self.leaf_d,
+            self.leaf_feat,
+            self.leaf_z,
+            self.wts,
+            int(self.max_depth),
         )
 
     def table_offsets(self, per_leaf: int, max_d: int, ok=None) -> tuple[np.ndarray, int]:
@@ -766,8 +883,11 @@ def tree_shap(
             "call tree_shap(model, X, interactions=True) without background"
         )
     # named frames are matched to the names the model was fitted with, by name
-    fitted_names = (getattr(model, "feature_names_in_", None)
-                    if type(model).__module__.startswith("glassbox") else ens.feature_names)
+    fitted_names = (
+        getattr(model, "feature_names_in_", None)
+        if type(model).__module__.startswith("glassbox")
+        else ens.feature_names
+    )
     bg = None
     if background is not None:
         if is_dask(background):
@@ -805,8 +925,13 @@ def tree_shap(
             raise ValueError(f"X has {n_cols} columns but the model was fitted on {f} features")
         return map_dask(block, X, trailing)
     X = align_columns(X, fitted_names)
-    names = feature_names_of(X, ens.n_features, feature_names if feature_names is not None else (
-        None if hasattr(X, "columns") else ens.feature_names))
+    names = feature_names_of(
+        X,
+        ens.n_features,
+        feature_names
+        if feature_names is not None
+        else (None if hasattr(X, "columns") else ens.feature_names),
+    )
     Xa = as_rows(X, allow_nan=ens.allow_nan)
     if Xa.shape[1] != ens.n_features:
         raise ValueError(
@@ -883,11 +1008,19 @@ class _Explainer:
         desc = "tree_shap" if self.bg is None else "tree_shap_interventional"
         for sl in row_chunks(n, _CHUNK, progress=progress, desc=desc):
             if self.bg is None:
-                _path_dependent_rows(Xg[sl], prep.trees, self.leaf_r, self.tab_off, self.tab,
-                                     out[sl], _block_rows(f, k))
+                _path_dependent_rows(
+                    Xg[sl],
+                    prep.trees,
+                    self.leaf_r,
+                    self.tab_off,
+                    self.tab,
+                    out[sl],
+                    _block_rows(f, k),
+                )
             else:
-                _interventional_rows(Xg[sl], prep.trees, self.tab_off, self.tab, self.masks,
-                                     out[sl])
+                _interventional_rows(
+                    Xg[sl], prep.trees, self.tab_off, self.tab, self.masks, out[sl]
+                )
             if inter is not None:
                 _interaction_rows(Xg[sl], prep.trees, inter[sl])
         if inter is not None:
@@ -918,5 +1051,11 @@ class _Explainer:
         expected = ens.predict_raw(X)
         tol = 1e-4 if ens.float32_values else 1e-7
         method = "tree_shap" if self.bg is None else "tree_shap_interventional"
-        check_additivity(values, np.broadcast_to(self.base, (len(X), ens.n_outputs)), expected,
-                         method=method, rtol=tol, atol=tol)
+        check_additivity(
+            values,
+            np.broadcast_to(self.base, (len(X), ens.n_outputs)),
+            expected,
+            method=method,
+            rtol=tol,
+            atol=tol,
+        )

@@ -53,7 +53,9 @@ def _targets(task, y):
     return np.digitize(y, np.quantile(y, [1 / 3, 2 / 3]))
 
 
-CASES = [(task, both, both) for task in ("regression", "binary", "multiclass") for both in (False, True)]
+CASES = [
+    (task, both, both) for task in ("regression", "binary", "multiclass") for both in (False, True)
+]
 
 
 @pytest.mark.parametrize("task,nan,cat", CASES)
@@ -62,7 +64,11 @@ def test_matches_interpret_and_is_additive(task, nan, cat):
     y = _targets(task, y)
     cls = EBMRegressor if task == "regression" else EBMClassifier
     model = cls(**CHEAP).fit(X, y)
-    direct = _direct("ExplainableBoostingRegressor" if task == "regression" else "ExplainableBoostingClassifier", X, y)
+    direct = _direct(
+        "ExplainableBoostingRegressor" if task == "regression" else "ExplainableBoostingClassifier",
+        X,
+        y,
+    )
     Xt, _ = _data(n=60, seed=1, nan=nan, cat=cat)
     if task == "regression":
         link = direct.predict(Xt)
@@ -169,7 +175,7 @@ def _parse_ebm_full(text: str):
             scores = np.array([[float(v) for v in r.split()[-n_out:]] for r in tables[0]])
         else:
             scores = np.stack(
-                [np.array([[float(v) for v in r.split()[-sizes[1]:]] for r in t]) for t in tables],
+                [np.array([[float(v) for v in r.split()[-sizes[1] :]] for r in t]) for t in tables],
                 axis=-1,
             )
         assert scores.shape[: len(feats)] == tuple(sizes)
@@ -209,7 +215,11 @@ def test_full_printout_reproduces_predictions(task):
     Xt.loc[1, "age"] = 1e6  # beyond every cut
     Xt.loc[2, "bmi"] = model.estimator_.bins_[1][0][3]  # exactly on a cut
     got = _evaluate(export_text(model, full=True), Xt)
-    direct = _direct("ExplainableBoostingRegressor" if task == "regression" else "ExplainableBoostingClassifier", X, y)
+    direct = _direct(
+        "ExplainableBoostingRegressor" if task == "regression" else "ExplainableBoostingClassifier",
+        X,
+        y,
+    )
     expected = direct.predict(Xt) if task == "regression" else direct.decision_function(Xt)
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
 

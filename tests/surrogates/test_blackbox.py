@@ -112,8 +112,10 @@ def test_wrong_shaped_or_raising_model_is_a_clear_error():
     with pytest.raises(BlackBoxError, match=r"returned shape \(9,\) for 10 rows"):
         as_blackbox(lambda Z: np.zeros(len(Z) - 1))(X)
     with pytest.raises(BlackBoxError, match=r"raised ZeroDivisionError: boom.*10 rows x 3 columns"):
+
         def bad(Z):
             raise ZeroDivisionError("boom")
+
         as_blackbox(bad)(X)
     with pytest.raises(BlackBoxError, match="NaN or infinity"):
         as_blackbox(lambda Z: np.full(len(Z), np.nan))(X)
@@ -144,9 +146,11 @@ def test_unfitted_estimator_is_refused():
 
 def test_xgboost_booster_uses_dmatrix(clf_data):
     import xgboost as xgb
+
     X, y = clf_data
-    booster = xgb.train({"objective": "binary:logistic", "max_depth": 2},
-                        xgb.DMatrix(X, label=y), num_boost_round=5)
+    booster = xgb.train(
+        {"objective": "binary:logistic", "max_depth": 2}, xgb.DMatrix(X, label=y), num_boost_round=5
+    )
     bb = as_blackbox(booster)
     p = booster.predict(xgb.DMatrix(X))
     np.testing.assert_allclose(bb(X)[:, 1], p, rtol=1e-6)
@@ -157,8 +161,11 @@ def test_xgboost_booster_uses_dmatrix(clf_data):
     np.testing.assert_allclose(bbr(Xr)[:, 0], reg.predict(xgb.DMatrix(Xr)), rtol=1e-6)
     assert bbr.task == "regression"
     y3 = np.arange(80) % 3
-    multi = xgb.train({"objective": "multi:softprob", "num_class": 3},
-                      xgb.DMatrix(Xr, label=y3), num_boost_round=3)
+    multi = xgb.train(
+        {"objective": "multi:softprob", "num_class": 3},
+        xgb.DMatrix(Xr, label=y3),
+        num_boost_round=3,
+    )
     np.testing.assert_allclose(as_blackbox(multi)(Xr), multi.predict(xgb.DMatrix(Xr)), rtol=1e-6)
 
 
@@ -214,8 +221,9 @@ def test_task_and_output_are_checked_against_the_model(clf_data):
     with pytest.raises(ValueError, match=r"use one of \['logits', 'label'\]"):
         as_blackbox(LinearSVC().fit(X, y), output="proba")
     # logits of a classifier are its decision function: sigmoid gives predict_proba
-    np.testing.assert_allclose(as_blackbox(clf, output="logits")(X), clf.predict_proba(X),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        as_blackbox(clf, output="logits")(X), clf.predict_proba(X), rtol=1e-12, atol=1e-12
+    )
 
 
 def test_feature_names_must_match_the_model_width(clf_data):
@@ -233,8 +241,9 @@ def test_callable_returning_no_rows_is_named(clf_data, returned):
 
 def test_labels_of_mixed_types_are_named(clf_data):
     X, _ = clf_data
-    bb = as_blackbox(lambda Z: np.array([1 if z > 0 else "a" for z in Z[:, 0]], dtype=object),
-                     output="label")
+    bb = as_blackbox(
+        lambda Z: np.array([1 if z > 0 else "a" for z in Z[:, 0]], dtype=object), output="label"
+    )
     with pytest.raises(BlackBoxError, match="mixed types"):
         bb(X)
 
@@ -290,8 +299,9 @@ def test_raw_output_is_the_models_own_numbers(clf_data):
     np.testing.assert_array_equal(summed(Xn)[:, 0], np.nan_to_num(Xn).sum(axis=1))
     assert summed.n_rows_ == 10 and summed.n_calls_ == 1
     # a BlackBox given for raw output is wrapped: its scores are the numbers
-    np.testing.assert_array_equal(as_blackbox(as_blackbox(model), output="raw")(X),
-                                  model.predict_proba(frame))
+    np.testing.assert_array_equal(
+        as_blackbox(as_blackbox(model), output="raw")(X), model.predict_proba(frame)
+    )
 
 
 def test_raw_output_errors():

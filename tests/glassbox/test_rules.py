@@ -34,7 +34,11 @@ def _eval_condition(text: str, X: pd.DataFrame) -> np.ndarray:
     name, op, value = _COND.match(text.strip()).groups()
     col = X[name]
     if not pd.api.types.is_numeric_dtype(col):
-        return (col.astype(str) == value).to_numpy() if op == "==" else (col.astype(str) != value).to_numpy()
+        return (
+            (col.astype(str) == value).to_numpy()
+            if op == "=="
+            else (col.astype(str) != value).to_numpy()
+        )
     v = float(value)
     x = col.to_numpy(dtype=float)
     return {"<=": x <= v, "<": x < v, ">=": x >= v, ">": x > v, "==": x == v, "!=": x != v}[op]
@@ -140,11 +144,13 @@ def n_printed_conditions(text: str) -> int:
 
 def _binary(n=300, seed=0, categorical=False):
     rng = np.random.default_rng(seed)
-    X = pd.DataFrame({
-        "age": rng.normal(50, 12, n).round(1),
-        "income": rng.lognormal(10, 0.5, n),
-        "score": rng.uniform(0, 1, n),
-    })
+    X = pd.DataFrame(
+        {
+            "age": rng.normal(50, 12, n).round(1),
+            "income": rng.lognormal(10, 0.5, n),
+            "score": rng.uniform(0, 1, n),
+        }
+    )
     logit = 0.12 * (X["age"] - 50) + 3 * (X["score"] - 0.5)
     if categorical:
         X["colour"] = rng.choice(["red", "green", "blue"], n)
@@ -162,8 +168,13 @@ def _multiclass(n=240, seed=1):
 
 def _regression(n=250, seed=2):
     rng = np.random.default_rng(seed)
-    X = pd.DataFrame({"dose": rng.uniform(0, 10, n), "weight": rng.normal(70, 10, n),
-                      "hours": rng.uniform(0, 24, n)})
+    X = pd.DataFrame(
+        {
+            "dose": rng.uniform(0, 10, n),
+            "weight": rng.normal(70, 10, n),
+            "hours": rng.uniform(0, 24, n),
+        }
+    )
     y = 3 * (X["dose"] > 5) + 0.1 * X["weight"] + np.sin(X["hours"] / 4) + rng.normal(0, 0.2, n)
     return X, y.to_numpy()
 
@@ -190,8 +201,15 @@ def test_simplify_preserves_rows_on_random_rules():
     rng = np.random.default_rng(0)
     Xe = rng.normal(size=(200, 2)).round(1)  # ties with the thresholds test < vs <=
     for _ in range(50):
-        conds = [_c(str(rng.choice(["<", "<=", ">", ">="])), round(float(rng.normal()), 1), col=int(j), name=f"f{j}")
-                 for j in rng.integers(0, 2, size=4)]
+        conds = [
+            _c(
+                str(rng.choice(["<", "<=", ">", ">="])),
+                round(float(rng.normal()), 1),
+                col=int(j),
+                name=f"f{j}",
+            )
+            for j in rng.integers(0, 2, size=4)
+        ]
         full = np.all([c.evaluate(Xe) for c in conds], axis=0)
         simple = simplify(conds)
         assert len(simple) <= len(conds)
@@ -230,25 +248,31 @@ def test_greedy_list_matches_imodels_and_its_printout():
 
 def test_bayesian_list_matches_imodels_on_its_items_and_printout():
     X, y = _binary(n=200)
-    model = RuleListClassifier("bayesian", n_bins=3, min_support=0.2, max_iter=300,
-                               n_chains=1, random_state=0).fit(X, y)
+    model = RuleListClassifier(
+        "bayesian", n_bins=3, min_support=0.2, max_iter=300, n_chains=1, random_state=0
+    ).fit(X, y)
     text = str(model)
     labels, proba = list_predict(text, model.classes_, X)
     np.testing.assert_array_equal(labels.astype(str), model.predict(X).astype(str))
     np.testing.assert_allclose(proba, model.predict_proba(X), rtol=1e-6, atol=1e-9)
     # the backend on the 0/1 item matrix the cut points define
     B = np.column_stack([c.evaluate(X.to_numpy(float)) for c in model.items_]).astype(float)
-    np.testing.assert_allclose(model.estimator_.predict_proba(B), model.predict_proba(X), atol=1e-12)
+    np.testing.assert_allclose(
+        model.estimator_.predict_proba(B), model.predict_proba(X), atol=1e-12
+    )
     np.testing.assert_array_equal(model.classes_[model.estimator_.predict(B)], model.predict(X))
     assert model.complexity_ == n_printed_conditions(text)
 
 
-@pytest.mark.parametrize("cls, kw", [
-    (RuleListClassifier, {"algorithm": "greedy"}),
-    (RuleListClassifier, {"algorithm": "bayesian", "max_iter": 100, "n_chains": 1}),
-    (RuleSetClassifier, {"n_estimators": 5, "cv": False}),
-    (RipperClassifier, {}),
-])
+@pytest.mark.parametrize(
+    "cls, kw",
+    [
+        (RuleListClassifier, {"algorithm": "greedy"}),
+        (RuleListClassifier, {"algorithm": "bayesian", "max_iter": 100, "n_chains": 1}),
+        (RuleSetClassifier, {"n_estimators": 5, "cv": False}),
+        (RipperClassifier, {}),
+    ],
+)
 def test_multiclass_is_refused_not_collapsed(cls, kw):
     X, y = _multiclass()
     with pytest.raises(ValueError, match="binary targets only.*3 classes"):
@@ -268,7 +292,9 @@ def test_ripper_matches_wittgenstein_and_its_printout():
     frame = model._ripper_frame(X.to_numpy(float))
     pos = np.asarray(model.estimator_.predict(frame))
     np.testing.assert_array_equal(model.classes_[pos.astype(int)], model.predict(X))
-    np.testing.assert_allclose(model.estimator_.predict_proba(frame), model.predict_proba(X), atol=1e-12)
+    np.testing.assert_allclose(
+        model.estimator_.predict_proba(frame), model.predict_proba(X), atol=1e-12
+    )
     assert model.complexity_ == n_printed_conditions(text)
     assert not hasattr(model, "decision_function")
 
@@ -284,7 +310,9 @@ def test_rulefit_regressor_matches_imodels_and_its_printout():
     text = str(model)
     np.testing.assert_allclose(rulefit_score(text, X), model.predict(X), rtol=1e-6, atol=1e-6)
     seed = int(np.random.RandomState(3).randint(2**31 - 1))
-    ref = RuleFitRegressor(max_rules=10, n_estimators=15, cv=False, random_state=seed).fit(X.to_numpy(), y)
+    ref = RuleFitRegressor(max_rules=10, n_estimators=15, cv=False, random_state=seed).fit(
+        X.to_numpy(), y
+    )
     np.testing.assert_allclose(ref.predict(X.to_numpy()), model.predict(X), rtol=1e-10, atol=1e-10)
     n_lin = int(np.count_nonzero(model.linear_coef_))
     assert model.complexity_ == n_printed_conditions(text) + n_lin
@@ -306,7 +334,9 @@ def test_rulefit_classifier_matches_imodels_and_its_printout():
     pred = np.where(score > 0.5, model.classes_[1], model.classes_[0])
     np.testing.assert_array_equal(pred, model.predict(X))
     seed = int(np.random.RandomState(1).randint(2**31 - 1))
-    ref = RuleFitClassifier(max_rules=10, n_estimators=15, cv=False, random_state=seed).fit(X.to_numpy(), y)
+    ref = RuleFitClassifier(max_rules=10, n_estimators=15, cv=False, random_state=seed).fit(
+        X.to_numpy(), y
+    )
     np.testing.assert_allclose(ref.predict_proba(X.to_numpy()), model.predict_proba(X), atol=1e-10)
     np.testing.assert_array_equal(ref.predict(X.to_numpy()), model.predict(X))
     # explanations add up on the log-odds scale that imodels' probabilities imply
@@ -354,13 +384,16 @@ def test_one_r_table_reproduces_predict_and_matches_mlxtend(data):
 # --- categorical columns, weights, explanations ---------------------------------------
 
 
-@pytest.mark.parametrize("make", [
-    lambda: RuleListClassifier("greedy"),
-    # a weak penalty keeps the linear terms of the colour dummies
-    lambda: RuleSetClassifier(n_estimators=15, alpha=0.05, random_state=0),
-    lambda: RipperClassifier(n_bins=5, random_state=0),
-    lambda: OneRClassifier(),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: RuleListClassifier("greedy"),
+        # a weak penalty keeps the linear terms of the colour dummies
+        lambda: RuleSetClassifier(n_estimators=15, alpha=0.05, random_state=0),
+        lambda: RipperClassifier(n_bins=5, random_state=0),
+        lambda: OneRClassifier(),
+    ],
+)
 def test_categorical_columns_print_as_levels(make):
     X, y = _binary(categorical=True)
     model = make().fit(X, y)
@@ -369,8 +402,9 @@ def test_categorical_columns_print_as_levels(make):
     assert "colour == red ==" not in text
     if hasattr(model, "rule_conditions_"):
         assert re.search(r"\*\[colour == (red|green|blue)\]", text), text
-        np.testing.assert_allclose(2 * rulefit_score(text, X) - 1, model.decision_function(X),
-                                   rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(
+            2 * rulefit_score(text, X) - 1, model.decision_function(X), rtol=1e-6, atol=1e-6
+        )
     else:
         labels, _ = list_predict(text, model.classes_, X, mean_of_firing=True)
         np.testing.assert_array_equal(labels.astype(str), model.predict(X).astype(str))
@@ -388,18 +422,25 @@ def test_integer_weights_equal_repeated_rows_fractional_refused():
     X, y = _regression(n=120)
     w = np.random.default_rng(0).integers(0, 3, len(X))
     rows = np.repeat(np.arange(len(X)), w)
-    a = RuleSetRegressor(max_rules=8, n_estimators=10, cv=False, random_state=0).fit(X, y, sample_weight=w)
-    b = RuleSetRegressor(max_rules=8, n_estimators=10, cv=False, random_state=0).fit(X.iloc[rows], y[rows])
+    a = RuleSetRegressor(max_rules=8, n_estimators=10, cv=False, random_state=0).fit(
+        X, y, sample_weight=w
+    )
+    b = RuleSetRegressor(max_rules=8, n_estimators=10, cv=False, random_state=0).fit(
+        X.iloc[rows], y[rows]
+    )
     np.testing.assert_allclose(a.predict(X), b.predict(X))
     with pytest.raises(ValueError, match="integer"):
         OneRClassifier().fit(*_binary(), sample_weight=np.full(300, 0.5))
 
 
-@pytest.mark.parametrize("make", [
-    lambda: RuleListClassifier("greedy"),
-    lambda: RipperClassifier(random_state=0),
-    lambda: OneRClassifier(),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: RuleListClassifier("greedy"),
+        lambda: RipperClassifier(random_state=0),
+        lambda: OneRClassifier(),
+    ],
+)
 def test_list_explanations_add_up_to_probability(make):
     X, y = _binary()
     model = make().fit(X, y)
@@ -423,11 +464,14 @@ def _first_printed_rule(text: str, classes, X: pd.DataFrame) -> np.ndarray:
     return idx
 
 
-@pytest.mark.parametrize("make, data", [
-    (lambda: RuleListClassifier("greedy", max_depth=4), lambda: _binary(categorical=True)),
-    (lambda: RipperClassifier(n_bins=5, random_state=0), lambda: _binary(categorical=True)),
-    (lambda: OneRClassifier(n_bins=4), _multiclass),
-])
+@pytest.mark.parametrize(
+    "make, data",
+    [
+        (lambda: RuleListClassifier("greedy", max_depth=4), lambda: _binary(categorical=True)),
+        (lambda: RipperClassifier(n_bins=5, random_state=0), lambda: _binary(categorical=True)),
+        (lambda: OneRClassifier(n_bins=4), _multiclass),
+    ],
+)
 def test_apply_names_the_printed_rule_that_decides(make, data):
     X, y = data()
     model = make().fit(X, y)

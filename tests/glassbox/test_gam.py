@@ -61,7 +61,10 @@ def test_regressor_matches_pygam_and_is_additive(distribution, cat):
     direct = GAM(_terms(X), distribution=distribution, link=link)
     direct.gridsearch(_codes(X), y, lam=np.array(GRID), progress=False)
     Xt, _ = _data(n=50, seed=1, cat=cat)
-    Xt = Xt[(Xt["age"].between(X["age"].min(), X["age"].max())) & Xt["bmi"].between(X["bmi"].min(), X["bmi"].max())]
+    Xt = Xt[
+        (Xt["age"].between(X["age"].min(), X["age"].max()))
+        & Xt["bmi"].between(X["bmi"].min(), X["bmi"].max())
+    ]
     mu = direct.predict_mu(_codes(Xt))
     np.testing.assert_allclose(model.predict(Xt), mu, rtol=1e-10)
     eta = mu if link == "identity" else np.log(mu)
@@ -78,13 +81,17 @@ def test_classifier_matches_pygam_and_is_additive(n_classes):
 
     X, y = _data(cat=True)
     labels = np.array(["low", "mid", "high"])
-    codes = (y > np.median(y)).astype(int) if n_classes == 2 else np.digitize(y, np.quantile(y, [1 / 3, 2 / 3]))
+    codes = (
+        (y > np.median(y)).astype(int)
+        if n_classes == 2
+        else np.digitize(y, np.quantile(y, [1 / 3, 2 / 3]))
+    )
     y_lab = labels[codes] if n_classes == 3 else np.where(codes == 1, "yes", "no")
     model = GAMClassifier(n_splines=10, lam=1.0).fit(X, y_lab)
     classes = np.unique(y_lab)
     Xt = X.iloc[:40]
     etas = []
-    for k in ([1] if n_classes == 2 else range(n_classes)):
+    for k in [1] if n_classes == 2 else range(n_classes):
         direct = LogisticGAM(_terms(X), lam=1.0).fit(_codes(X), (y_lab == classes[k]).astype(float))
         etas.append(logit(direct.predict_mu(_codes(Xt))))
     eta = etas[0] if n_classes == 2 else np.column_stack(etas)
@@ -121,13 +128,17 @@ def test_global_shapes_importances_and_intervals():
     assert np.all(age.lower <= age.values + 1e-12) and np.all(age.values <= age.upper + 1e-12)
     assert np.all(age.upper - age.lower > 0)
     # the shape is pygam's partial dependence, shifted by the term's training mean
-    pdep = model.gams_[0].partial_dependence(0, np.column_stack([age.grid[0], np.zeros((len(age.grid[0]), 2))]))
+    pdep = model.gams_[0].partial_dependence(
+        0, np.column_stack([age.grid[0], np.zeros((len(age.grid[0]), 2))])
+    )
     np.testing.assert_allclose(age.values - age.values.mean(), pdep - pdep.mean(), atol=1e-10)
 
 
 def test_sample_weight_equals_duplicated_rows():
     X, y = _data(n=80)
-    w = np.random.default_rng(3).integers(1, 4, len(y))  # no zeros: they would still set the knot range
+    w = np.random.default_rng(3).integers(
+        1, 4, len(y)
+    )  # no zeros: they would still set the knot range
     weighted = GAMRegressor(n_splines=8, lam=1.0).fit(X, y, sample_weight=w)
     duplicated = GAMRegressor(n_splines=8, lam=1.0).fit(X.loc[X.index.repeat(w)], np.repeat(y, w))
     Xt = X[(w > 0)].iloc[:20]
@@ -164,7 +175,9 @@ def test_str_shows_sparklines_levels_and_names():
 
 def _parse_gam_full(text: str):
     body = text.split("=== full lookup tables ===", 1)[1]
-    intercepts = np.array([float(v) for v in re.findall(r"^intercept\[[^\]]*\] = (\S+)$", body, re.M)])
+    intercepts = np.array(
+        [float(v) for v in re.findall(r"^intercept\[[^\]]*\] = (\S+)$", body, re.M)]
+    )
     terms = {}
     for block in re.split(r"\n\n(?=\[)", body)[1:]:
         lines = block.splitlines()
@@ -186,7 +199,9 @@ def _evaluate_gam(text: str, X: pd.DataFrame) -> np.ndarray:
             out += vals[[keys.index(str(v)) for v in col]]
         else:
             grid = np.array([float(k) for k in keys])
-            out += np.column_stack([np.interp(col.astype(float), grid, vals[:, k]) for k in range(vals.shape[1])])
+            out += np.column_stack(
+                [np.interp(col.astype(float), grid, vals[:, k]) for k in range(vals.shape[1])]
+            )
     return out
 
 
@@ -207,6 +222,8 @@ def test_full_printout_reproduces_predictions(kind):
         eta = model.decision_function(X).reshape(len(X), -1)
     got = _evaluate_gam(export_text(model, full=True), X)
     spread = np.ptp(eta, axis=0)
-    assert np.all(np.abs(got - eta) <= FULL_TABLE_RTOL * spread), np.abs(got - eta).max(axis=0) / spread
+    assert np.all(np.abs(got - eta) <= FULL_TABLE_RTOL * spread), (
+        np.abs(got - eta).max(axis=0) / spread
+    )
     if kind == "normal":  # back on the response scale too
         np.testing.assert_allclose(got[:, 0], model.predict(X), atol=FULL_TABLE_RTOL * spread[0])

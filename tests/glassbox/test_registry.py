@@ -61,7 +61,7 @@ EXPECTED_FAILED: dict[str, dict[str, str]] = {
         "check_sample_weight_equivalence_on_dense_data": (
             "pygam's lam search scores GCV/UBRE with the number of rows, so weight 2 "
             "and a repeated row pick a different lam; with a fixed lam weights equal "
-            "repeated rows (tests/test_gam.py::test_sample_weight_equals_duplicated_rows)"
+            "repeated rows (tests/glassbox/test_gam.py::test_sample_weight_equals_duplicated_rows)"
         ),
     },
     "GAMClassifier": {
@@ -124,9 +124,6 @@ def test_sklearn_estimator_checks(estimator, check):
 
 
 # --- data with distinctive names ------------------------------------------------
-
-
-
 
 
 @pytest.fixture(scope="module", params=ALL, ids=lambda c: c.__name__)

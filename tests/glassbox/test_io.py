@@ -84,8 +84,12 @@ def test_glm_variants_round_trip(tmp_path, named_data):
     from glassbox import GLMRegressor
 
     X, y = named_data(False, n=120, seed=1)
-    for params in ({"family": "poisson", "alpha": 0.1}, {"family": "gamma"},
-                   {"family": "tweedie", "power": 1.5}, {"alpha": 0.5}):
+    for params in (
+        {"family": "poisson", "alpha": 0.1},
+        {"family": "gamma"},
+        {"family": "tweedie", "power": 1.5},
+        {"alpha": 0.5},
+    ):
         model = GLMRegressor(**params).fit(X, np.abs(y) + 1)
         _assert_same_model(model, io.load(io.save(model, tmp_path / "m.json")), X)
 
@@ -97,7 +101,9 @@ def test_numpy_only_input_and_random_state_object(tmp_path, named_data):
     model = TreeClassifier(random_state=np.random.RandomState(3)).fit(X.to_numpy(), y)
     loaded = io.load(io.save(model, tmp_path / "m.json"))
     assert str(loaded) == str(model) and "x0" in str(loaded)
-    np.testing.assert_array_equal(loaded.predict_proba(X.to_numpy()), model.predict_proba(X.to_numpy()))
+    np.testing.assert_array_equal(
+        loaded.predict_proba(X.to_numpy()), model.predict_proba(X.to_numpy())
+    )
     # the generator's state survives too: both draw the same next numbers
     np.testing.assert_array_equal(loaded.random_state.rand(3), model.random_state.rand(3))
 
@@ -110,13 +116,28 @@ def test_exotic_values_round_trip():
     nodes["b"] = [0.1, np.nan, -np.inf]
     shared = [1, 2]
     value = {
-        "nan": float("nan"), "inf": float("inf"), "big": 2**70, "c": 1 + 2j, "b": b"\x00\xff",
-        "t": (1, "a", None), "s": {1, 2}, "fs": frozenset({"x"}), "np": np.float32(1.5),
-        "i8": np.int64(-3), "obj": np.array(["a", None, 3], dtype=object), "nodes": nodes,
-        "big_array": np.arange(5000, dtype=np.float64) / 7, "dtype": np.dtype("<f4"),
-        "type": float, "ufunc": np.exp, "sl": slice(1, None, 2), (1, 2): "tuple key",
+        "nan": float("nan"),
+        "inf": float("inf"),
+        "big": 2**70,
+        "c": 1 + 2j,
+        "b": b"\x00\xff",
+        "t": (1, "a", None),
+        "s": {1, 2},
+        "fs": frozenset({"x"}),
+        "np": np.float32(1.5),
+        "i8": np.int64(-3),
+        "obj": np.array(["a", None, 3], dtype=object),
+        "nodes": nodes,
+        "big_array": np.arange(5000, dtype=np.float64) / 7,
+        "dtype": np.dtype("<f4"),
+        "type": float,
+        "ufunc": np.exp,
+        "sl": slice(1, None, 2),
+        (1, 2): "tuple key",
         "frame": pd.DataFrame({"x": [1.0, 2.0], "name": ["a", "b"]}, index=[3, 4]),
-        "series": pd.Series([1, 2], name="s"), "shared1": shared, "shared2": shared,
+        "series": pd.Series([1, 2], name="s"),
+        "shared1": shared,
+        "shared2": shared,
     }
     back = Decoder().decode(json.loads(json.dumps(Encoder().encode(value), allow_nan=False)))
     assert np.isnan(back["nan"]) and back["inf"] == float("inf") and back["big"] == 2**70
@@ -259,7 +280,9 @@ def test_hostile_references_are_refused(model_text, evil, tmp_path, monkeypatch)
 def test_class_header_must_match_payload(model_text):
     doc = json.loads(model_text)
     doc["class"] = "glassbox.models.tree:TreeRegressor"
-    with pytest.raises(ValueError, match="says its class is .*TreeRegressor.*holds a TreeClassifier"):
+    with pytest.raises(
+        ValueError, match="says its class is .*TreeRegressor.*holds a TreeClassifier"
+    ):
         io.loads(json.dumps(doc))
 
 
@@ -317,8 +340,9 @@ def test_surrogate_file_keeps_held_out_queries_not_training_queries(surrogate_da
     from surrogates import distill
 
     X, _, black = surrogate_data
-    sur = distill(black.predict_proba, X, student="tree", n_queries=400, n_holdout=300,
-                  random_state=0)
+    sur = distill(
+        black.predict_proba, X, student="tree", n_queries=400, n_holdout=300, random_state=0
+    )
     text = io.dumps(sur)
     loaded = io.loads(text)
     # the held-out queries come back: regions() without X is the same table
@@ -335,15 +359,24 @@ def test_surrogate_file_keeps_held_out_queries_not_training_queries(surrogate_da
     assert json.loads(io.dumps(loaded))["payload"] == json.loads(text)["payload"]
 
 
-@pytest.mark.parametrize("edit, match", [
-    (lambda st: st.pop("holdout_scores"), "Surrogate state has fields"),
-    (lambda st: st.update(extra={"__int__": "1"}), "Surrogate state has fields"),
-    (lambda st: st.update(n_data_=-1), "n_data_ is not a count"),
-    (lambda st: st.update(labels_="maybe"), "labels 'maybe' are unknown"),
-    (lambda st: st.update(holdout_scores={"__ndarray__": {"dtype": "<f8", "shape": [0, 2],
-                                                          "data": ""}, "id": 998}),
-     "held-out rows but 0 answers"),
-])
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (lambda st: st.pop("holdout_scores"), "Surrogate state has fields"),
+        (lambda st: st.update(extra={"__int__": "1"}), "Surrogate state has fields"),
+        (lambda st: st.update(n_data_=-1), "n_data_ is not a count"),
+        (lambda st: st.update(labels_="maybe"), "labels 'maybe' are unknown"),
+        (
+            lambda st: st.update(
+                holdout_scores={
+                    "__ndarray__": {"dtype": "<f8", "shape": [0, 2], "data": ""},
+                    "id": 998,
+                }
+            ),
+            "held-out rows but 0 answers",
+        ),
+    ],
+)
 def test_edited_surrogate_state_is_refused(surrogate_data, edit, match):
     from surrogates import distill
 
@@ -381,8 +414,9 @@ def test_surrogate_of_a_lambda_is_refused(surrogate_data, tmp_path):
     from surrogates import distill
 
     X, _, black = surrogate_data
-    sur = distill(lambda A: black.predict_proba(A), X, student="tree", n_queries=300,
-                  random_state=0)
+    sur = distill(
+        lambda A: black.predict_proba(A), X, student="tree", n_queries=300, random_state=0
+    )
     with pytest.raises(TypeError, match=r"Surrogate\.blackbox_\..*lambda"):
         io.save(sur, tmp_path / "sur.json")
 
@@ -391,10 +425,12 @@ def test_malformed_payloads_give_value_errors(model_text):
     doc = json.loads(model_text)
     tree = doc["payload"]["object"]["state"]["__dict__"]["estimator_"]["state"]["__dict__"]["tree_"]
     nodes = tree["state"]["__dict__"]["nodes"]["__ndarray__"]
-    for broken in ({"__ndarray__": {**nodes, "data": "!!not base64!!"}},
-                   {"__ndarray__": {**nodes, "data": "AAAA", "zlib": True}},
-                   {"__nonsense__": 1},
-                   [1, 2]):
+    for broken in (
+        {"__ndarray__": {**nodes, "data": "!!not base64!!"}},
+        {"__ndarray__": {**nodes, "data": "AAAA", "zlib": True}},
+        {"__nonsense__": 1},
+        [1, 2],
+    ):
         tree["state"]["__dict__"]["nodes"] = broken
         with pytest.raises(ValueError):
             io.loads(_resign(doc))
@@ -413,10 +449,12 @@ def test_sympy_expressions_round_trip_exactly():
     x, y = sp.symbols("x y", real=True)
     z = sp.Symbol("z")
     exprs = [
-        sp.Float("2.05812345678901234", 30) * x + sp.Rational(1, 3) - sp.exp(-y**2) / x,
+        sp.Float("2.05812345678901234", 30) * x + sp.Rational(1, 3) - sp.exp(-(y**2)) / x,
         sp.Integer(-5) * x ** sp.Float(1.5) + sp.pi * sp.sqrt(z) + sp.Abs(x),
-        sp.log(x + 1) * sp.cos(y) + x * sp.E, sp.Max(x, 0),
-        sp.Piecewise((x, x > 0), (0, True)), sp.Float(0.1) * x + sp.Float(1e-300),
+        sp.log(x + 1) * sp.cos(y) + x * sp.E,
+        sp.Max(x, 0),
+        sp.Piecewise((x, x > 0), (0, True)),
+        sp.Float(0.1) * x + sp.Float(1e-300),
     ]
     back = Decoder().decode(json.loads(json.dumps(Encoder().encode(exprs))))
     for original, rebuilt in zip(exprs, back):

@@ -112,8 +112,7 @@ def test_constant_black_box_has_the_empty_anchor(data):
 def test_noise_black_box_is_not_certified(data):
     # labels that flip with tiny changes of every feature: no rule reaches 0.99
     f = lambda Z: (np.floor(Z.sum(axis=1) * 1000) % 2).astype(int)  # noqa: E731
-    a = anchor(f, data[0], data, precision=0.99, max_anchor_size=2, max_samples=500,
-               random_state=0)
+    a = anchor(f, data[0], data, precision=0.99, max_anchor_size=2, max_samples=500, random_state=0)
     assert not a.valid and a.precision_lower < 0.99
     assert "NOT certified" in str(a)
 
@@ -132,20 +131,23 @@ def test_reproducible_and_clear_errors(data):
         anchor(as_blackbox(lambda Z: Z[:, 0] * 1.5), data[0], data)
 
 
-@pytest.mark.parametrize("kw,match", [
-    (dict(batch_size=0), "batch_size must be an integer >= 1"),
-    (dict(batch_size=-1), "batch_size must be an integer >= 1"),
-    (dict(beam_size=0), "beam_size must be an integer >= 1"),
-    (dict(beam_size=-1), "beam_size must be an integer >= 1"),
-    (dict(n_bins=0), "n_bins must be an integer >= 2"),
-    (dict(n_bins=1), "n_bins must be an integer >= 2"),
-    (dict(n_bins=-3), "n_bins must be an integer >= 2"),
-    (dict(max_samples=0), "max_samples must be an integer >= 1"),
-    (dict(max_anchor_size=0), "max_anchor_size must be an integer >= 1"),
-    (dict(epsilon=-1.0), "epsilon must be a finite number >= 0"),
-    (dict(epsilon=np.nan), "epsilon must be a finite number >= 0"),
-    (dict(delta=0.0), r"delta must be in \(0, 0.5\)"),
-])
+@pytest.mark.parametrize(
+    "kw,match",
+    [
+        (dict(batch_size=0), "batch_size must be an integer >= 1"),
+        (dict(batch_size=-1), "batch_size must be an integer >= 1"),
+        (dict(beam_size=0), "beam_size must be an integer >= 1"),
+        (dict(beam_size=-1), "beam_size must be an integer >= 1"),
+        (dict(n_bins=0), "n_bins must be an integer >= 2"),
+        (dict(n_bins=1), "n_bins must be an integer >= 2"),
+        (dict(n_bins=-3), "n_bins must be an integer >= 2"),
+        (dict(max_samples=0), "max_samples must be an integer >= 1"),
+        (dict(max_anchor_size=0), "max_anchor_size must be an integer >= 1"),
+        (dict(epsilon=-1.0), "epsilon must be a finite number >= 0"),
+        (dict(epsilon=np.nan), "epsilon must be a finite number >= 0"),
+        (dict(delta=0.0), r"delta must be in \(0, 0.5\)"),
+    ],
+)
 def test_bad_search_settings_are_refused_before_the_black_box_is_called(data, kw, match):
     calls = []
 
@@ -158,11 +160,14 @@ def test_bad_search_settings_are_refused_before_the_black_box_is_called(data, kw
     assert calls == []  # validated before any work (batch_size=0 used to hang)
 
 
-@pytest.mark.parametrize("kw,match", [
-    (dict(n_bins=2.5), "n_bins must be an integer"),
-    (dict(batch_size=True), "batch_size must be an integer"),
-    (dict(precision="high"), "precision must be a number"),
-])
+@pytest.mark.parametrize(
+    "kw,match",
+    [
+        (dict(n_bins=2.5), "n_bins must be an integer"),
+        (dict(batch_size=True), "batch_size must be an integer"),
+        (dict(precision="high"), "precision must be a number"),
+    ],
+)
 def test_settings_of_the_wrong_type_are_type_errors(data, kw, match):
     with pytest.raises(TypeError, match=match):
         anchor(_threshold, data[0], data, **kw)
@@ -204,9 +209,13 @@ def test_regressors_are_refused_by_name(data):
     from surrogates import as_blackbox
 
     reg = RandomForestRegressor(n_estimators=3, max_depth=2, random_state=0).fit(data, data[:, 0])
-    with pytest.raises(ValueError, match="anchors explain classifiers; RandomForestRegressor is a regressor"):
+    with pytest.raises(
+        ValueError, match="anchors explain classifiers; RandomForestRegressor is a regressor"
+    ):
         anchor(reg, data[0], data)
-    with pytest.raises(ValueError, match="anchors explain classifiers; RandomForestRegressor is a regressor"):
+    with pytest.raises(
+        ValueError, match="anchors explain classifiers; RandomForestRegressor is a regressor"
+    ):
         anchor(reg.predict, data[0], data)
     with pytest.raises(ValueError, match="anchors explain classifiers.*is a regressor"):
         anchor(as_blackbox(reg), data[0], data)

@@ -23,8 +23,9 @@ def regression_csv(tmp_path_factory):
     rng = np.random.default_rng(3)
     frame = pd.DataFrame({"hours": rng.uniform(0, 10, 90), "sleep": rng.uniform(4, 9, 90)})
     frame["site"] = rng.choice(["north", "south"], 90)
-    frame["score"] = (2.5 * frame.hours - 1.2 * frame.sleep + 3 * (frame.site == "north")
-                      + rng.normal(0, 0.5, 90))
+    frame["score"] = (
+        2.5 * frame.hours - 1.2 * frame.sleep + 3 * (frame.site == "north") + rng.normal(0, 0.5, 90)
+    )
     path = tmp_path_factory.mktemp("data") / "study.csv"
     frame.to_csv(path, index=False)
     return path, frame
@@ -67,8 +68,22 @@ def test_fit_save_writes_a_loadable_model(regression_csv, saved_glm):
 
 def test_compare_table_matches_independent_fit(regression_csv, capsys):
     path, frame = regression_csv
-    assert main(["compare", str(path), "--target", "score", "--family", "glm",
-                 "--family", "tree", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                str(path),
+                "--target",
+                "score",
+                "--family",
+                "glm",
+                "--family",
+                "tree",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "GLMRegressor" in out and "TreeRegressor" in out and "complexity" in out
     X = pd.get_dummies(frame.drop(columns="score"), columns=["site"], prefix_sep="=", dtype=float)
@@ -92,8 +107,10 @@ def test_compare_classification_family_without_classifier(tmp_path, capsys):
 
 def test_explain_contributions_add_up_to_predictions(regression_csv, saved_glm, capsys):
     path, frame = regression_csv
-    assert main(["explain", str(saved_glm), str(path), "--target", "score", "--rows", "3",
-                 "--quiet"]) == 0
+    assert (
+        main(["explain", str(saved_glm), str(path), "--target", "score", "--rows", "3", "--quiet"])
+        == 0
+    )
     out = capsys.readouterr().out
     outputs = [float(v) for v in re.findall(r"-> output (\S+)", out)]
     assert len(outputs) == 3
@@ -106,8 +123,22 @@ def test_explain_contributions_add_up_to_predictions(regression_csv, saved_glm, 
 def test_report_writes_html(regression_csv, saved_glm, tmp_path, capsys):
     path, _ = regression_csv
     out = tmp_path / "r.html"
-    assert main(["report", str(saved_glm), "--data", str(path), "--target", "score", "-o",
-                 str(out), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "report",
+                str(saved_glm),
+                "--data",
+                str(path),
+                "--target",
+                "score",
+                "-o",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     page = out.read_text()
     assert "GLMRegressor" in page and "<svg" in page and "id='comparison'" in page
     assert capsys.readouterr().err == ""  # --quiet: nothing on stderr
@@ -130,8 +161,11 @@ def _one_line_error(capsys, argv, pattern):
 def test_missing_model_file(regression_csv, capsys, tmp_path):
     path, _ = regression_csv
     _one_line_error(capsys, ["explain", str(tmp_path / "nope.json"), str(path)], "no such file")
-    _one_line_error(capsys, ["report", str(tmp_path / "nope.json"), "-o", str(tmp_path / "r.html")],
-                    "no such file")
+    _one_line_error(
+        capsys,
+        ["report", str(tmp_path / "nope.json"), "-o", str(tmp_path / "r.html")],
+        "no such file",
+    )
 
 
 def test_corrupt_and_edited_model_files(regression_csv, saved_glm, capsys, tmp_path):
@@ -153,19 +187,29 @@ def test_bad_data_and_arguments(regression_csv, saved_glm, capsys, tmp_path):
     frame.drop(columns="hours").to_csv(tmp_path / "less.csv", index=False)
     _one_line_error(capsys, ["explain", str(saved_glm), str(tmp_path / "less.csv")], "hours")
     _one_line_error(capsys, ["explain", str(saved_glm), str(path), "--rows", "0"], "at least 1")
-    _one_line_error(capsys, ["explain", str(saved_glm), str(path), "--method", "magic"], "invalid choice")
-    _one_line_error(capsys, ["report", str(saved_glm), "--data", str(path), "-o", "x.html"],
-                    "--data and --target go together")
+    _one_line_error(
+        capsys, ["explain", str(saved_glm), str(path), "--method", "magic"], "invalid choice"
+    )
+    _one_line_error(
+        capsys,
+        ["report", str(saved_glm), "--data", str(path), "-o", "x.html"],
+        "--data and --target go together",
+    )
     _one_line_error(capsys, ["report", str(saved_glm)], "required: -o")
     _one_line_error(capsys, ["compare", str(path), "--target", "nope"], "not in")
-    _one_line_error(capsys, ["fit", str(path), "--target", "score", "--save",
-                             str(tmp_path / "no" / "dir" / "m.json")], "cannot write")
+    _one_line_error(
+        capsys,
+        ["fit", str(path), "--target", "score", "--save", str(tmp_path / "no" / "dir" / "m.json")],
+        "cannot write",
+    )
 
 
 def test_exit_status_in_a_real_process(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "glassbox.cli", "explain", str(tmp_path / "x.json"), "y.csv"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("glassbox: error: cannot read")
@@ -177,11 +221,40 @@ def test_explain_tree_shap_matches_shap_package(regression_csv, tmp_path, capsys
 
     path, frame = regression_csv
     model_path = tmp_path / "tree.json"
-    assert main(["fit", str(path), "--target", "score", "--family", "tree", "--save",
-                 str(model_path), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                str(path),
+                "--target",
+                "score",
+                "--family",
+                "tree",
+                "--save",
+                str(model_path),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
-    assert main(["explain", str(model_path), str(path), "--target", "score", "--rows", "2",
-                 "--top", "4", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "explain",
+                str(model_path),
+                str(path),
+                "--target",
+                "score",
+                "--rows",
+                "2",
+                "--top",
+                "4",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     model = io.load(model_path)
     X = pd.get_dummies(frame.drop(columns="score"), columns=["site"], prefix_sep="=", dtype=float)
@@ -198,8 +271,10 @@ def test_explain_tree_shap_matches_shap_package(regression_csv, tmp_path, capsys
 
 def test_explain_local_surrogate(regression_csv, saved_glm, capsys):
     path, _ = regression_csv
-    assert main(["explain", str(saved_glm), str(path), "--method", "local", "--rows", "2",
-                 "--quiet"]) == 0
+    assert (
+        main(["explain", str(saved_glm), str(path), "--method", "local", "--rows", "2", "--quiet"])
+        == 0
+    )
     out = capsys.readouterr().out
     assert out.count("-> output") == 2 and "hours = " in out
 

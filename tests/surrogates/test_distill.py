@@ -48,8 +48,9 @@ def test_held_out_fidelity_equals_agreement_computed_by_hand(forest):
 
 def test_student_learns_the_black_box_labels_not_y(forest):
     model, X = forest
-    sur = distill(model, X, student=TreeClassifier(max_depth=3, random_state=0), n_queries=500,
-                  random_state=0)
+    sur = distill(
+        model, X, student=TreeClassifier(max_depth=3, random_state=0), n_queries=500, random_state=0
+    )
     ref = TreeClassifier(max_depth=3, random_state=0).fit(
         pd.DataFrame(sur._queries.X_train, columns=X.columns),
         model.predict(pd.DataFrame(sur._queries.X_train, columns=X.columns)),
@@ -69,13 +70,21 @@ def test_linear_black_box_into_glm_recovers_coefficients():
 
 
 def test_logistic_black_box_soft_labels_recover_coefficients():
-    X, y = make_classification(n_samples=300, n_features=3, n_informative=3, n_redundant=0,
-                               random_state=1)
+    X, y = make_classification(
+        n_samples=300, n_features=3, n_informative=3, n_redundant=0, random_state=1
+    )
     bb = LogisticRegression(C=1.0).fit(X, y)
     # soft labels: minimizing cross-entropy against the black box's own probabilities is
     # solved exactly by the black box's coefficients (the gradient vanishes there)
-    sur = distill(bb, X, student="glm", student_params={"C": 1e10}, labels="soft",
-                  n_queries=1000, random_state=0)
+    sur = distill(
+        bb,
+        X,
+        student="glm",
+        student_params={"C": 1e10},
+        labels="soft",
+        n_queries=1000,
+        random_state=0,
+    )
     np.testing.assert_allclose(sur.student_.coef_, bb.coef_, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(sur.student_.intercept_, bb.intercept_, rtol=1e-4, atol=1e-5)
     assert sur.fidelity_.value > 0.99
@@ -112,8 +121,9 @@ def test_queries_go_beyond_training_rows_and_stay_on_the_data():
 
 def test_adaptive_queries_until_interval_is_narrow(forest):
     model, X = forest
-    sur = distill(model, X, student="tree", n_queries=1000, n_holdout=500, target_width=0.03,
-                  random_state=0)
+    sur = distill(
+        model, X, student="tree", n_queries=1000, n_holdout=500, target_width=0.03, random_state=0
+    )
     assert sur.fidelity_.width <= 0.03
     assert len(sur.history_) >= 2
     assert sur.history_["n_holdout"].is_monotonic_increasing
@@ -132,6 +142,7 @@ def test_print_shows_student_then_fidelity_and_counts(forest):
     assert "dose" in text or "age" in text  # real feature names
     f = sur.fidelity_
     from glassbox._format import short
+
     assert f"agreement with the black box {short(f.value)}" in text
     assert f"{short(f.lower)} .. {short(f.upper)}" in text
 
@@ -155,21 +166,36 @@ def test_regions_are_leaves_with_their_own_agreement(forest):
 
 def test_pareto_frontier_is_the_non_dominated_set(forest):
     model, X = forest
-    table = pareto(model, X, students=["tree", "glm"], n_queries=1000, random_state=0,
-                   settings={"tree": [{"max_depth": d} for d in (1, 2, 3, 5)]})
-    assert list(table.columns) == ["student", "settings", "complexity", "fidelity", "lower",
-                                   "upper", "frontier"]
+    table = pareto(
+        model,
+        X,
+        students=["tree", "glm"],
+        n_queries=1000,
+        random_state=0,
+        settings={"tree": [{"max_depth": d} for d in (1, 2, 3, 5)]},
+    )
+    assert list(table.columns) == [
+        "student",
+        "settings",
+        "complexity",
+        "fidelity",
+        "lower",
+        "upper",
+        "frontier",
+    ]
     assert set(table["student"]) == {"tree", "glm"}
     assert (table[table.student == "tree"]["settings"].str.startswith("max_depth")).all()
     for i, row in table.iterrows():
         dominated = any(
             (o.complexity <= row.complexity and o.fidelity >= row.fidelity)
             and (o.complexity < row.complexity or o.fidelity > row.fidelity)
-            for j, o in table.iterrows() if j != i
+            for j, o in table.iterrows()
+            if j != i
         )
         tie_before = any(
             o.complexity == row.complexity and o.fidelity == row.fidelity
-            for j, o in table.iterrows() if j < i
+            for j, o in table.iterrows()
+            if j < i
         )
         assert row.frontier == (not dominated and not tie_before)
     assert table["frontier"].any()
@@ -205,8 +231,9 @@ def _rules_available(task: str) -> bool:
 def test_rules_student(forest):
     assert _rules_available("classification"), "the rule families are part of glassbox"
     model, X = forest
-    sur = distill(model, X, student="rules", student_params={"max_depth": 4}, n_queries=1000,
-                  random_state=0)
+    sur = distill(
+        model, X, student="rules", student_params={"max_depth": 4}, n_queries=1000, random_state=0
+    )
     assert type(sur.student_).__name__ == type(FAMILIES["rulelist"][0]()).__name__
     k = np.sum(sur.predict(X) == model.predict(X))
     assert sur.fidelity(X).value == k / len(X)
@@ -220,12 +247,16 @@ def test_rules_student(forest):
 
 def test_rules_student_falls_back_for_multiclass():
     assert _rules_available("classification"), "the rule families are part of glassbox"
-    X, y = make_classification(n_samples=240, n_features=4, n_informative=3, n_redundant=0,
-                               n_classes=3, random_state=0)
+    X, y = make_classification(
+        n_samples=240, n_features=4, n_informative=3, n_redundant=0, n_classes=3, random_state=0
+    )
     bb = LogisticRegression().fit(X, y)
-    cands = [type(c).__name__ for c in
-             __import__("surrogates.distill", fromlist=["x"]).student_candidates("rules",
-                                                                                "classification")]
+    cands = [
+        type(c).__name__
+        for c in __import__("surrogates.distill", fromlist=["x"]).student_candidates(
+            "rules", "classification"
+        )
+    ]
     with pytest.warns(UserWarning, match="cannot fit this black box"):
         sur = distill(bb, X, student="rules", n_queries=300, random_state=0)
     assert type(sur.student_).__name__ in cands[1:]
@@ -233,8 +264,9 @@ def test_rules_student_falls_back_for_multiclass():
 
 
 def test_glm_multiclass_student_and_pareto_grid():
-    X, y = make_classification(n_samples=240, n_features=4, n_informative=3, n_redundant=0,
-                               n_classes=3, random_state=0)
+    X, y = make_classification(
+        n_samples=240, n_features=4, n_informative=3, n_redundant=0, n_classes=3, random_state=0
+    )
     bb = LogisticRegression().fit(X, y)
     sur = distill(bb, X, student=GLMClassifier(C=100.0), n_queries=600, random_state=0)
     assert sur.fidelity_.value > 0.9
@@ -253,8 +285,15 @@ def test_query_count_is_chosen_on_validation_queries_and_the_student_refits_on_i
         Z = np.asarray(Z, dtype=float)
         return np.sin(3 * Z[:, 0]) + Z[:, 1] * Z[:, 2]
 
-    sur = distill(box, X, student="tree", student_params={"max_depth": 3}, n_queries=1000,
-                  random_state=0, task="regression")
+    sur = distill(
+        box,
+        X,
+        student="tree",
+        student_params={"max_depth": 3},
+        n_queries=1000,
+        random_state=0,
+        task="regression",
+    )
     assert sur.n_queries_ in (0, 100, 300, 1000) and sur.n_data_ == 200
     # the student is the scikit-learn tree on exactly the rows it reports using
     T = sur._queries.X_train
@@ -265,8 +304,16 @@ def test_query_count_is_chosen_on_validation_queries_and_the_student_refits_on_i
     H = sur._queries.X_hold
     assert sur.fidelity_.value == pytest.approx(r2_score(box(H), ref.predict(H)))
     # adaptive runs keep every query (their rounds double the query set)
-    ad = distill(box, X, student="tree", student_params={"max_depth": 3}, n_queries=1000,
-                 random_state=0, task="regression", target_width=0.5)
+    ad = distill(
+        box,
+        X,
+        student="tree",
+        student_params={"max_depth": 3},
+        n_queries=1000,
+        random_state=0,
+        task="regression",
+        target_width=0.5,
+    )
     assert ad.n_queries_ >= 1000
 
 
@@ -286,8 +333,15 @@ def test_progress_bar_for_slow_distillation_and_silenced(forest, capsys):
     err = capsys.readouterr().err
     assert "distill" in err and "5/5" in err  # 4 candidate query counts + the final fit
     calls.clear()
-    distill(slow_box, X, student="tree", n_queries=500, random_state=0, task="classification",
-            progress=False)
+    distill(
+        slow_box,
+        X,
+        student="tree",
+        n_queries=500,
+        random_state=0,
+        task="classification",
+        progress=False,
+    )
     assert capsys.readouterr().err == ""
 
 
@@ -304,11 +358,26 @@ def test_pareto_arguments_are_checked_before_any_fit(forest):
     with pytest.raises(TypeError, match="query mix must be a dict"):
         distill(model, X, query_mix="jitter")
     # one student name and one setting dict are taken as such
-    front = pareto(model, X, students="tree", settings={"tree": {"max_depth": 2}},
-                   n_queries=200, random_state=0, progress=False)
+    front = pareto(
+        model,
+        X,
+        students="tree",
+        settings={"tree": {"max_depth": 2}},
+        n_queries=200,
+        random_state=0,
+        progress=False,
+    )
     assert list(front["student"]) == ["tree"] and list(front["settings"]) == ["max_depth=2"]
-    sur = distill(model, X, student="tree", student_params={"max_depth": 2}, n_queries=200,
-                  random_state=0, progress=False, include_data=True)
+    sur = distill(
+        model,
+        X,
+        student="tree",
+        student_params={"max_depth": 2},
+        n_queries=200,
+        random_state=0,
+        progress=False,
+        include_data=True,
+    )
     assert front["complexity"].iloc[0] == sur.complexity_
 
 
@@ -316,15 +385,15 @@ def test_named_students_start_from_distills_quick_settings_user_params_win():
     from glassbox import EBMClassifier, GAMRegressor
     from surrogates.distill import QUICK_STUDENT_PARAMS, student_candidates
 
-    (ebm,) = student_candidates("ebm", "classification", {"interactions": 0},
-                                quick=("ebm", "gam"))
+    (ebm,) = student_candidates("ebm", "classification", {"interactions": 0}, quick=("ebm", "gam"))
     assert isinstance(ebm, EBMClassifier)
     want = {**QUICK_STUDENT_PARAMS["ebm"]["classification"], "interactions": 0}
     assert {k: ebm.get_params()[k] for k in want} == want
     (gam,) = student_candidates("gam", "regression", quick=("ebm", "gam"))
     assert isinstance(gam, GAMRegressor)
-    assert {k: gam.get_params()[k] for k in QUICK_STUDENT_PARAMS["gam"]["regression"]} == \
-        QUICK_STUDENT_PARAMS["gam"]["regression"]
+    assert {
+        k: gam.get_params()[k] for k in QUICK_STUDENT_PARAMS["gam"]["regression"]
+    } == QUICK_STUDENT_PARAMS["gam"]["regression"]
     # a family not named in quick keeps its own defaults
     (plain,) = student_candidates("gam", "regression")
     assert plain.get_params() == GAMRegressor().get_params()

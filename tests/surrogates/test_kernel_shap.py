@@ -134,6 +134,7 @@ def test_glm_classifier_multiclass_closed_form():
 
 def test_matches_shap_kernel_explainer_when_both_enumerate():
     import shap
+
     rng = np.random.default_rng(4)
     X, bg = rng.normal(size=(3, 5)), rng.normal(size=(8, 5))
     f = make_f(5)
@@ -145,12 +146,15 @@ def test_matches_shap_kernel_explainer_when_both_enumerate():
 def test_sampled_close_to_shap_kernel_explainer():
     # Both sampled at 10 features: both near the exact values, ours by its SE.
     import shap
+
     rng = np.random.default_rng(5)
     X, bg = rng.normal(size=(2, 10)), rng.normal(size=(5, 10))
     f = make_f(10)
     e = exact_shap(f, X, bg, progress=False).values
     k = kernel_shap(f, X, bg, n_samples=400, random_state=0, progress=False)
-    s = np.asarray(shap.KernelExplainer(f, bg).shap_values(X, nsamples=400, silent=True, l1_reg=False))
+    s = np.asarray(
+        shap.KernelExplainer(f, bg).shap_values(X, nsamples=400, silent=True, l1_reg=False)
+    )
     scale = np.abs(e).max()
     assert np.abs(k.values - e).max() < 0.1 * scale
     assert np.abs(s - e).max() < 0.1 * scale
@@ -162,7 +166,10 @@ def test_values_do_not_depend_on_blocking(data8):
     f = make_f(8, n_out=2)
     a = kernel_shap(f, X, bg, random_state=7, progress=False)
     b = np.concatenate(
-        [kernel_shap(f, X[i : i + 1], bg, random_state=7, progress=False).values for i in range(len(X))]
+        [
+            kernel_shap(f, X[i : i + 1], bg, random_state=7, progress=False).values
+            for i in range(len(X))
+        ]
     )
     np.testing.assert_allclose(a.values, b, rtol=0, atol=1e-10)
 
@@ -189,8 +196,11 @@ def test_one_and_two_features():
     def g(Z):
         return Z[:, 0] * Z[:, 1] + Z[:, 0]
 
-    np.testing.assert_allclose(kernel_shap(g, X, bg, progress=False).values,
-                               exact_shap(g, X, bg, progress=False).values, atol=1e-12)
+    np.testing.assert_allclose(
+        kernel_shap(g, X, bg, progress=False).values,
+        exact_shap(g, X, bg, progress=False).values,
+        atol=1e-12,
+    )
 
 
 def test_progress_bar_and_silence(capsys):
@@ -230,7 +240,9 @@ def test_dataframe_goes_to_named_estimators_numpy_to_plain_callables():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # sklearn warns when names are missing
         k = kernel_shap(model, frame.iloc[:4], frame, progress=False)
-    np.testing.assert_allclose(k.values, (frame.iloc[:4] - frame.mean()).to_numpy() * model.coef_, atol=1e-10)
+    np.testing.assert_allclose(
+        k.values, (frame.iloc[:4] - frame.mean()).to_numpy() * model.coef_, atol=1e-10
+    )
     seen = []
 
     def f(Z):

@@ -71,18 +71,26 @@ def test_dask_dataframe_and_linear(client, data):
     model = LinearRegression().fit(X, X @ np.arange(5.0))
     lazy = linear_shap(model, ddf, bg)
     assert isinstance(lazy, da.Array)
-    np.testing.assert_allclose(client.compute(lazy).result(), linear_shap(model, X, bg).values, atol=1e-12)
+    np.testing.assert_allclose(
+        client.compute(lazy).result(), linear_shap(model, X, bg).values, atol=1e-12
+    )
 
     def f(Z):  # plain callables receive numpy arrays
         return Z[:, 0] * Z[:, 1] + Z[:, 4]
 
     lazy = exact_shap(f, ddf, bg)
-    np.testing.assert_allclose(client.compute(lazy).result(), exact_shap(f, frame, bg, progress=False).values,
-                               rtol=0, atol=1e-10)
+    np.testing.assert_allclose(
+        client.compute(lazy).result(),
+        exact_shap(f, frame, bg, progress=False).values,
+        rtol=0,
+        atol=1e-10,
+    )
     # an estimator fitted on named columns gets DataFrames with those names back
     from sklearn.neural_network import MLPRegressor
 
-    mlp = MLPRegressor(hidden_layer_sizes=(5,), max_iter=300, random_state=0).fit(frame, X[:, 0] * X[:, 1])
+    mlp = MLPRegressor(hidden_layer_sizes=(5,), max_iter=300, random_state=0).fit(
+        frame, X[:, 0] * X[:, 1]
+    )
     lazy = kernel_shap(mlp, ddf, frame.iloc[:6], random_state=0)
     ref = kernel_shap(mlp, frame, frame.iloc[:6], random_state=0, progress=False).values
     np.testing.assert_allclose(client.compute(lazy).result(), ref, rtol=0, atol=1e-10)
@@ -99,8 +107,14 @@ def test_dask_dataframe_columns_matched_by_name(client, data):
     y = X @ np.arange(5.0) + X[:, 0] * X[:, 1]
     shuffled = dd.from_pandas(frame[list("edcba")], npartitions=3)
     forest = RandomForestRegressor(n_estimators=5, max_depth=4, random_state=0).fit(frame, y)
-    np.testing.assert_allclose(client.compute(tree_shap(forest, shuffled)).result(),
-                               tree_shap(forest, frame, progress=False).values, atol=1e-12)
+    np.testing.assert_allclose(
+        client.compute(tree_shap(forest, shuffled)).result(),
+        tree_shap(forest, frame, progress=False).values,
+        atol=1e-12,
+    )
     lin = LinearRegression().fit(frame, y)
-    np.testing.assert_allclose(client.compute(linear_shap(lin, shuffled, frame)).result(),
-                               linear_shap(lin, frame, frame).values, atol=1e-12)
+    np.testing.assert_allclose(
+        client.compute(linear_shap(lin, shuffled, frame)).result(),
+        linear_shap(lin, frame, frame).values,
+        atol=1e-12,
+    )

@@ -43,8 +43,6 @@ def _ticklabels(ax, axis="y") -> list[str]:
     return [t.get_text() for t in labels]
 
 
-
-
 # --- GLM coefficients ----------------------------------------------------------
 
 

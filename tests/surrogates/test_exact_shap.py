@@ -62,7 +62,9 @@ def make_f(M, n_out=None, seed=0):
     def f(X):
         X = np.asarray(X, dtype=float)
         h = np.tanh(X @ U)
-        out = np.tanh(h @ W + X[:, :1] * X[:, 1:2]) + 0.1 * np.prod(np.tanh(X), axis=1, keepdims=True)
+        out = np.tanh(h @ W + X[:, :1] * X[:, 1:2]) + 0.1 * np.prod(
+            np.tanh(X), axis=1, keepdims=True
+        )
         return out[:, 0] if n_out is None else out
 
     return f
@@ -99,6 +101,7 @@ def test_exact_matches_shap_kernel_explainer_exhaustive(data6):
     # shap's KernelExplainer enumerates every coalition when nsamples >= 2^M - 2,
     # which makes it exact: an independent implementation of the same values.
     import shap
+
     X, bg = data6
     f = make_f(6)
     e = exact_shap(f, X, bg, progress=False)
@@ -145,8 +148,11 @@ def test_exact_dataframe_names_and_estimator_input():
     assert e.feature_names == ("age", "bmi", "bp")
     assert e.values.shape == (3, 3, 2) and e.output_names == ("0", "1")
     np.testing.assert_allclose(e.output(), model.predict_proba(Xtr.iloc[:3]), atol=1e-10)
-    ref = brute_force_shap(lambda Z: model.predict_proba(pd.DataFrame(Z, columns=Xtr.columns)),
-                           Xtr.to_numpy()[0], Xtr.to_numpy()[:20])
+    ref = brute_force_shap(
+        lambda Z: model.predict_proba(pd.DataFrame(Z, columns=Xtr.columns)),
+        Xtr.to_numpy()[0],
+        Xtr.to_numpy()[:20],
+    )
     np.testing.assert_allclose(e.values[0], ref, atol=1e-10)
 
 
@@ -201,8 +207,12 @@ def test_permutation_same_seed_same_values_across_calls(data6):
     f = make_f(6)
     a = permutation_shap(f, X, bg, n_permutations=6, random_state=3, progress=False)
     b = np.concatenate(
-        [permutation_shap(f, X[i : i + 1], bg, n_permutations=6, random_state=3, progress=False).values
-         for i in range(len(X))]
+        [
+            permutation_shap(
+                f, X[i : i + 1], bg, n_permutations=6, random_state=3, progress=False
+            ).values
+            for i in range(len(X))
+        ]
     )
     np.testing.assert_allclose(a.values, b, atol=1e-12)
 
@@ -213,7 +223,9 @@ def test_fill_masked_matches_numpy():
     X, bg = rng.normal(size=(3, 5)), rng.normal(size=(4, 5))
     masks = rng.random((6, 5)) < 0.5
     out = fill_masked(X, bg, masks)
-    ref = np.where(masks[None, :, None, :], X[:, None, None, :], bg[None, None, :, :]).reshape(-1, 5)
+    ref = np.where(masks[None, :, None, :], X[:, None, None, :], bg[None, None, :, :]).reshape(
+        -1, 5
+    )
     np.testing.assert_array_equal(out, ref)
 
 
@@ -223,7 +235,9 @@ def test_serial_and_parallel_fill_kernels_agree_and_are_cached_apart():
     rng = np.random.default_rng(9)
     X, bg = rng.normal(size=(3, 5)), rng.normal(size=(4, 5))
     masks = rng.random((6, 5)) < 0.5
-    ref = np.where(masks[None, :, None, :], X[:, None, None, :], bg[None, None, :, :]).reshape(-1, 5)
+    ref = np.where(masks[None, :, None, :], X[:, None, None, :], bg[None, None, :, :]).reshape(
+        -1, 5
+    )
     for kernel in (_masking._fill_masked, _masking._fill_masked_parallel):
         out = np.empty_like(ref)
         kernel(X, bg, masks, out)
@@ -266,7 +280,9 @@ def test_check_additivity_names_failing_row():
     values3 = np.ones((2, 2, 3))
     check_additivity(values3, np.zeros((2, 3)), np.full((2, 3), 2.0), method="m")
     with pytest.raises(ValueError, match="row 0"):
-        check_additivity(values3, np.zeros((2, 3)), np.array([[2.0, 2.0, 9.0], [2.0, 2.0, 2.0]]), method="m")
+        check_additivity(
+            values3, np.zeros((2, 3)), np.array([[2.0, 2.0, 9.0], [2.0, 2.0, 2.0]]), method="m"
+        )
 
 
 def test_row_chunks_cover_rows_and_progress_can_be_silenced(capsys):

@@ -169,7 +169,9 @@ def test_pareto_front_is_non_dominated_and_losses_are_true(textbook_model):
         syms = [sp.Symbol(f"x{j}", real=True) for j in range(5)]
         expr = sp.sympify(front["equation"].iloc[i], locals={s.name: s for s in syms})
         approx = sp.lambdify([syms], expr, "numpy")(X.T)
-        np.testing.assert_allclose(approx, clone.predict(X), rtol=0, atol=0.02 * np.std(y) + 1e-3 * np.abs(y).max())
+        np.testing.assert_allclose(
+            approx, clone.predict(X), rtol=0, atol=0.02 * np.std(y) + 1e-3 * np.abs(y).max()
+        )
 
 
 def test_model_selection_rules(textbook_model):
@@ -266,7 +268,22 @@ def test_operon_trees_convert_to_the_same_function():
     from pyoperon.sklearn import _KNOWN_SYMBOLS
 
     bits = 0
-    for name in ("add", "sub", "mul", "div", "aq", "square", "sqrt", "exp", "log", "sin", "cos", "tanh", "constant", "variable"):
+    for name in (
+        "add",
+        "sub",
+        "mul",
+        "div",
+        "aq",
+        "square",
+        "sqrt",
+        "exp",
+        "log",
+        "sin",
+        "cos",
+        "tanh",
+        "constant",
+        "variable",
+    ):
         bits |= int(_KNOWN_SYMBOLS[name])
     problem = op.Problem(op.Dataset(np.asfortranarray(np.column_stack([X, X[:, 0]]))))
     problem.ConfigurePrimitiveSet(bits)
@@ -294,7 +311,11 @@ def test_simplify_drops_near_zero_constants_and_folds():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 2))
     y = 2.5 * X[:, 0] ** 2 - 0.5
-    raw = sp.Float(1.25) * x0 * (sp.Float(2.0) * x0) + sp.Float(1e-9) * x1 + sp.Float(-0.5) * sp.cos(sp.Float(3e-7) * x1)
+    raw = (
+        sp.Float(1.25) * x0 * (sp.Float(2.0) * x0)
+        + sp.Float(1e-9) * x1
+        + sp.Float(-0.5) * sp.cos(sp.Float(3e-7) * x1)
+    )
     out = st.simplify(raw, [x0, x1], X, y, None)
     assert sp.srepr(st.rounded(out)) == sp.srepr(sp.Float(2.5) * x0**2 + sp.Float(-0.5))
     assert st.to_text(out) == "2.5*x0**2 - 0.5"

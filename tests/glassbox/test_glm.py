@@ -19,7 +19,11 @@ from glassbox.datasets import breast_cancer, wine
 rng = np.random.default_rng(42)
 N = 300
 X_FRAME = pd.DataFrame(
-    {"age": rng.uniform(20, 70, N), "income": rng.lognormal(3, 0.5, N), "score": rng.normal(0, 1, N)}
+    {
+        "age": rng.uniform(20, 70, N),
+        "income": rng.lognormal(3, 0.5, N),
+        "score": rng.normal(0, 1, N),
+    }
 )
 X_ARR = X_FRAME.to_numpy()
 ETA = 0.3 + 0.02 * X_ARR[:, 0] - 0.01 * X_ARR[:, 1] + 0.25 * X_ARR[:, 2]
@@ -98,14 +102,18 @@ def test_poisson_matches_sklearn_directly():
 
     y = rng.poisson(np.exp(ETA)).astype(float)
     ours = GLMRegressor(family="poisson").fit(X_ARR, y)
-    theirs = PoissonRegressor(alpha=0, solver="newton-cholesky", tol=1e-12, max_iter=1000).fit(X_ARR, y)
+    theirs = PoissonRegressor(alpha=0, solver="newton-cholesky", tol=1e-12, max_iter=1000).fit(
+        X_ARR, y
+    )
     np.testing.assert_allclose(ours.predict(X_ARR), theirs.predict(X_ARR), rtol=1e-6)
 
 
 def test_logistic_matches_sklearn_pipeline():
     X, y = breast_cancer()
     ours = GLMClassifier(C=0.5).fit(X, y)
-    ref = make_pipeline(StandardScaler(), LogisticRegression(C=0.5, tol=1e-10, max_iter=5000)).fit(X, y)
+    ref = make_pipeline(StandardScaler(), LogisticRegression(C=0.5, tol=1e-10, max_iter=5000)).fit(
+        X, y
+    )
     np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-6)
     assert (ours.predict(X) == ref.predict(X)).all()
 
@@ -113,13 +121,16 @@ def test_logistic_matches_sklearn_pipeline():
 def test_multiclass_matches_sklearn_pipeline():
     X, y = wine()
     ours = GLMClassifier(C=1.0).fit(X, y)
-    ref = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, tol=1e-10, max_iter=5000)).fit(X, y)
+    ref = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, tol=1e-10, max_iter=5000)).fit(
+        X, y
+    )
     np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-6)
     assert ours.coef_.shape == (3, X.shape[1])
 
 
 def test_local_contributions_add_up_and_equal_linear_shap():
     import shap
+
     y = 3 * ETA + rng.normal(0, 0.1, N)
     model = GLMRegressor().fit(X_FRAME, y)
     loc = model.explain_local(X_FRAME)
@@ -165,7 +176,9 @@ def test_printed_logistic_equation_reproduces_probabilities():
     model = GLMClassifier().fit(X, y)
     text = str(model)
     eta = _evaluate_equation(_equation_block(text, "log-odds(y = malignant)"), X)
-    np.testing.assert_allclose(1 / (1 + np.exp(-eta)), model.predict_proba(X)[:, 1], rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(
+        1 / (1 + np.exp(-eta)), model.predict_proba(X)[:, 1], rtol=1e-6, atol=1e-9
+    )
     assert "odds ratio" in text and "worst radius" in text
 
 
@@ -206,7 +219,9 @@ def test_unpenalized_logistic_standard_errors_match_fisher_information():
     # MLE: score equations A'(y - p) = 0; SEs from the inverse Fisher information
     np.testing.assert_allclose(A.T @ (y - p_hat), 0, atol=1e-5)
     info = A.T @ (A * (p_hat * (1 - p_hat))[:, None])
-    np.testing.assert_allclose(model.standard_errors_, np.sqrt(np.diag(np.linalg.inv(info))), rtol=1e-6)
+    np.testing.assert_allclose(
+        model.standard_errors_, np.sqrt(np.diag(np.linalg.inv(info))), rtol=1e-6
+    )
 
 
 def test_printed_effect_per_standard_deviation():
@@ -214,5 +229,7 @@ def test_printed_effect_per_standard_deviation():
     model = GLMClassifier().fit(X, y)
     row = next(line for line in str(model).splitlines() if line.startswith("worst radius "))
     per_sd = float(row.split("×")[-1])
-    expected = np.exp(model.coef_[0][list(X.columns).index("worst radius")] * X["worst radius"].std(ddof=0))
+    expected = np.exp(
+        model.coef_[0][list(X.columns).index("worst radius")] * X["worst radius"].std(ddof=0)
+    )
     np.testing.assert_allclose(per_sd, expected, rtol=1e-3)  # printed to 4 significant digits

@@ -17,7 +17,9 @@ LINE = re.compile(r"^((?:\|   )*)\|--- (.*)$")
 
 def _parse_printed_tree(text: str):
     """Parse the printed tree into nested dicts: {'feature','op','threshold',...}."""
-    body = [line for line in text.splitlines() if line.startswith("|---") or line.startswith("|   ")]
+    body = [
+        line for line in text.splitlines() if line.startswith("|---") or line.startswith("|   ")
+    ]
     items = []
     for line in body:
         m = LINE.match(line)

@@ -149,10 +149,22 @@ def _sk_models(reg_data, clf_data):
         ("tree_reg", DecisionTreeRegressor(max_depth=4, random_state=0).fit(X, y), X),
         ("rf_reg", RandomForestRegressor(n_estimators=5, max_depth=4, random_state=0).fit(X, y), X),
         ("et_reg", ExtraTreesRegressor(n_estimators=4, max_depth=4, random_state=0).fit(X, y), X),
-        ("gb_reg", GradientBoostingRegressor(n_estimators=8, max_depth=3, random_state=0).fit(X, y), X),
+        (
+            "gb_reg",
+            GradientBoostingRegressor(n_estimators=8, max_depth=3, random_state=0).fit(X, y),
+            X,
+        ),
         ("tree_clf", DecisionTreeClassifier(max_depth=4, random_state=0).fit(Xc, yc), Xc),
-        ("rf_clf", RandomForestClassifier(n_estimators=5, max_depth=4, random_state=0).fit(Xc, yc), Xc),
-        ("gb_clf", GradientBoostingClassifier(n_estimators=8, max_depth=3, random_state=0).fit(Xc, yc), Xc),
+        (
+            "rf_clf",
+            RandomForestClassifier(n_estimators=5, max_depth=4, random_state=0).fit(Xc, yc),
+            Xc,
+        ),
+        (
+            "gb_clf",
+            GradientBoostingClassifier(n_estimators=8, max_depth=3, random_state=0).fit(Xc, yc),
+            Xc,
+        ),
     ]
 
 
@@ -182,11 +194,15 @@ def test_path_dependent_matches_brute_force(reg_data, clf_data, tables, monkeypa
         # base value = E[f] with nothing known
         members, off = _members(model)
         base = sum(_cond_expectation(t, rows[0], set(), s) for t, s in members) + off
-        np.testing.assert_allclose(np.ravel(got.base_values[0]), np.ravel(base),
-                                   atol=1e-10, err_msg=name)
+        np.testing.assert_allclose(
+            np.ravel(got.base_values[0]), np.ravel(base), atol=1e-10, err_msg=name
+        )
         # additivity against the model's own output
-        np.testing.assert_allclose(got.output().reshape(len(rows), -1),
-                                   np.asarray(_raw(model)(rows)).reshape(len(rows), -1), atol=1e-9)
+        np.testing.assert_allclose(
+            got.output().reshape(len(rows), -1),
+            np.asarray(_raw(model)(rows)).reshape(len(rows), -1),
+            atol=1e-9,
+        )
 
 
 @pytest.mark.parametrize("tables", [True, False], ids=["tables", "sparse"])
@@ -215,13 +231,14 @@ def test_interactions_match_brute_force(reg_data, clf_data):
         members, off = _members(model)
         for r in range(len(rows)):
             ref = _interactions(
-                lambda S, x=rows[r], ms=members, o=off: sum(
-                    _cond_expectation(t, x, S, s) for t, s in ms
-                ) + o,
+                lambda S, x=rows[r], ms=members, o=off: (
+                    sum(_cond_expectation(t, x, S, s) for t, s in ms) + o
+                ),
                 rows.shape[1],
             )
-            np.testing.assert_allclose(inter[r], ref.reshape(inter[r].shape), atol=1e-10,
-                                       err_msg=name)
+            np.testing.assert_allclose(
+                inter[r], ref.reshape(inter[r].shape), atol=1e-10, err_msg=name
+            )
         np.testing.assert_allclose(inter.sum(axis=2), got.values, atol=1e-10)
 
 
@@ -250,19 +267,24 @@ def _rel(a, b):
 @pytest.fixture(scope="module")
 def xgb_models(reg_data, clf_data):
     import xgboost as xgb
+
     X, y = reg_data
     Xc, yc = clf_data
     params = dict(n_estimators=30, max_depth=4, learning_rate=0.3, n_jobs=1, random_state=0)
     return {
         "reg": (xgb.XGBRegressor(**params).fit(X, y), X),
         "bin": (xgb.XGBClassifier(**params).fit(Xc, yc), Xc),
-        "multi": (xgb.XGBClassifier(**params).fit(Xc, (Xc[:, 0] > 0).astype(int) + (Xc[:, 1] > 0.5)), Xc),
+        "multi": (
+            xgb.XGBClassifier(**params).fit(Xc, (Xc[:, 0] > 0).astype(int) + (Xc[:, 1] > 0.5)),
+            Xc,
+        ),
     }
 
 
 @pytest.mark.parametrize("kind", ["reg", "bin", "multi"])
 def test_xgboost_matches_shap(xgb_models, kind):
     import shap
+
     model, X = xgb_models[kind]
     rows = X[:80]
     got = tree_shap(model, rows, progress=False)
@@ -270,8 +292,9 @@ def test_xgboost_matches_shap(xgb_models, kind):
     ref = np.asarray(ex.shap_values(rows))
     assert got.values.shape == ref.shape
     assert _rel(got.values, ref) < 1e-5
-    np.testing.assert_allclose(np.ravel(got.base_values[0]),
-                               np.ravel(ex.expected_value), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        np.ravel(got.base_values[0]), np.ravel(ex.expected_value), rtol=1e-5, atol=1e-5
+    )
     assert got.link == {"reg": "identity", "bin": "logit", "multi": "softmax"}[kind]
     # and xgboost's own exact contributions
     import xgboost as xgb
@@ -284,6 +307,7 @@ def test_xgboost_matches_shap(xgb_models, kind):
 @pytest.mark.parametrize("kind", ["reg", "bin", "multi"])
 def test_xgboost_interventional_matches_shap(xgb_models, kind):
     import shap
+
     model, X = xgb_models[kind]
     B, rows = X[200:260], X[:40]
     got = tree_shap(model, rows, background=B, progress=False)
@@ -297,13 +321,15 @@ def test_xgboost_interventional_matches_shap(xgb_models, kind):
     margin = model.predict(B, output_margin=True).reshape(len(B), -1).mean(axis=0)
     np.testing.assert_allclose(np.ravel(got.base_values[0]), margin, rtol=1e-5, atol=1e-5)
     if kind != "multi":
-        np.testing.assert_allclose(np.ravel(got.base_values[0]),
-                                   np.ravel(ex.expected_value), rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(
+            np.ravel(got.base_values[0]), np.ravel(ex.expected_value), rtol=1e-5, atol=1e-5
+        )
 
 
 @pytest.mark.parametrize("kind", ["reg", "multi"])
 def test_xgboost_interactions_match_shap(xgb_models, kind):
     import shap
+
     model, X = xgb_models[kind]
     rows = X[:10]
     got = tree_shap(model, rows, interactions=True, progress=False)
@@ -315,6 +341,7 @@ def test_xgboost_interactions_match_shap(xgb_models, kind):
 
 def test_sklearn_models_match_shap(reg_data, clf_data):
     import shap
+
     for name, model, X in _sk_models(reg_data, clf_data):
         rows = X[:50]
         got = tree_shap(model, rows, progress=False)
@@ -328,6 +355,7 @@ def test_deep_forest_mixed_tables_and_on_the_fly_match_shap(monkeypatch):
     mix table leaves and on-the-fly leaves; a row count that leaves a partial
     block; one- and multi-output values."""
     import shap
+
     X, y = make_regression(600, 12, n_informative=8, random_state=1)
     Xc, yc = make_classification(600, 12, n_informative=6, n_classes=3, random_state=1)
     models = [
@@ -336,7 +364,7 @@ def test_deep_forest_mixed_tables_and_on_the_fly_match_shap(monkeypatch):
     ]
     for model, data in models:
         prep = tree_mod._Prepared(tree_mod.read_model(model))
-        need = int((2.0 ** prep.leaf_d).sum())
+        need = int((2.0**prep.leaf_d).sum())
         monkeypatch.setattr(tree_mod, "_TABLE_BUDGET", need // 2)
         off = tree_mod._Explainer(prep, None, False).tab_off
         assert (off < 0).any() and (off >= 0).any()
@@ -349,6 +377,7 @@ def test_deep_forest_mixed_tables_and_on_the_fly_match_shap(monkeypatch):
 
 def test_xgboost_nan_matches_pred_contribs():
     import xgboost as xgb
+
     rng = np.random.default_rng(0)
     X = rng.normal(size=(400, 6))
     y = X[:, 0] - 2 * X[:, 1] * (X[:, 2] > 0) + rng.normal(size=400) * 0.1
@@ -368,8 +397,9 @@ def test_xgboost_categorical_split_refused():
     rng = np.random.default_rng(0)
     df = pd.DataFrame({"a": pd.Categorical(rng.integers(0, 4, 200)), "b": rng.normal(size=200)})
     y = df["a"].cat.codes.to_numpy() * 1.0 + df["b"]
-    model = xgb.XGBRegressor(n_estimators=3, max_depth=2, enable_categorical=True,
-                             tree_method="hist").fit(df, y)
+    model = xgb.XGBRegressor(
+        n_estimators=3, max_depth=2, enable_categorical=True, tree_method="hist"
+    ).fit(df, y)
     with pytest.raises(TypeError, match="categorical"):
         tree_shap(model, df.assign(a=df["a"].cat.codes), progress=False)
 
@@ -473,8 +503,9 @@ def test_dask_array(xgb_models):
         with dask.config.set(scheduler="threads"):
             np.testing.assert_allclose(
                 inter.compute(),
-                tree_shap(model, rows[:20], interactions=True,
-                          progress=False).extras["interaction_values"],
+                tree_shap(model, rows[:20], interactions=True, progress=False).extras[
+                    "interaction_values"
+                ],
                 atol=1e-12,
             )
 
@@ -490,8 +521,9 @@ def test_dask_dataframe_interventional(xgb_models):
     bg = X[100:130]
     with dask.config.set(scheduler="threads"):
         got = tree_shap(model, ddf, background=bg).compute()
-    np.testing.assert_allclose(got, tree_shap(model, X[:60], background=bg, progress=False).values,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        got, tree_shap(model, X[:60], background=bg, progress=False).values, atol=1e-12
+    )
 
 
 def test_inputs_exactly_on_thresholds():
@@ -508,8 +540,9 @@ def test_inputs_exactly_on_thresholds():
     rows = np.repeat(X[:1], 40, axis=0)
     k = 0
     for t in trees["model"]["trees"]:
-        for f, c, left in zip(t["split_indices"], t["split_conditions"], t["left_children"],
-                              strict=True):
+        for f, c, left in zip(
+            t["split_indices"], t["split_conditions"], t["left_children"], strict=True
+        ):
             if left >= 0 and k < len(rows):
                 rows[k, f] = np.float32(c)
                 k += 1
@@ -554,22 +587,27 @@ def test_frames_are_matched_to_the_fitted_names_not_positions():
     X = pd.DataFrame(rng.normal(size=(200, 4)), columns=list("abcd"))
     y = X["a"] * 2 + X["b"] * X["c"] - X["d"]
     shuffled = X[["d", "c", "b", "a"]]
-    for model in (RandomForestRegressor(n_estimators=5, max_depth=4, random_state=0).fit(X, y),
-                  xgb.XGBRegressor(n_estimators=5, max_depth=3).fit(X, y),
-                  TreeRegressor(max_depth=3).fit(X, y)):
+    for model in (
+        RandomForestRegressor(n_estimators=5, max_depth=4, random_state=0).fit(X, y),
+        xgb.XGBRegressor(n_estimators=5, max_depth=3).fit(X, y),
+        TreeRegressor(max_depth=3).fit(X, y),
+    ):
         ref = tree_shap(model, X[:20], progress=False)
         got = tree_shap(model, shuffled[:20], progress=False)
         np.testing.assert_allclose(got.values, ref.values)
         assert list(got.feature_names) == list("abcd")
         inter = tree_shap(model, X[:5], background=shuffled[:30], progress=False)
-        np.testing.assert_allclose(inter.values,
-                                   tree_shap(model, X[:5], background=X[:30], progress=False).values)
+        np.testing.assert_allclose(
+            inter.values, tree_shap(model, X[:5], background=X[:30], progress=False).values
+        )
         with pytest.raises(ValueError, match=r"X columns do not match.*missing \['a'\]"):
             tree_shap(model, X.rename(columns={"a": "z"}), progress=False)
     # a model fitted on an array takes any column names, by position
     plain = RandomForestRegressor(n_estimators=5, max_depth=4, random_state=0).fit(X.to_numpy(), y)
-    np.testing.assert_allclose(tree_shap(plain, shuffled[:5], progress=False).values,
-                               tree_shap(plain, shuffled.to_numpy()[:5], progress=False).values)
+    np.testing.assert_allclose(
+        tree_shap(plain, shuffled[:5], progress=False).values,
+        tree_shap(plain, shuffled.to_numpy()[:5], progress=False).values,
+    )
 
 
 @pytest.mark.parametrize("acc_budget", [1, 5 * 4 * 3])  # blocks of 1 row, and of 5 rows
@@ -583,5 +621,6 @@ def test_small_blocks_for_wide_models_give_the_same_values(monkeypatch, acc_budg
     ref = tree_shap(model, X[:23], progress=False).values
     monkeypatch.setattr(tree_mod, "_ACC_BUDGET", acc_budget)
     assert tree_mod._block_rows(4, 3) == (1 if acc_budget == 1 else 5)
-    np.testing.assert_allclose(tree_shap(model, X[:23], progress=False).values, ref,
-                               rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        tree_shap(model, X[:23], progress=False).values, ref, rtol=0, atol=1e-12
+    )

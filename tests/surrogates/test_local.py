@@ -46,8 +46,9 @@ def test_same_as_lime_fit_on_the_same_neighbourhood():
 
     X, y = make_classification(n_samples=200, n_features=6, random_state=0)
     model = RandomForestClassifier(n_estimators=10, max_depth=4, random_state=0).fit(X, y)
-    ls = LocalSurrogate(model, X, n_features=3, n_samples=800, n_repeats=0, random_state=5,
-                        link="identity")
+    ls = LocalSurrogate(
+        model, X, n_features=3, n_samples=800, n_repeats=0, random_state=5, link="identity"
+    )
     e = ls.explain(X[:3])
     E = ls._offsets(np.random.SeedSequence(5).spawn(1)[0])
     dist = np.sqrt((E**2).sum(axis=1))
@@ -56,30 +57,41 @@ def test_same_as_lime_fit_on_the_same_neighbourhood():
     for r in range(3):
         Y = model.predict_proba(X[r] + E * ls.sd_)
         _, exp, score, local_pred = base.explain_instance_with_data(
-            E, Y, dist, 1, 3, feature_selection="forward_selection",
+            E,
+            Y,
+            dist,
+            1,
+            3,
+            feature_selection="forward_selection",
             model_regressor=Ridge(alpha=1.0),
         )
         lime_coef = np.zeros(6)
         for j, v in exp:
             lime_coef[j] = v
-        np.testing.assert_allclose(e.extras["coefficients"][r] * ls.sd_, lime_coef, rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(
+            e.extras["coefficients"][r] * ls.sd_, lime_coef, rtol=1e-6, atol=1e-9
+        )
         assert e.extras["local_fidelity"][r] == pytest.approx(score, rel=1e-6)
         assert e.extras["local_prediction"][r] == pytest.approx(local_pred[0], rel=1e-6)
 
 
 def test_logit_link_recovers_logistic_regression_coefficients():
     """A logistic model is linear in log-odds: the local fit is its coef_ and intercept."""
-    X, y = make_classification(n_samples=300, n_features=4, n_informative=3, n_redundant=0,
-                               class_sep=0.5, random_state=2)
+    X, y = make_classification(
+        n_samples=300, n_features=4, n_informative=3, n_redundant=0, class_sep=0.5, random_state=2
+    )
     model = LogisticRegression(C=0.05).fit(X, y)
-    e = LocalSurrogate(model, X, n_features=4, alpha=0.0, n_samples=500, random_state=0).explain(X[:5])
+    e = LocalSurrogate(model, X, n_features=4, alpha=0.0, n_samples=500, random_state=0).explain(
+        X[:5]
+    )
     assert e.link == "logit"
     np.testing.assert_allclose(e.extras["coefficients"], np.tile(model.coef_[0], (5, 1)), rtol=1e-6)
     np.testing.assert_allclose(e.extras["local_fidelity"], 1.0, atol=1e-9)
     np.testing.assert_allclose(e.output(), model.decision_function(X[:5]), rtol=1e-6, atol=1e-9)
     # identity link on the same model: not linear, so fidelity below 1
-    p = LocalSurrogate(model, X, n_features=4, alpha=0.0, n_samples=500, random_state=0,
-                       link="identity").explain(X[:5])
+    p = LocalSurrogate(
+        model, X, n_features=4, alpha=0.0, n_samples=500, random_state=0, link="identity"
+    ).explain(X[:5])
     assert p.link == "identity"
     np.testing.assert_allclose(p.extras["model_output"], model.predict_proba(X[:5])[:, 1])
     assert (p.extras["local_fidelity"] < 1 - 1e-6).all()
@@ -100,13 +112,20 @@ def test_logit_link_is_lime_fit_on_log_odds():
     for r in range(3):
         P = np.clip(model.predict_proba(X[r] + E * ls.sd_)[:, 1], 1e-6, 1 - 1e-6)
         _, exp, score, _ = base.explain_instance_with_data(
-            E, np.log(P / (1 - P))[:, None], dist, 0, 3, feature_selection="forward_selection",
+            E,
+            np.log(P / (1 - P))[:, None],
+            dist,
+            0,
+            3,
+            feature_selection="forward_selection",
             model_regressor=Ridge(alpha=1.0),
         )
         lime_coef = np.zeros(6)
         for j, v in exp:
             lime_coef[j] = v
-        np.testing.assert_allclose(e.extras["coefficients"][r] * ls.sd_, lime_coef, rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(
+            e.extras["coefficients"][r] * ls.sd_, lime_coef, rtol=1e-6, atol=1e-9
+        )
         assert e.extras["local_fidelity"][r] == pytest.approx(score, rel=1e-6)
 
 
@@ -115,8 +134,13 @@ def test_lime_and_ours_agree_on_top_features_of_a_linear_model(linear):
 
     X, w, f = linear
     ours = LocalSurrogate(f, X, n_features=3, random_state=0).explain(X[:3])
-    lime = LimeTabularExplainer(X, mode="regression", discretize_continuous=False,
-                                sample_around_instance=True, random_state=0)
+    lime = LimeTabularExplainer(
+        X,
+        mode="regression",
+        discretize_continuous=False,
+        sample_around_instance=True,
+        random_state=0,
+    )
     for r in range(3):
         exp = lime.explain_instance(X[r], f, num_features=3, num_samples=2000)
         lime_top = {j for j, _ in exp.as_map()[1]}
@@ -141,7 +165,9 @@ def test_deterministic_and_batch_independent():
 def test_stability_matches_refits_with_other_seeds():
     X, y = make_classification(n_samples=200, n_features=5, random_state=1)
     model = RandomForestClassifier(n_estimators=10, random_state=0).fit(X, y)
-    e = LocalSurrogate(model, X, n_samples=300, n_features=2, n_repeats=2, random_state=9).explain(X[:4])
+    e = LocalSurrogate(model, X, n_samples=300, n_features=2, n_repeats=2, random_state=9).explain(
+        X[:4]
+    )
     seeds = np.random.SeedSequence(9).spawn(3)
     # refit each seed alone (no repeats) by overriding the seed sequence: same selection per seed
     sets = []
@@ -150,19 +176,25 @@ def test_stability_matches_refits_with_other_seeds():
         run = ls._fit_seed(X[:4], s, cols=np.ones(4, dtype=np.intp))
         sets.append([set(r) for r in run["idx"]])
     for r in range(4):
-        jac = [len(sets[i][r] & sets[j][r]) / len(sets[i][r] | sets[j][r])
-               for i in range(3) for j in range(i + 1, 3)]
+        jac = [
+            len(sets[i][r] & sets[j][r]) / len(sets[i][r] | sets[j][r])
+            for i in range(3)
+            for j in range(i + 1, 3)
+        ]
         assert e.extras["stability"][r] == pytest.approx(np.mean(jac))
 
 
 def test_classifier_target_and_output_names():
-    X, y = make_classification(n_samples=150, n_features=4, n_classes=3, n_informative=3,
-                               n_redundant=0, random_state=0)
+    X, y = make_classification(
+        n_samples=150, n_features=4, n_classes=3, n_informative=3, n_redundant=0, random_state=0
+    )
     model = LogisticRegression().fit(X, y)
     e = LocalSurrogate(model, X, n_samples=300, random_state=0).explain(X[:5])
     np.testing.assert_array_equal(e.extras["target"], model.predict(X[:5]))
     p = np.clip(model.predict_proba(X[:5]).max(axis=1), 1e-6, 1 - 1e-6)
-    np.testing.assert_allclose(e.extras["model_output"], np.log(p / (1 - p)))  # default link="logit"
+    np.testing.assert_allclose(
+        e.extras["model_output"], np.log(p / (1 - p))
+    )  # default link="logit"
     assert e.link == "logit"
     e2 = LocalSurrogate(model, X, n_samples=300, target=2, random_state=0).explain(X[:2])
     assert e2.output_names == ("2",)
@@ -183,19 +215,22 @@ def test_bad_parameters():
         LocalSurrogate(f, X).explain(X[:, :2])
 
 
-@pytest.mark.parametrize("kw,err,match", [
-    (dict(kernel_width=np.nan), ValueError, "kernel_width must be a finite number > 0"),
-    (dict(kernel_width=0.0), ValueError, "kernel_width must be a finite number > 0"),
-    (dict(kernel_width="wide"), TypeError, "kernel_width must be a finite number > 0"),
-    (dict(batch_size=0), ValueError, "batch_size must be an integer >= 1"),
-    (dict(batch_size=-5), ValueError, "batch_size must be an integer >= 1"),
-    (dict(alpha=-1.0), ValueError, "alpha must be a finite number >= 0"),
-    (dict(alpha=np.nan), ValueError, "alpha must be a finite number >= 0"),
-    (dict(n_repeats=-1), ValueError, "n_repeats must be an integer >= 0"),
-    (dict(n_repeats=1.5), TypeError, "n_repeats must be an integer >= 0"),
-    (dict(scale=np.inf), ValueError, "scale must be a finite number > 0"),
-    (dict(scale=0.0), ValueError, "scale must be a finite number > 0"),
-])
+@pytest.mark.parametrize(
+    "kw,err,match",
+    [
+        (dict(kernel_width=np.nan), ValueError, "kernel_width must be a finite number > 0"),
+        (dict(kernel_width=0.0), ValueError, "kernel_width must be a finite number > 0"),
+        (dict(kernel_width="wide"), TypeError, "kernel_width must be a finite number > 0"),
+        (dict(batch_size=0), ValueError, "batch_size must be an integer >= 1"),
+        (dict(batch_size=-5), ValueError, "batch_size must be an integer >= 1"),
+        (dict(alpha=-1.0), ValueError, "alpha must be a finite number >= 0"),
+        (dict(alpha=np.nan), ValueError, "alpha must be a finite number >= 0"),
+        (dict(n_repeats=-1), ValueError, "n_repeats must be an integer >= 0"),
+        (dict(n_repeats=1.5), TypeError, "n_repeats must be an integer >= 0"),
+        (dict(scale=np.inf), ValueError, "scale must be a finite number > 0"),
+        (dict(scale=0.0), ValueError, "scale must be a finite number > 0"),
+    ],
+)
 def test_bad_settings_are_named_before_the_black_box_is_called(kw, err, match):
     X = np.random.default_rng(0).normal(size=(50, 3))
     calls = []
@@ -210,8 +245,9 @@ def test_bad_settings_are_named_before_the_black_box_is_called(kw, err, match):
 
 
 def test_kernel_too_narrow_is_refused_instead_of_perfect_fidelity():
-    X, y = make_classification(n_samples=200, n_features=4, n_informative=3, n_redundant=0,
-                               random_state=0)
+    X, y = make_classification(
+        n_samples=200, n_features=4, n_informative=3, n_redundant=0, random_state=0
+    )
     model = LogisticRegression().fit(X, y)
     # 1e-9: every perturbed sample's weight underflows to 0, only the row itself is left
     # (this used to return all-zero values with fidelity and stability 1.0)

@@ -87,10 +87,11 @@ def test_bad_arguments_exit_2_one_line(tmp_path, args, message):
 
 def test_malformed_csv_exit_2(tmp_path):
     path = tmp_path / "bad.csv"
-    path.write_bytes(b"a,b\n1,2\n\xff\xfe\x00garbage,\"unterminated\n")
+    path.write_bytes(b'a,b\n1,2\n\xff\xfe\x00garbage,"unterminated\n')
     proc = subprocess.run(
         [sys.executable, "-m", "glassbox.cli", "fit", str(path), "--target", "b"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1

@@ -25,7 +25,9 @@ def datasets(draw):
     with_cat = draw(st.booleans())
     nan_rate = draw(st.sampled_from([0.0, 0.1]))
     rng = np.random.default_rng(seed)
-    X = pd.DataFrame(rng.normal(size=(n, p)) * rng.uniform(0.1, 10, p), columns=[f"f{j}" for j in range(p)])
+    X = pd.DataFrame(
+        rng.normal(size=(n, p)) * rng.uniform(0.1, 10, p), columns=[f"f{j}" for j in range(p)]
+    )
     score = X.to_numpy() @ rng.normal(size=p) / X.std().to_numpy().sum()
     if with_cat:
         X["group"] = rng.choice(["a", "b", "c"], n)

@@ -53,9 +53,15 @@ def test_r2_bootstrap_matches_a_plain_loop():
 def _expl(values):
     values = np.asarray(values, dtype=float)
     n, d = values.shape
-    return LocalExplanation(values=values, base_values=np.zeros(n), data=np.zeros((n, d)),
-                            feature_names=tuple(f"x{i}" for i in range(d)), output_names=("y",),
-                            link="identity", method="test")
+    return LocalExplanation(
+        values=values,
+        base_values=np.zeros(n),
+        data=np.zeros((n, d)),
+        feature_names=tuple(f"x{i}" for i in range(d)),
+        output_names=("y",),
+        link="identity",
+        method="test",
+    )
 
 
 def test_agreement_rank_correlation_and_top_k():
@@ -64,7 +70,9 @@ def test_agreement_rank_correlation_and_top_k():
     b = a + rng.normal(scale=0.7, size=(6, 8))
     table = agreement(_expl(a), _expl(b), k=3)
     for r in range(6):
-        assert table["spearman"][r] == pytest.approx(spearmanr(np.abs(a[r]), np.abs(b[r]))[0], abs=1e-12)
+        assert table["spearman"][r] == pytest.approx(
+            spearmanr(np.abs(a[r]), np.abs(b[r]))[0], abs=1e-12
+        )
         top_a = set(np.argsort(-np.abs(a[r]))[:3])
         top_b = set(np.argsort(-np.abs(b[r]))[:3])
         assert table["top3_overlap"][r] == len(top_a & top_b) / 3
@@ -93,8 +101,9 @@ def test_stability_of_identical_and_different_runs():
 
 
 def test_additivity_error_of_an_additive_model():
-    X, y = make_classification(n_samples=100, n_features=3, n_informative=2, n_redundant=0,
-                               random_state=0)
+    X, y = make_classification(
+        n_samples=100, n_features=3, n_informative=2, n_redundant=0, random_state=0
+    )
     glm = GLMClassifier().fit(X, y)
     e = glm.explain_local(X)
     err = additivity_error(e, glm.decision_function(X))
@@ -133,9 +142,15 @@ def test_k_must_be_a_positive_integer(k):
 def test_output_is_checked_against_the_outputs_of_the_explanation():
     rng = np.random.default_rng(0)
     v = rng.normal(size=(4, 3, 2))
-    e = LocalExplanation(values=v, base_values=np.zeros((4, 2)), data=np.zeros((4, 3)),
-                         feature_names=("a", "b", "c"), output_names=("no", "yes"),
-                         link="identity", method="test")
+    e = LocalExplanation(
+        values=v,
+        base_values=np.zeros((4, 2)),
+        data=np.zeros((4, 3)),
+        feature_names=("a", "b", "c"),
+        output_names=("no", "yes"),
+        link="identity",
+        method="test",
+    )
     with pytest.raises(ValueError, match=r"output=5 is not an output.*2 outputs.*\['no', 'yes'\]"):
         agreement(e, e, output=5)
     with pytest.raises(ValueError, match="output='maybe' is not an output"):
@@ -151,17 +166,26 @@ def test_agreement_matches_features_by_name():
     names = ("w", "x", "y", "z")
 
     def expl(values, feature_names):
-        return LocalExplanation(values=values, base_values=np.zeros(5), data=np.zeros((5, 4)),
-                                feature_names=feature_names, output_names=("y",),
-                                link="identity", method="test")
+        return LocalExplanation(
+            values=values,
+            base_values=np.zeros(5),
+            data=np.zeros((5, 4)),
+            feature_names=feature_names,
+            output_names=("y",),
+            link="identity",
+            method="test",
+        )
 
     ea = expl(a, names)
     perm = [2, 0, 3, 1]
     eb_perm = expl(b[:, perm], tuple(names[j] for j in perm))  # same values, other column order
     pd.testing.assert_frame_equal(agreement(ea, eb_perm, k=2), agreement(ea, expl(b, names), k=2))
-    pd.testing.assert_frame_equal(stability([ea, eb_perm], k=2),
-                                  stability([ea, expl(b, names)], k=2))
-    with pytest.raises(ValueError, match=r"different features: missing \['z'\], unexpected \['q'\]"):
+    pd.testing.assert_frame_equal(
+        stability([ea, eb_perm], k=2), stability([ea, expl(b, names)], k=2)
+    )
+    with pytest.raises(
+        ValueError, match=r"different features: missing \['z'\], unexpected \['q'\]"
+    ):
         agreement(ea, expl(b, ("w", "x", "y", "q")))
 
 
@@ -201,7 +225,9 @@ def test_regression_surrogate_predictions_are_checked(models):
 
 def test_classification_surrogate_labels_are_checked(models):
     X, clf, _ = models
-    with pytest.raises(ValueError, match=r"labels \{'0', '1'\} but the black box's classes are \{0, 1\}"):
+    with pytest.raises(
+        ValueError, match=r"labels \{'0', '1'\} but the black box's classes are \{0, 1\}"
+    ):
         fidelity(clf, lambda Z: np.where(Z[:, 0] > 0, "1", "0"), X)
     with pytest.raises(ValueError, match="predict, not predict_proba"):
         fidelity(clf, clf.predict_proba, X)
@@ -214,7 +240,9 @@ def test_classification_surrogate_labels_are_checked(models):
 
 def test_surrogate_and_explanation_types_are_named(models):
     X, clf, _ = models
-    with pytest.raises(TypeError, match="surrogate must be a fitted model with predict\\(\\) or a callable"):
+    with pytest.raises(
+        TypeError, match="surrogate must be a fitted model with predict\\(\\) or a callable"
+    ):
         fidelity(clf, "notamodel", X)
     with pytest.raises(ValueError, match="surrogate LogisticRegression is not fitted"):
         fidelity(clf, LogisticRegression(), X)

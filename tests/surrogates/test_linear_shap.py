@@ -36,6 +36,7 @@ def _closed_form(coef, intercept, X, bg):
 
 def _shap_linear(model, X, bg):
     import shap
+
     explainer = shap.LinearExplainer(model, bg)  # Independent masker: mean of bg (<= 100 rows)
     return np.asarray(explainer.shap_values(X)), np.asarray(explainer.expected_value)
 
@@ -101,7 +102,9 @@ def test_glassbox_glms_equal_their_own_explanations(data):
     np.testing.assert_allclose(phi.values, ref.values, rtol=0, atol=1e-10)
     np.testing.assert_allclose(phi.base_values, ref.base_values, rtol=0, atol=1e-10)
     assert phi.feature_names == ("a", "b", "c", "d", "e") and phi.link == "log"
-    np.testing.assert_allclose(linear_shap(reg, frame.iloc[:5], frame).values, ref.values, atol=1e-10)
+    np.testing.assert_allclose(
+        linear_shap(reg, frame.iloc[:5], frame).values, ref.values, atol=1e-10
+    )
 
     clf = GLMClassifier().fit(X, (eta > eta.mean()).astype(int))
     phi = linear_shap(clf, X[:5], X)
@@ -195,12 +198,18 @@ def test_frames_without_string_names_are_read_by_position():
     X = pd.DataFrame(rng.normal(size=(60, 3)), columns=list("abc"))
     model = LinearRegression().fit(X, X @ np.array([1.0, 2.0, -1.0]))
     unnamed = pd.DataFrame(X.to_numpy())  # columns 0, 1, 2: positions, as scikit-learn reads them
-    np.testing.assert_allclose(linear_shap(model, X[:4], unnamed).values,
-                               linear_shap(model, X[:4], X).values)
-    np.testing.assert_allclose(exact_shap(model, X[:4], unnamed[:10]).values,
-                               exact_shap(model, X[:4], X[:10]).values, atol=1e-12)
+    np.testing.assert_allclose(
+        linear_shap(model, X[:4], unnamed).values, linear_shap(model, X[:4], X).values
+    )
+    np.testing.assert_allclose(
+        exact_shap(model, X[:4], unnamed[:10]).values,
+        exact_shap(model, X[:4], X[:10]).values,
+        atol=1e-12,
+    )
     from sklearn.tree import DecisionTreeRegressor
 
     tree = DecisionTreeRegressor(max_depth=3, random_state=0).fit(X, X["a"])
-    np.testing.assert_allclose(tree_shap(tree, unnamed[:4], progress=False).values,
-                               tree_shap(tree, X[:4], progress=False).values)
+    np.testing.assert_allclose(
+        tree_shap(tree, unnamed[:4], progress=False).values,
+        tree_shap(tree, X[:4], progress=False).values,
+    )
