@@ -8,6 +8,9 @@ names); the command line and the docs map family names to classes through
 ``ESTIMATORS``.
 """
 
+# ``glassbox/__init__.py`` re-exports this module with ``import *``, which static tools
+# (mkdocstrings) can follow only without a computed ``__all__``: names meant to stay
+# here are private, and ``fast`` and the tables come along
 from sklearn.base import ClassifierMixin as _ClassifierMixin
 from sklearn.base import RegressorMixin as _RegressorMixin
 
@@ -38,9 +41,6 @@ ESTIMATORS: list[type] = [
     EBMClassifier,
     EBMRegressor,
 ]
-
-#: what ``from glassbox.registry import *`` (glassbox/__init__.py) exports: the classes
-__all__ = [cls.__name__ for cls in ESTIMATORS]
 
 CLASSIFIERS: list[type] = [c for c in ESTIMATORS if issubclass(c, _ClassifierMixin)]
 REGRESSORS: list[type] = [c for c in ESTIMATORS if issubclass(c, _RegressorMixin)]
