@@ -91,16 +91,21 @@ def _constructible(name: str) -> bool:
 
 _ARRAY_ZLIB_MIN = 2048  # compress array bytes above this size
 
-#: modules whose classes may define their own saved state (``_to_state`` /
-#: ``_from_state``, see the module doc)
-_STATE_MODULES = ("glassbox", "surrogates")
+#: the project's own packages: only their classes may define their own saved state
+#: (``_to_state`` / ``_from_state``, see the module doc), only their module-level
+#: functions may be named in a file
+_OWN_PACKAGES = ("glassbox", "surrogates")
+
+
+def _under(module: str, packages) -> bool:
+    """Whether ``module`` is one of ``packages`` or inside one of them."""
+    return any(module == m or module.startswith(m + ".") for m in packages)
 
 
 def _defines_state(cls: type) -> bool:
     """Whether ``cls`` saves itself through the state protocol."""
-    module = cls.__module__
     return (
-        any(module == m or module.startswith(m + ".") for m in _STATE_MODULES)
+        _under(cls.__module__, _OWN_PACKAGES)
         and callable(getattr(cls, "_to_state", None))
         and callable(getattr(cls, "_from_state", None))
     )
@@ -111,7 +116,7 @@ class SerializationError(TypeError):
 
 
 def _allowed_module(module: str) -> bool:
-    return any(module == m or module.startswith(m + ".") for m in ALLOWED_MODULES)
+    return _under(module, ALLOWED_MODULES)
 
 
 def _qualified(obj) -> str:
@@ -156,9 +161,9 @@ def resolve(name: str, *, kind: str = "class"):
 
 
 #: functions a file may name: numpy ufuncs (pure arithmetic) and glassbox's /
-#: surrogates' own module-level functions; no library function that reads or
-#: writes files can be smuggled in as, say, a black box's prediction function
-_FUNCTION_MODULES = ("glassbox", "surrogates")
+#: surrogates' own module-level functions (``_OWN_PACKAGES``); no library function
+#: that reads or writes files can be smuggled in as, say, a black box's prediction
+#: function
 
 #: methods a file may bind to a stored object (a black box's prediction entry point)
 _METHOD_NAMES = frozenset(
@@ -179,8 +184,7 @@ def _referable_function(obj) -> bool:
         return True
     if not isinstance(obj, (types.FunctionType, types.BuiltinFunctionType)):
         return False
-    module = getattr(obj, "__module__", "") or ""
-    return any(module == m or module.startswith(m + ".") for m in _FUNCTION_MODULES)
+    return _under(getattr(obj, "__module__", "") or "", _OWN_PACKAGES)
 
 
 def _qualified_name(obj) -> str:
@@ -658,6 +662,14 @@ class Decoder:
         cls = resolve(name)
         if "from_state" in data:
             return self._store(data, self._from_state(cls, name, data))
+        if _defines_state(cls):
+            # such a class is only ever written through its state: filling its
+            # __dict__ would skip every check of _from_state (a hand-made file, or one
+            # written before the class defined its state)
+            raise ValueError(
+                f"model file rebuilds {name} without its saved state (written by hand or by "
+                "an older glassbox); save the model again with glassbox.io.save"
+            )
         if "init_args" in data:
             if not _constructible(name):
                 raise ValueError(f"model file asks to construct {name}, which is not allowed")

@@ -100,7 +100,8 @@ class GlassboxMixin:
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = self.traits.allow_nan
+        traits = getattr(type(self), "traits", None)  # a user's own subclass may have none
+        tags.input_tags.allow_nan = traits.allow_nan if traits is not None else False
         # traits.categorical is not mapped to scikit-learn's `categorical` tag: that tag
         # means integer-coded input and makes scikit-learn's checks round X to integers,
         # which would stop them testing these families on continuous data

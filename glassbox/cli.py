@@ -323,26 +323,19 @@ def _features_for(model, path: str, target: str | None):
 def _cmd_compare(args) -> int:
     import pandas as pd
 
-    from .compare import compare
-    from .registry import FAMILIES, fast
+    from .compare import compare_families
+    from .registry import FAMILIES
 
     X, y = _read_csv(args.data, args.target)
     classification = _is_classification(y) if args.task == "auto" else args.task == "classification"
-    slot = 0 if classification else 1
-    names = args.family or sorted(FAMILIES)
-    estimators = {}
-    for name in names:
-        cls = FAMILIES[name][slot]
-        if cls is not None:
-            est = fast(cls)
-            if "verbose" in est.get_params():
-                est.set_params(verbose=False)
-            estimators[cls.__name__] = est
-    if not estimators:
-        task = "classification" if classification else "regression"
-        raise UsageError(f"none of the families {names} has a {task} model")
     try:
-        table = compare(estimators, X, y, progress=not args.quiet)
+        table = compare_families(
+            X,
+            y,
+            classifier=classification,
+            families=args.family or sorted(FAMILIES),
+            progress=not args.quiet,
+        )
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc).splitlines()[0]) from None
     with pd.option_context("display.width", 120, "display.max_columns", 10):
@@ -352,11 +345,10 @@ def _cmd_compare(args) -> int:
 
 def _explain_rows(model, X, background, method: str, quiet: bool):
     """A LocalExplanation of the rows X: the model's own exact contributions for
-    additive models (``traits.additive``), exact tree SHAP for models that wrap
-    a scikit-learn tree, kernel SHAP otherwise; or a LIME-style local surrogate."""
-    from sklearn.tree import BaseDecisionTree
-
+    additive models (``traits.additive``), exact tree SHAP for glassbox trees,
+    kernel SHAP otherwise; or a LIME-style local surrogate."""
     from .base import Traits
+    from .models.tree import TreeClassifier, TreeRegressor
 
     f = model.predict_proba if hasattr(model, "predict_proba") else model.predict
     if method == "shap":
@@ -367,7 +359,7 @@ def _explain_rows(model, X, background, method: str, quiet: bool):
             from surrogates.shap import kernel_shap, tree_shap
         except ImportError:
             raise UsageError("SHAP for this model needs the surrogates package") from None
-        if isinstance(getattr(model, "estimator_", None), BaseDecisionTree):
+        if isinstance(model, (TreeClassifier, TreeRegressor)):
             return tree_shap(model, X, progress=not quiet)
         return kernel_shap(f, X, background=background, random_state=0, progress=not quiet)
     try:

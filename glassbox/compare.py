@@ -99,6 +99,9 @@ def compare_families(
         if unknown:
             raise ValueError(f"unknown family name(s) {unknown}; choose from {sorted(FAMILIES)}")
         pool = [c for name in families for c in FAMILIES[name] if c in pool]
+        if not pool:
+            task = "classification" if classifier else "regression"
+            raise ValueError(f"none of the families {list(families)} has a {task} model")
     estimators = {}
     for cls in pool:
         est = fast(cls)

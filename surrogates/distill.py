@@ -32,6 +32,9 @@ from .metrics import Fidelity, agreement_fidelity, clopper_pearson, r2, r2_fidel
 
 _QUERY_KINDS = tuple(_MIX)
 
+#: one row of ``Surrogate.history_`` per round of queries
+_HISTORY_COLUMNS = ("n_queries", "n_holdout", "fidelity", "lower", "upper", "width")
+
 #: student name -> glassbox family names to try, by task
 _ALIASES = {
     "rules": {"classification": ("rulelist", "ruleset", "oner"), "regression": ("ruleset",)},
@@ -379,21 +382,8 @@ class Surrogate:
         self.query_mix_ = query_mix_
         self._holdout = (holdout_X, holdout_scores)
 
-    #: the fields of a saved Surrogate (``_to_state`` / ``_from_state``)
-    _STATE_FIELDS = (
-        "student_",
-        "blackbox_",
-        "fidelity_",
-        "input_names",
-        "labels_",
-        "history_",
-        "confidence",
-        "query_mix_",
-        "n_data_",
-        "n_queries_",
-        "holdout_X",
-        "holdout_scores",
-    )
+    #: the fields of a saved Surrogate (``_to_state`` / ``_from_state``): ``_setup``'s
+    _STATE_FIELDS = tuple(inspect.signature(_setup).parameters)[1:]
 
     def _to_state(self) -> dict:
         """The fields a model file keeps (see ``glassbox._serialize``): plain
@@ -448,14 +438,43 @@ class Surrogate:
             )
         if state["labels_"] not in ("hard", "soft"):
             raise ValueError(f"model file's Surrogate labels {state['labels_']!r} are unknown")
-        if not isinstance(state["blackbox_"], BlackBox):
+        bb = state["blackbox_"]
+        if not isinstance(bb, BlackBox):
             raise ValueError("model file's Surrogate black box is not a BlackBox")
+        width = getattr(bb, "n_features_in_", None)
+        if width is not None and X_hold.shape[1] != width:
+            raise ValueError(
+                f"model file's Surrogate held-out rows have {X_hold.shape[1]} columns; its "
+                f"black box takes {width}"
+            )
+        n_scores = len(bb.classes_) if bb.task == "classification" else 1
+        if s_hold.shape[1] != n_scores:
+            raise ValueError(
+                f"model file's Surrogate holds {s_hold.shape[1]} scores per held-out row; "
+                f"its black box gives {n_scores}"
+            )
+        student = state["student_"]
+        if not (hasattr(student, "fit") and hasattr(student, "predict")):
+            raise ValueError("model file's Surrogate student is not an estimator")
         if not isinstance(state["fidelity_"], Fidelity):
             raise ValueError("model file's Surrogate fidelity is not a Fidelity")
-        if not isinstance(state["history_"], pd.DataFrame):
-            raise ValueError("model file's Surrogate history is not a DataFrame")
-        if not (state["query_mix_"] is None or isinstance(state["query_mix_"], dict)):
-            raise ValueError("model file's Surrogate query mix is not a dict")
+        history = state["history_"]
+        if not isinstance(history, pd.DataFrame) or not set(_HISTORY_COLUMNS) <= set(history):
+            raise ValueError(
+                f"model file's Surrogate history is not a table with columns {_HISTORY_COLUMNS}"
+            )
+        mix = state["query_mix_"]
+        if mix is not None and not (
+            isinstance(mix, dict)
+            and set(mix) <= set(_QUERY_KINDS)
+            and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1
+                for v in mix.values()
+            )
+        ):
+            raise ValueError(
+                f"model file's Surrogate query mix is not shares (0..1) of {list(_QUERY_KINDS)}"
+            )
         check_confidence(state["confidence"])
         sur = cls.__new__(cls)
         sur._setup(**state)

@@ -164,7 +164,9 @@ class _BaseEBM(GlassboxMixin):
 
     def _prepare(self, X):
         return self._backend_X(
-            split_mixed(self, X, reset=False, allow_nan=True, allow_categorical_nan=True)
+            split_mixed(
+                self, X, reset=False, allow_nan=self.traits.allow_nan, allow_categorical_nan=True
+            )
         )
 
     def _intercept(self) -> np.ndarray:
@@ -350,7 +352,7 @@ class EBMRegressor(_BaseEBM, RegressorMixin, BaseEstimator):
         from interpret.glassbox import ExplainableBoostingRegressor
 
         self._validate_params()
-        X, y = check_mixed_X_y(self, X, y, classifier=False, allow_nan=True)
+        X, y = check_mixed_X_y(self, X, y, classifier=False, allow_nan=self.traits.allow_nan)
         return self._fit_ebm(ExplainableBoostingRegressor, X, y, sample_weight)
 
     def predict(self, X) -> np.ndarray:
@@ -448,7 +450,7 @@ class EBMClassifier(_BaseEBM, ClassifierMixin, BaseEstimator):
         from interpret.glassbox import ExplainableBoostingClassifier
 
         self._validate_params()
-        X, y = check_mixed_X_y(self, X, y, classifier=True, allow_nan=True)
+        X, y = check_mixed_X_y(self, X, y, classifier=True, allow_nan=self.traits.allow_nan)
         self.classes_, codes = encode_labels(y)
         return self._fit_ebm(ExplainableBoostingClassifier, X, codes, sample_weight)
 

@@ -187,7 +187,9 @@ class _BaseGAM(GlassboxMixin):
         return self._raw_intercepts() + self.term_means_.sum(axis=0)
 
     def _prepare(self, X) -> np.ndarray:
-        return split_mixed(self, X, reset=False, allow_nan=False, allow_categorical_nan=False)
+        return split_mixed(
+            self, X, reset=False, allow_nan=self.traits.allow_nan, allow_categorical_nan=False
+        )
 
     def _link_output(self, X: np.ndarray) -> np.ndarray:
         """(n, n_outputs) linear predictor, from pygam's own ``_linear_predictor``."""
@@ -357,7 +359,7 @@ class GAMRegressor(_BaseGAM, RegressorMixin, BaseEstimator):
         from pygam import GAM
 
         self._validate_params()
-        X, y = check_mixed_X_y(self, X, y, classifier=False, allow_nan=False)
+        X, y = check_mixed_X_y(self, X, y, classifier=False, allow_nan=self.traits.allow_nan)
         sw = check_sample_weight(sample_weight, X.shape[0])
         X, y, sw = drop_zero_weight(X, y, sw, classifier=False)
         if self.distribution == "poisson" and (y < 0).any():
@@ -440,7 +442,7 @@ class GAMClassifier(_BaseGAM, ClassifierMixin, BaseEstimator):
         from pygam import LogisticGAM
 
         self._validate_params()
-        X, y = check_mixed_X_y(self, X, y, classifier=True, allow_nan=False)
+        X, y = check_mixed_X_y(self, X, y, classifier=True, allow_nan=self.traits.allow_nan)
         sw = check_sample_weight(sample_weight, X.shape[0])
         self.classes_, codes = encode_labels(y)
         X, codes, sw = drop_zero_weight(X, codes, sw, classifier=True)

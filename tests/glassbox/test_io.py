@@ -7,6 +7,7 @@ ValueError that names the problem, and nothing in a file is ever executed.
 
 from __future__ import annotations
 
+import base64
 import json
 
 import numpy as np
@@ -359,6 +360,17 @@ def test_surrogate_file_keeps_held_out_queries_not_training_queries(surrogate_da
     assert json.loads(io.dumps(loaded))["payload"] == json.loads(text)["payload"]
 
 
+def _encoded_zeros(*shape: int) -> dict:
+    """A float array of zeros as a model file writes it."""
+    raw = np.zeros(shape).tobytes()
+    spec = {"dtype": "<f8", "shape": list(shape), "data": base64.b64encode(raw).decode()}
+    return {"__ndarray__": spec, "id": 997}
+
+
+def _n_holdout(state: dict) -> int:
+    return state["holdout_X"]["__ndarray__"]["shape"][0]
+
+
 @pytest.mark.parametrize(
     "edit, match",
     [
@@ -375,6 +387,16 @@ def test_surrogate_file_keeps_held_out_queries_not_training_queries(surrogate_da
             ),
             "held-out rows but 0 answers",
         ),
+        (
+            lambda st: st.update(holdout_X=_encoded_zeros(_n_holdout(st), 2), input_names=None),
+            "held-out rows have 2 columns; its black box takes 4",
+        ),
+        (
+            lambda st: st.update(holdout_scores=_encoded_zeros(_n_holdout(st), 3)),
+            "3 scores per held-out row; its black box gives 2",
+        ),
+        (lambda st: st["query_mix_"]["__dict__"].update(evil=0.0), "query mix is not shares"),
+        (lambda st: st["query_mix_"]["__dict__"].update(jitter=7.0), "query mix is not shares"),
     ],
 )
 def test_edited_surrogate_state_is_refused(surrogate_data, edit, match):
@@ -393,6 +415,20 @@ def test_state_protocol_only_for_classes_that_define_it(model_text):
     obj = doc["payload"]["object"]
     obj["from_state"] = {"__dict__": {}, "id": 999}  # a TreeClassifier has no _from_state
     with pytest.raises(ValueError, match="TreeClassifier to rebuild itself from a state"):
+        io.loads(_resign(doc))
+
+
+def test_surrogate_without_its_state_is_refused(surrogate_data):
+    """A Surrogate written as a plain attribute dict (by hand, or by the format before it
+    defined its state) would skip every check of _from_state: refused, with what to do."""
+    from surrogates import distill
+
+    X, _, black = surrogate_data
+    sur = distill(black.predict_proba, X, student="tree", n_queries=300, random_state=0)
+    doc = json.loads(io.dumps(sur))
+    obj = doc["payload"]["object"]
+    obj["state"] = obj.pop("from_state")
+    with pytest.raises(ValueError, match="without its saved state.*save the model again"):
         io.loads(_resign(doc))
 
 
