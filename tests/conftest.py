@@ -44,3 +44,64 @@ def named_data():
 def names() -> list[str]:
     """The column names of ``named_data``'s tables."""
     return list(NAMES)
+
+
+def _credit_table(n: int = 400, seed: int = 0) -> pd.DataFrame:
+    """A credit-like table as users bring them (modelled on modeldata's credit_data).
+
+    Columns: ``rownames`` (an ID, unique per row), ``Seniority`` (integer years),
+    ``Home`` (text, with missing values), ``Marital`` (text), ``Records`` ("no"/"yes"),
+    ``Job`` (pandas category with a missing value), ``Grade`` (ordered category
+    "low" < "mid" < "high", not alphabetical), ``Income`` (float, with missing values),
+    ``Amount`` (integer), ``Visits`` (a count target 0-9) and ``Status``
+    ("good"/"bad", the classification target).
+    """
+    rng = np.random.default_rng(seed)
+    seniority = rng.integers(0, 30, n)
+    home = rng.choice(
+        ["owner", "rent", "parents", "priv", "other"], n, p=[0.45, 0.25, 0.15, 0.1, 0.05]
+    )
+    marital = rng.choice(["married", "single", "widow", "separated"], n, p=[0.6, 0.25, 0.05, 0.1])
+    records = rng.choice(["no", "yes"], n, p=[0.8, 0.2])
+    job = rng.choice(["fixed", "partime", "freelance", "others"], n, p=[0.6, 0.15, 0.2, 0.05])
+    grade = rng.choice(["low", "mid", "high"], n)
+    income = np.round(rng.gamma(4.0, 35.0, n), 1)
+    amount = rng.integers(1, 40, n) * 50
+    score = (
+        0.08 * seniority
+        - 1.2 * (records == "yes")
+        + 0.6 * (home == "owner")
+        - 0.5 * (job == "partime")
+        + 0.5 * (grade == "high")
+        - 0.4 * (grade == "low")
+        + 0.006 * income
+        - 0.0008 * amount
+        + rng.logistic(size=n) * 0.6
+    )
+    status = np.where(score > np.median(score), "good", "bad")
+    visits = np.minimum(rng.poisson(np.exp(0.8 + 0.4 * (records == "yes") + 0.02 * seniority)), 9)
+    frame = pd.DataFrame(
+        {
+            "rownames": np.arange(1, n + 1),
+            "Seniority": seniority,
+            "Home": home.astype(object),
+            "Marital": marital,
+            "Records": records,
+            "Job": pd.Categorical(job),
+            "Grade": pd.Categorical(grade, categories=["low", "mid", "high"], ordered=True),
+            "Income": income,
+            "Amount": amount,
+            "Visits": visits,
+            "Status": status,
+        }
+    )
+    frame.loc[rng.choice(n, 12, replace=False), "Home"] = np.nan
+    frame.loc[rng.choice(n, 15, replace=False), "Income"] = np.nan
+    frame.loc[int(rng.integers(n)), "Job"] = np.nan
+    return frame
+
+
+@pytest.fixture(scope="session")
+def credit_table():
+    """``credit_table(n=400, seed=0) -> DataFrame``: see ``_credit_table`` (a fresh copy per call)."""
+    return _credit_table
