@@ -117,3 +117,95 @@ def encode_labels(y: np.ndarray):
     """Sorted classes and integer codes, as scikit-learn classifiers store them."""
     classes, codes = np.unique(y, return_inverse=True)
     return classes, codes
+
+
+def inverse_link(link: str, eta: np.ndarray) -> np.ndarray:
+    """The model output from an explanation's link-scale values (base + contributions).
+
+    ``"identity"`` -> eta; ``"log"`` -> exp(eta); ``"logit"`` -> P(positive class)
+    (1-D) or per-output sigmoids (2-D); ``"softmax"`` -> softmax over the last axis;
+    ``"ovr_logit"`` (one-vs-rest models) -> sigmoid of each output, normalized to sum 1.
+    For a classifier, ``softmax`` / ``ovr_logit`` give ``predict_proba`` and ``logit``
+    gives its last column.
+    """
+    from scipy.special import expit, softmax
+
+    eta = np.asarray(eta, dtype=float)
+    if link == "identity":
+        return eta
+    if link == "log":
+        return np.exp(eta)
+    if link == "logit":
+        return expit(eta)
+    if link == "softmax":
+        return softmax(eta, axis=-1)
+    if link == "ovr_logit":
+        p = expit(eta)
+        return p / p.sum(axis=-1, keepdims=True)
+    raise ValueError(
+        f"unknown link {link!r}; one of 'identity', 'log', 'logit', 'softmax', 'ovr_logit'"
+    )
+
+
+class progress_bar:
+    """A tqdm bar that shows only once the work has taken 2 s (``delay=2.0``), and
+    not at all when ``enabled`` is False: ``with progress_bar(total=n, desc=...,
+    enabled=self.verbose) as bar: ... bar.update(1)``."""
+
+    def __init__(self, total: int | None, desc: str, enabled: bool = True):
+        self.total, self.desc, self.enabled = total, desc, enabled
+
+    def __enter__(self):
+        from tqdm.auto import tqdm
+
+        self._bar = tqdm(
+            total=self.total, desc=self.desc, delay=2.0, disable=not self.enabled, leave=False
+        )
+        return self._bar
+
+    def __exit__(self, *exc) -> None:
+        self._bar.close()
+
+
+class progress_ticker:
+    """A tqdm line with the elapsed time for one long call that reports no steps
+    (interpret's boosting runs in worker processes): it appears once the call
+    has taken 2 s and is refreshed by a background thread; ``enabled=False``
+    shows nothing."""
+
+    def __init__(self, desc: str, enabled: bool = True, every: float = 0.5):
+        self.desc, self.enabled, self.every = desc, enabled, every
+
+    def __enter__(self):
+        import threading
+
+        from tqdm.auto import tqdm
+
+        self._bar = tqdm(
+            desc=self.desc,
+            total=None,
+            delay=2.0,
+            disable=not self.enabled,
+            leave=False,
+            bar_format="{desc}: {elapsed}",
+        )
+        self._stop = threading.Event()
+        self._thread = None
+        if self.enabled:
+            self._thread = threading.Thread(target=self._tick, daemon=True)
+            self._thread.start()
+        return self._bar
+
+    def _tick(self) -> None:
+        bar = self._bar
+        while not self._stop.wait(self.every):
+            now = bar._time()
+            if now >= bar.start_t + bar.delay:  # refresh() itself ignores the delay
+                bar.refresh()
+                bar.last_print_t = now  # so close() clears the line it drew
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self._bar.close()

@@ -13,7 +13,34 @@ import numpy as np
 import pandas as pd
 
 
-@dataclass(frozen=True)
+def _summary_repr(
+    kind: str,
+    n_rows: int | None,
+    names: tuple[str, ...],
+    outputs: tuple[str, ...],
+    method: str,
+    link: str,
+    weight: np.ndarray,
+    what: str,
+    top: int = 3,
+) -> str:
+    """One line a person can read: sizes, method, link and the top names by ``weight``
+    (never the arrays themselves, which a notebook would print in full)."""
+    parts = [] if n_rows is None else [f"{n_rows} row{'s' if n_rows != 1 else ''}"]
+    parts.append(f"{len(names)} {'features' if n_rows is not None else 'terms'}")
+    if len(outputs) > 1:
+        parts.append(f"{len(outputs)} outputs")
+    parts += [f"method={method!r}", f"link={link!r}"]
+    weight = np.asarray(weight, dtype=float).reshape(len(names), -1).mean(axis=1)
+    if len(names):
+        order = np.argsort(-np.nan_to_num(weight, nan=-np.inf), kind="stable")[:top]
+        tops = ", ".join(f"{names[i]} {weight[i]:.3g}" for i in order)
+        more = f", ... {len(names) - top} more" if len(names) > top else ""
+        parts.append(f"top by {what}: {tops}{more}")
+    return f"{kind}({'; '.join(parts)})"
+
+
+@dataclass(frozen=True, repr=False)
 class LocalExplanation:
     """Per-row, per-feature contributions.
 
@@ -86,12 +113,30 @@ class LocalExplanation:
         """A ``shap.Explanation`` with the same arrays (imports shap here only)."""
         import shap
 
+        values = np.asarray(self.values)
+        # output names only for a multi-output array: shap slices a single-output
+        # Explanation with output names wrongly (e[0].base_values keeps every row)
+        names = list(self.output_names) if self.output_names and values.ndim == 3 else None
         return shap.Explanation(
-            values=np.asarray(self.values),
+            values=values,
             base_values=np.asarray(self.base_values),
             data=np.asarray(self.data),
             feature_names=list(self.feature_names),
-            output_names=list(self.output_names) if self.output_names else None,
+            output_names=names,
+        )
+
+    def __repr__(self) -> str:
+        return _summary_repr(
+            "LocalExplanation",
+            self.n_rows,
+            self.feature_names,
+            self.output_names,
+            self.method,
+            self.link,
+            np.abs(np.asarray(self.values, dtype=float)).mean(axis=0)
+            if self.n_rows
+            else np.zeros(len(self.feature_names)),
+            "mean |value|",
         )
 
     def __getitem__(self, rows) -> LocalExplanation:
@@ -140,7 +185,7 @@ class TermShape:
     lookup: np.ndarray | None = None  # values plus missing / unseen cells (binned models)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class GlobalExplanation:
     """What a fitted model rests on, term by term.
 
@@ -168,14 +213,19 @@ class GlobalExplanation:
             )
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per term (and output): importance, and coefficient if linear."""
+        """One row per term (and output): importance, and coefficient if linear.
+
+        Most important term first (per output for multi-output models; ties keep
+        the model's term order)."""
         imp = np.asarray(self.importances, dtype=float)
         coef = None if self.coefficients is None else np.asarray(self.coefficients, dtype=float)
         if imp.ndim == 1:
             frame = pd.DataFrame({"term": list(self.term_names), "importance": imp})
             if coef is not None:
                 frame["coefficient"] = coef
-            return frame
+            return frame.sort_values("importance", ascending=False, kind="stable").reset_index(
+                drop=True
+            )
         frames = []
         for k, out in enumerate(self.output_names):
             frame = pd.DataFrame(
@@ -183,8 +233,21 @@ class GlobalExplanation:
             )
             if coef is not None:
                 frame["coefficient"] = coef[:, k]
-            frames.append(frame)
+            frames.append(frame.sort_values("importance", ascending=False, kind="stable"))
         return pd.concat(frames, ignore_index=True)
+
+    def __repr__(self) -> str:
+        imp = np.asarray(self.importances, dtype=float)
+        return _summary_repr(
+            "GlobalExplanation",
+            None,
+            self.term_names,
+            self.output_names,
+            self.method,
+            self.link,
+            imp if imp.ndim == 1 else imp.mean(axis=1),
+            "importance",
+        )
 
     def to_shap(self):
         """Importances as a ``shap.Explanation`` (one 'row'), for shap's bar plot."""

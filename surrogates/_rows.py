@@ -20,9 +20,12 @@ def align_columns(
     non-string labels (0, 1, 2, ...) unless ``unnamed_by_position`` is False."""
     if names is None or not hasattr(X, "columns"):
         return X
-    if unnamed_by_position and not all(isinstance(c, str) for c in X.columns):
-        return X  # 0, 1, 2, ... are positions, not names (as scikit-learn reads them)
     names = [str(n) for n in names]
+    if unnamed_by_position and not all(isinstance(c, str) for c in X.columns):
+        # 0, 1, 2, ... are positions (as scikit-learn reads them), unless the model
+        # was fitted on those very labels (glassbox keeps any label type as a name)
+        if sorted(str(c) for c in X.columns) != sorted(names):
+            return X
     cols = [str(c) for c in X.columns]
     if cols == names:
         return X

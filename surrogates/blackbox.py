@@ -454,6 +454,9 @@ class BlackBox:
 
 
 def _sklearn_feature_names(model):
+    schema = getattr(model, "input_schema_", None)  # glassbox: names of any label type
+    if schema is not None and schema.named:
+        return list(schema.names)
     names = getattr(model, "feature_names_in_", None)
     return None if names is None else [str(n) for n in names]
 

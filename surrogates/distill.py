@@ -386,8 +386,9 @@ class Surrogate:
     _STATE_FIELDS = tuple(inspect.signature(_setup).parameters)[1:]
 
     def _to_state(self) -> dict:
-        """The fields a model file keeps (see ``glassbox._serialize``): plain
-        values, arrays, and the student / black box objects."""
+        """The fields a model file keeps (their schema: ``glassbox.io._surrogate``):
+        plain values, arrays, the student (a glassbox model) and the black box
+        (a scikit-learn or xgboost model and the method that scores)."""
         X_hold, s_hold = self._holdout
         return {
             "student_": self.student_,
@@ -590,10 +591,12 @@ class Surrogate:
         return pd.DataFrame(rows).sort_values("fidelity", kind="stable").reset_index(drop=True)
 
     def _region_ids(self, X, pred):
-        est = getattr(self.student_, "estimator_", None)
-        tree = getattr(est, "tree_", None)
-        if tree is not None and hasattr(est, "apply"):
-            leaves = est.apply(X.astype(np.float32))
+        if hasattr(self.student_, "split_conditions"):  # a glassbox tree: its printed splits
+            student = self.student_
+            return student.apply(self._frame(X)), _glassbox_leaf_paths(student)
+        tree = getattr(self.student_, "tree_", None)
+        if tree is not None and hasattr(self.student_, "apply"):  # a scikit-learn tree
+            leaves = self.student_.apply(X.astype(np.float32))
             return leaves, _leaf_paths(tree, self.feature_names_)
         rules = _rule_regions(self.student_, self._frame(X))
         if rules is not None:
@@ -638,6 +641,22 @@ def _rule_regions(student, Xf):
         if rules[k].conds:
             names[k] = "ELSE " + names[k]
     return ids, names
+
+
+def _glassbox_leaf_paths(student) -> dict:
+    """leaf id -> 'a <= 1 and Home in {owner, priv}' for a fitted glassbox tree."""
+    nodes, sides = student.nodes(), student.split_conditions()
+    paths = {}
+    stack = [(0, [])]
+    while stack:
+        node, conds = stack.pop()
+        if nodes.left[node] < 0:
+            paths[node] = " and ".join(conds) if conds else "(all rows)"
+            continue
+        left_text, right_text = sides[node]
+        stack.append((nodes.right[node], conds + [right_text]))
+        stack.append((nodes.left[node], conds + [left_text]))
+    return paths
 
 
 def _leaf_paths(tree, names) -> dict:
@@ -764,7 +783,7 @@ def distill(
         desc="distill",
         unit="fit",
         disable=not progress,
-        delay=1.0,
+        delay=2.0,
     ) as bar:
         qs, synth = _label_queries(bb, Xc, n_queries, n_holdout, include_data, rng, mix=query_mix)
 
@@ -999,7 +1018,7 @@ def pareto(
     from tqdm.auto import tqdm
 
     rows, seen = [], set()
-    for s, label, params in tqdm(jobs, disable=not progress, desc="pareto", unit="fit", delay=1.0):
+    for s, label, params in tqdm(jobs, disable=not progress, desc="pareto", unit="fit", delay=2.0):
         # named students start from the quick settings: many fits follow
         cands = _seeded(
             student_candidates(s, bb.task, params, quick=QUICK_STUDENT_PARAMS), random_state

@@ -40,8 +40,10 @@ def _imports(name: str, path: Path, known: dict[str, Path]) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             anchor = package[: len(package) - node.level + 1] if node.level else []
             module = ".".join(anchor + ([node.module] if node.module else []))
-            # `from pkg import sub` imports the submodule; `from mod import f` the module
-            targets = [f"{module}.{a.name}" for a in node.names] + [module]
+            # `from pkg import sub` imports the submodule (its package is always
+            # initialised first: no edge of its own); `from mod import f` the module
+            subs = [f"{module}.{a.name}" for a in node.names]
+            targets = subs if all(s in known for s in subs) else subs + [module]
         else:
             continue
         for target in targets:

@@ -1,85 +1,120 @@
 """What every rule family shares: conditions, rules, encoding, evaluation.
 
 A ``Condition`` is one comparison in the original units of one input column
-(``age > 42.5``, ``colour == red``); a ``Rule`` is a conjunction of them. The
-backends (imodels, wittgenstein, mlxtend) see a float matrix in which
-categorical string columns are one-hot encoded as columns named
-``colour == red``; conditions on those dummy columns are turned back into
-``colour == red`` / ``colour != red`` before anyone reads them. Every printed
-condition is evaluated here, on the same float64 data the backend saw, so the
-printout and ``predict`` agree by construction (and the tests check it from
+(``age > 42.5``, ``Home = owner``, ``Home in {owner, priv}``, ``Grade <= mid``,
+``Income is missing``); a rule is a conjunction of them. Columns are read
+through the model's input schema (``input_schema_``, matched by name):
+
+* ``_encoding = "codes"`` (rule lists, RIPPER, OneR, and the tree, which
+  shares these helpers): one float column per input column, numbers as they
+  are, a category as the position of its level in the model's order, NaN for
+  a missing value. Ordered categories keep their order; the levels of a
+  nominal one are ordered by the target's mean (Breiman's order: for a binary
+  or numeric target every threshold on it is then the best split into two
+  sets of levels), so a threshold reads as ``Home in {owner, priv}``.
+* ``_encoding = "one_hot"`` (RuleFit, whose linear terms need numbers): 0/1
+  columns ``Home = rent``, reference-coded (the most frequent level is the
+  baseline), so no two terms mirror each other.
+
+A condition on a missing value is false (also ``!=`` and ``not in``). A
+column takes missing values at predict only when it had some in fit; a level
+not seen in fit is refused, naming column, value and row. Every printed
+condition is evaluated here, on the same float64 matrix the backend saw, so
+the printout and ``predict`` agree by construction (the tests check it from
 the text alone).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import operator
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from .._format import condition_text, num, rule_text
+from .._format import condition_text, cut_between, rule_text, shortest_between
 from .._validation import (
-    check_one_hot_X,
+    ColumnSpec,
+    InputSchema,
+    check_frame,
+    check_frame_y,
     check_sample_weight,
-    check_X,
-    check_X_y,
-    has_categorical_columns,
-    one_hot_encode,
-    one_hot_levels,
-    one_hot_sources,
 )
 from ..base import GlassboxMixin
+
+_CMP = {
+    "<=": operator.le,
+    "<": operator.lt,
+    ">=": operator.ge,
+    ">": operator.gt,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+_INEQ = ("<=", "<", ">=", ">")
 
 
 @dataclass(frozen=True)
 class Condition:
-    """``feature op value`` in the original units; ``column`` indexes the encoded matrix."""
+    """``feature op value`` in the reader's terms; ``column`` indexes the model's matrix.
+
+    Numbers and ordered levels compare ``column`` with ``threshold``; level sets
+    (``=``, ``!=``, ``in``, ``not in``) hold where the column's code is one of
+    ``codes``; ``is missing`` holds on NaN. Every other condition is false on NaN.
+    """
 
     feature: str
     op: str
-    value: float | str
-    column: int  # column of the encoded float matrix this reads
-    threshold: float  # comparison made on that column (0.5 for dummies)
+    value: float | str | tuple[str, ...] | None
+    column: int  # column of the model's float matrix this reads
+    threshold: float  # the comparison made on that column (numbers, ordered levels)
+    codes: tuple[int, ...] = ()  # level sets: the codes for which the condition holds
 
     def text(self) -> str:
         return condition_text(self.feature, self.op, self.value)
 
     def evaluate(self, Xe: np.ndarray) -> np.ndarray:
         col = Xe[:, self.column]
-        op = self.op
-        if isinstance(self.value, str):  # dummy column: 1.0 means "== level"
-            return col > 0.5 if op == "==" else col <= 0.5
-        t = self.threshold
-        return {
-            "<=": col <= t,
-            "<": col < t,
-            ">=": col >= t,
-            ">": col > t,
-            "==": col == t,
-            "!=": col != t,
-        }[op]
+        if self.codes:
+            return np.isin(col, np.asarray(self.codes, dtype=np.float64))
+        if self.op == "is missing":
+            return np.isnan(col)
+        if self.op == "!=":
+            return (col != self.threshold) & ~np.isnan(col)
+        with np.errstate(invalid="ignore"):
+            return _CMP[self.op](col, self.threshold)
 
 
-def simplify(conds) -> tuple[Condition, ...]:
+def _bound_kind(c: Condition) -> str | None:
+    if c.codes or c.op not in _INEQ:
+        return None
+    return "upper" if c.op in ("<", "<=") else "lower"
+
+
+def simplify(conds, schema: InputSchema | None = None) -> tuple[Condition, ...]:
     """Keep the tightest bound per feature and direction, drop repeats.
 
-    ``a < 5 and a < 10`` -> ``a < 5``; ``a > 1 and a >= 1`` -> ``a > 1``;
-    the order of first appearance is kept so rules read as the backend grew them.
+    ``a < 5 and a < 10`` -> ``a < 5``; ``a > 1 and a >= 1`` -> ``a > 1``; with
+    the ``schema`` of a level-coded matrix, level sets on one column meet:
+    ``Home != owner and Home != rent`` -> ``Home not in {owner, rent}``. The
+    order of first appearance is kept so rules read as the backend grew them.
     """
     out: list[Condition] = []
     for c in conds:
-        kind = "upper" if c.op in ("<", "<=") else "lower" if c.op in (">", ">=") else None
-        if kind is None or isinstance(c.value, str):
+        kind = _bound_kind(c)
+        if kind is None:
+            if c.codes and schema is not None:
+                same = [i for i, o in enumerate(out) if o.codes and o.column == c.column]
+                if same:
+                    i = same[0]
+                    both = tuple(k for k in out[i].codes if k in c.codes)
+                    out[i] = levels_condition(schema.columns[c.column], c.column, both)
+                    continue
             if c not in out:
                 out.append(c)
             continue
         for i, o in enumerate(out):
-            if o.column != c.column or isinstance(o.value, str):
-                continue
-            o_kind = "upper" if o.op in ("<", "<=") else "lower" if o.op in (">", ">=") else None
-            if o_kind != kind:
+            if o.column != c.column or _bound_kind(o) != kind:
                 continue
             if kind == "upper":
                 tighter = c.threshold < o.threshold or (c.threshold == o.threshold and c.op == "<")
@@ -116,44 +151,177 @@ def merge_duplicates(rules, weights):
     return [first[k] for k in order], np.array([total[k] for k in order])
 
 
+# --- short cut points ---------------------------------------------------------
+
+
+def short_cut(x: np.ndarray, threshold: float, op: str) -> float:
+    """The shortest number that splits the values ``x`` as ``x op threshold`` does.
+
+    ``op`` is ``<=`` / ``>`` (the cut keeps its value on the lower side) or
+    ``<`` / ``>=`` (on the upper side); NaN in ``x`` is ignored. Integer values
+    get an integer cut (``Seniority <= 3``), others the shortest decimal between
+    the two training values around the cut (16.8 for 16.795000076293945).
+    """
+    x = x[~np.isnan(x)]
+    if op in ("<=", ">"):
+        below, above = x[x <= threshold], x[x > threshold]
+        if below.size == 0 or above.size == 0:
+            return float(threshold)
+        return cut_between(below.max(), above.min())
+    below, above = x[x < threshold], x[x >= threshold]
+    if below.size == 0 or above.size == 0:
+        return float(threshold)
+    return shortest_between(below.max(), above.min(), closed="right")
+
+
+def short_bound(bound: float, x: np.ndarray, rel: float = 1e-6) -> float:
+    """A clip bound rounded to the fewest digits that moves it by at most ``rel``
+    of the column's range and leaves every training value on the same side
+    (97.04999999999973 -> 97.05; 0.45933409328 -> 0.45933 on a range of 9).
+
+    A clip bound changes values, not only which rows are selected, so it moves
+    only that little: the model keeps the rounded bound, and predict uses it.
+    """
+    bound = float(bound)
+    x = x[~np.isnan(x)]
+    if not np.isfinite(bound) or x.size == 0 or (x == bound).any():
+        return bound  # a training value on the bound: keep it exactly
+    span = float(np.ptp(x)) or abs(bound)
+    tol = rel * span
+    below, above = x[x < bound], x[x > bound]
+    lo = max(bound - tol, below.max() if below.size else -np.inf)
+    hi = min(bound + tol, above.min() if above.size else np.inf)
+    c = shortest_between(lo, hi, closed="right") if lo < hi else bound
+    return c if lo < c < hi else bound
+
+
+def power_scales(X: np.ndarray, lo: float = 2.0**-100, hi: float = 2.0**100) -> np.ndarray:
+    """Per column, a power of two that brings its largest |value| near 1 when that
+    is outside [lo, hi] (else 1): dividing by it is exact in float64, and keeps
+    backends that work in float32 (scikit-learn's trees) or with absolute
+    tolerances from seeing infinities or zeros."""
+    with np.errstate(all="ignore"):
+        top = np.nanmax(np.abs(X), axis=0, initial=0.0)
+    scales = np.ones(X.shape[1])
+    need = (top > hi) | ((top < lo) & (top > 0))
+    scales[need] = 2.0 ** np.round(np.log2(top[need]))
+    return scales
+
+
 # --- encoding ----------------------------------------------------------------
 
 
-class _RuleBase(GlassboxMixin):
-    """Validation, categorical encoding and sample weights shared by rule families.
+def _target_matrix(y: np.ndarray, classes) -> np.ndarray:
+    """(n, k): what level orders are computed from (class indicators or y)."""
+    if classes is None:
+        return np.asarray(y, dtype=np.float64)[:, None]
+    codes = np.searchsorted(classes, y)
+    return np.eye(len(classes))[codes]
 
-    Categorical string columns are one-hot encoded (``colour == red``) by
-    ``glassbox._validation``; conditions on the dummies read as levels again.
+
+def level_order(codes: np.ndarray, target: np.ndarray, sw, n_levels: int) -> np.ndarray:
+    """Levels in Breiman's order: by the weighted mean of a numeric / binary
+    target, by the first principal axis of the class frequencies for more
+    classes (Coppersmith et al. 1999). Levels absent from fit go last."""
+    w = np.ones(len(codes)) if sw is None else sw
+    ok = ~np.isnan(codes)
+    c, t, w = codes[ok].astype(int), target[ok], w[ok]
+    count = np.bincount(c, weights=w, minlength=n_levels)
+    sums = np.stack(
+        [np.bincount(c, weights=w * t[:, k], minlength=n_levels) for k in range(t.shape[1])],
+        axis=1,
+    )
+    present = count > 0
+    means = np.zeros_like(sums)
+    means[present] = sums[present] / count[present, None]
+    if means.shape[1] == 1:
+        key = means[:, 0]
+    elif means.shape[1] == 2:
+        key = means[:, 1]
+    else:
+        centred = (means - np.average(means[present], axis=0, weights=count[present])) * np.sqrt(
+            count
+        )[:, None]
+        _, _, vt = np.linalg.svd(centred[present], full_matrices=False)
+        key = means @ vt[0]
+    key = np.where(present, key, np.inf)
+    return np.argsort(key, kind="stable")
+
+
+def most_frequent_first(schema: InputSchema, frame: pd.DataFrame) -> InputSchema:
+    """The schema with each nominal column's most frequent level first: the
+    baseline of reference (one-hot) coding, so no term mirrors another."""
+    codes = schema.codes(frame)
+    specs = []
+    for j, spec in enumerate(schema.columns):
+        if spec.kind == "categorical" and not spec.ordered and len(spec.levels) > 1:
+            c = codes[~np.isnan(codes[:, j]), j].astype(int)
+            order = np.argsort(-np.bincount(c, minlength=len(spec.levels)), kind="stable")
+            spec = replace(spec, levels=tuple(spec.levels[k] for k in order))
+        specs.append(spec)
+    return InputSchema(tuple(specs), named=schema.named)
+
+
+class _RuleBase(GlassboxMixin):
+    """Validation, encoding through the input schema, and sample weights.
+
+    ``_encoding`` is "codes" or "one_hot" (see the module docstring).
     """
 
-    # -- fit side --
-    def _fit_inputs(self, X, y, sample_weight, *, classifier: bool):
-        """Validated float matrix (dummies for string columns), y and weights.
+    _encoding = "codes"
 
-        Sets ``encoded_names_`` (one per encoded column) and ``source_`` (per
-        encoded column: original feature name and level, level None if numeric).
-        """
-        if not has_categorical_columns(X):
-            self.categories_ = None
-            Xe, y = check_X_y(self, X, y, classifier=classifier)
-            names = self.feature_names_
-            self.encoded_names_ = list(names)
-            self.source_ = [(n, None) for n in names]
-        else:
-            self.categories_ = one_hot_levels(X, type(self).__name__)
-            frame = one_hot_encode(X, self.categories_)
-            Xe, y = check_X_y(self, frame, y, classifier=classifier)
-            self.encoded_names_ = [str(c) for c in frame.columns]
-            self.source_ = one_hot_sources(X.columns, self.categories_)
-            # the user's columns, not the dummies, are what predict checks against
-            self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-            self.n_features_in_ = X.shape[1]
-        if Xe.shape[0] < 2:
+    # -- fit side --
+    def _fit_inputs(self, X, y, sample_weight, *, classifier: bool, min_rows: int = 2):
+        """Validated float matrix, y and weights; sets ``input_schema_`` (the
+        model's level order and missing-value rules), ``encoded_names_`` and
+        ``source_`` (per matrix column: input column name and level, or None)."""
+        codes_mode = self._encoding == "codes"
+        frame, y = check_frame_y(
+            self,
+            X,
+            y,
+            classifier=classifier,
+            missing="native" if self._takes_missing() else "refuse",
+        )
+        if frame.shape[0] < min_rows:
             raise ValueError(
                 f"{type(self).__name__} needs at least 2 rows to find rules, got 1 sample"
             )
-        sw = check_sample_weight(sample_weight, Xe.shape[0])
+        sw = check_sample_weight(sample_weight, frame.shape[0])
+        schema = self.input_schema_
+        if codes_mode:
+            first = schema.codes(frame)
+            target = _target_matrix(y, np.unique(y) if classifier else None)
+            specs = []
+            for j, spec in enumerate(schema.columns):
+                levels = spec.levels
+                if spec.kind == "categorical" and not spec.ordered and len(levels) > 1:
+                    order = level_order(first[:, j], target, sw, len(levels))
+                    levels = tuple(levels[k] for k in order)
+                missing = "native" if np.isnan(first[:, j]).any() else "refuse"
+                specs.append(replace(spec, levels=levels, missing=missing))
+            self.input_schema_ = InputSchema(tuple(specs), named=schema.named)
+        else:  # reference coding: the most frequent level is the baseline
+            self.input_schema_ = most_frequent_first(schema, frame)
+        Xe = self._matrix(frame)
+        if codes_mode:
+            self.encoded_names_ = list(self.input_schema_.names)
+            self.source_ = [(n, None) for n in self.encoded_names_]
+        else:
+            cols = self.input_schema_.one_hot_columns(reference=True)
+            self.encoded_names_ = [n if lv is None else f"{n} = {lv}" for n, lv, _ in cols]
+            self.source_ = [(n, lv) for n, lv, _ in cols]
         return Xe, y, sw
+
+    def _takes_missing(self) -> bool:
+        """Whether fit takes missing values (else they are refused, naming column and row)."""
+        return self._encoding == "codes"
+
+    def _matrix(self, frame: pd.DataFrame) -> np.ndarray:
+        schema = self.input_schema_
+        if self._encoding == "codes":
+            return np.ascontiguousarray(schema.codes(frame))
+        return schema.one_hot(frame, reference=True)
 
     def _class_inputs(self, X, y, sample_weight, *, binary: bool):
         """Validated matrix and class codes, rows repeated by their integer weights.
@@ -170,22 +338,36 @@ class _RuleBase(GlassboxMixin):
         weighted_classes(self, codes)
         return Xe, codes
 
+    @property
+    def missing_rule_(self) -> str:
+        """How the model treats a missing value and a level not seen in fit (printed)."""
+        check_is_fitted(self)
+        cols = [c.name for c in self.input_schema_.columns if c.missing == "native"]
+        cats = any(c.kind != "numeric" for c in self.input_schema_.columns)
+        parts = []
+        if cols:
+            parts.append(
+                f"Missing values (seen in fit in {', '.join(cols)}) make every condition on "
+                "them false, except 'is missing'; elsewhere they are refused."
+            )
+        if cats:
+            parts.append("A level not seen in fit is refused.")
+        return " ".join(parts)
+
     # -- predict side --
     def _encoded(self, X) -> np.ndarray:
-        """The float matrix the rules read, for predict-time X."""
-        if getattr(self, "categories_", None) is None:
-            return check_X(self, X, reset=False)
-        return check_one_hot_X(self, X, self.categories_)
+        """The float matrix the rules read, for predict-time X (columns by name)."""
+        return self._matrix(check_frame(self, X, reset=False))
 
     def _orig_col(self, column: int) -> int:
-        """Index of the user's column that encoded column ``column`` comes from."""
+        """Index of the user's column that matrix column ``column`` comes from."""
         return list(self.feature_names_).index(self.source_[column][0])
 
     def _data_for_explanation(self, X, Xe) -> np.ndarray:
-        """The rows as explanations show them: the user's values, not the dummies."""
-        if getattr(self, "categories_", None) is None:
+        """The rows as explanations show them: the user's values, not codes or dummies."""
+        if not self.input_schema_.categorical:  # numbers only: the matrix is the user's values
             return Xe
-        return np.asarray(X, dtype=object)
+        return check_frame(self, X, reset=False).to_numpy(dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -195,17 +377,67 @@ class _RuleBase(GlassboxMixin):
 
     # -- conditions --
     def _condition(self, column: int, op: str, threshold: float) -> Condition:
-        """A condition on encoded column ``column`` in the reader's terms."""
-        name, level = self.source_[column]
+        """A condition ``matrix[:, column] op threshold`` in the reader's terms."""
         threshold = float(threshold)
-        if level is None:
+        name, level = self.source_[column]
+        if level is not None:  # a 0/1 dummy: "is the level" / "is not the level"
+            on, off = bool(_CMP[op](1.0, threshold)), bool(_CMP[op](0.0, threshold))
+            if on == off:  # true (or false) for every row: keep it literal on the dummy
+                return Condition(f"[{name} = {level}]", op, threshold, column, threshold)
+            if on:
+                return Condition(name, "=", level, column, 0.5, (1,))
+            levels = self.input_schema_[name].levels
+            if len(levels) == 2:  # not the one level is the other one: Records = no
+                other = levels[0] if level == levels[1] else levels[1]
+                return Condition(name, "=", other, column, 0.5, (0,))
+            return Condition(name, "!=", level, column, 0.5, (0,))
+        if self._encoding != "codes":  # a numeric column of the one-hot matrix
             return Condition(name, op, threshold, column, threshold)
-        # a dummy is 0/1: read the comparison as "is the level" / "is not the level"
-        cmp = {"<=": np.less_equal, "<": np.less, ">=": np.greater_equal, ">": np.greater}[op]
-        on, off = bool(cmp(1.0, threshold)), bool(cmp(0.0, threshold))
-        if on == off:  # true (or false) for every row: keep it literal on the dummy
-            return Condition(f"{name} == {level}", op, threshold, column, threshold)
-        return Condition(name, "==" if on else "!=", level, column, 0.5)
+        spec = self.input_schema_.columns[column]
+        if spec.kind == "numeric":
+            return Condition(name, op, threshold, column, threshold)
+        return level_condition(spec, column, op, threshold)
+
+
+def level_condition(spec: ColumnSpec, column: int, op: str, threshold: float) -> Condition:
+    """``code op threshold`` on a categorical / boolean column as levels:
+    ``Grade <= mid`` (ordered), ``Home = owner``, ``Home in {owner, priv}``."""
+    codes = tuple(k for k in range(len(spec.levels)) if _CMP[op](k, threshold))
+    return levels_condition(spec, column, codes, contiguous=op in _INEQ)
+
+
+def levels_condition(
+    spec: ColumnSpec, column: int, codes: tuple[int, ...], contiguous: bool = False
+) -> Condition:
+    """ "The column holds one of the levels ``codes``", in the fewest words:
+    ``Grade <= mid`` / ``Grade >= mid`` (a prefix / suffix of an ordered
+    category), ``Home = owner``, ``Home != rent``, ``Home in {...}``, ``not in {...}``."""
+    levels = spec.levels
+    codes = tuple(sorted(codes))
+    rest = tuple(k for k in range(len(levels)) if k not in codes)
+    if spec.ordered and len(codes) > 1 and rest and contiguous:
+        if codes[0] == 0:  # a prefix: at most a level
+            return Condition(spec.name, "<=", levels[codes[-1]], column, float(codes[-1]))
+        return Condition(spec.name, ">=", levels[codes[0]], column, float(codes[0]))
+    if not codes:
+        return Condition(spec.name, "in", (), column, np.nan, (-1,))
+    if len(codes) == 1:
+        return Condition(spec.name, "=", levels[codes[0]], column, np.nan, codes)
+    if len(rest) == 1:
+        return Condition(spec.name, "!=", levels[rest[0]], column, np.nan, codes)
+    if len(codes) <= len(rest):
+        return Condition(spec.name, "in", tuple(levels[k] for k in codes), column, np.nan, codes)
+    return Condition(spec.name, "not in", tuple(levels[k] for k in rest), column, np.nan, codes)
+
+
+def level_is(spec: ColumnSpec, column: int, k: int) -> Condition:
+    """``Home = owner``: the column holds level ``k``."""
+    return Condition(spec.name, "=", spec.levels[k], column, np.nan, (k,))
+
+
+def missing_condition(name: str, column: int) -> Condition:
+    """``Income is missing``."""
+    return Condition(name, "is missing", None, column, np.nan)
 
 
 def frequency_rows(sample_weight: np.ndarray | None, n: int, est_name: str) -> np.ndarray | None:
@@ -234,30 +466,21 @@ def weighted_classes(est, codes: np.ndarray) -> None:
 
 
 def quantile_cuts(x: np.ndarray, n_bins: int) -> np.ndarray:
-    """Interior cut points (``x <= cut`` is the lower side) by quantiles.
+    """Interior cut points (``x <= cut`` is the lower side) by quantiles, NaN ignored.
 
     Columns with at most ``n_bins`` distinct values are cut between every pair
-    of neighbouring values (so 0/1 dummies are cut at 0.5).
+    of neighbouring values; every cut is the shortest number that splits the
+    training values the same way (an integer between integers).
     """
+    x = x[~np.isnan(x)]
     uniq = np.unique(x)
     if uniq.size <= 1:
         return np.empty(0)
     if uniq.size <= n_bins:
-        return (uniq[:-1] + uniq[1:]) / 2
-    qs = np.quantile(x, np.linspace(0, 1, n_bins + 1)[1:-1])
-    cuts = np.unique(qs)
-    cuts = cuts[cuts < uniq[-1]]
-    return np.unique([_readable_cut(c, uniq) for c in cuts])
-
-
-def _readable_cut(cut: float, uniq: np.ndarray) -> float:
-    """The shortest rounding of ``cut`` that splits the training values the same way."""
-    side = np.searchsorted(uniq, cut, side="right")
-    for digits in (3, 4, 6, 8):
-        r = float(num(cut, digits))
-        if np.searchsorted(uniq, r, side="right") == side:
-            return r
-    return float(cut)
+        return np.array([cut_between(a, b) for a, b in zip(uniq[:-1], uniq[1:])])
+    qs = np.unique(np.quantile(x, np.linspace(0, 1, n_bins + 1)[1:-1]))
+    qs = qs[qs < uniq[-1]]
+    return np.unique([short_cut(uniq, q, "<=") for q in qs])
 
 
 def spread_to_features(delta: np.ndarray, masks: np.ndarray) -> np.ndarray:

@@ -7,8 +7,12 @@ interpret's parameters through with interpret's defaults, and reads the
 explanation straight from interpret's own tables (``eval_terms``), so local
 contributions add up to interpret's ``decision_function`` exactly.
 
-NaN is accepted natively (interpret's separate "missing" bin). pandas
-categorical / object columns are passed to interpret as nominal features.
+NaN is accepted natively (interpret's separate "missing" bin). The input
+frame reaches interpret as the user gave it (columns checked and matched by
+name first): pandas Categorical columns stay Categorical (an ordered one is
+ordinal, its level order kept), text columns stay text, so the model is the
+one interpret fits on that frame, and unseen levels go to interpret's own
+"unseen" bin.
 """
 
 from __future__ import annotations
@@ -17,20 +21,16 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_mixed_X_y, check_sample_weight, drop_zero_weight, split_mixed
-from ..base import GlassboxMixin, Traits, class_names, encode_labels
+from .._validation import check_frame, check_frame_y, check_sample_weight
+from ..base import GlassboxMixin, Traits, class_names, encode_labels, progress_ticker
 from ..explanation import GlobalExplanation, LocalExplanation, TermShape
 
 #: interpret's link names -> the names our explanations use
 _LINKS = {"identity": "identity", "log": "log", "logit": "logit", "mlogit": "softmax"}
-
-#: stands in for a categorical level not seen in fit, so interpret uses its "unseen" bin
-_UNSEEN = "\x00unseen level"
 
 _COMMON = (
     "feature_types",
@@ -64,6 +64,10 @@ _COMMON = (
     "n_jobs",
     "random_state",
 )
+
+#: regression objectives whose fit maps back from y / (a power of two) to y's units
+#: (identity link: the scores scale; log link: the intercept shifts)
+_SCALABLE = {"rmse", "poisson_deviance", "tweedie_deviance", "gamma_deviance"}
 
 _OPT_NONNEG = [Interval(Real, 0, None, closed="left"), None]
 
@@ -113,38 +117,49 @@ class _BaseEBM(GlassboxMixin):
         "objective": [str],
         "n_jobs": [Integral, None],
         "random_state": [Interval(Integral, None, None, closed="neither"), None],
+        "verbose": ["boolean"],
     }
 
-    def _backend_X(self, X: np.ndarray):
-        """What interpret sees: the float array, or a DataFrame whose categorical
-        columns hold their level strings again (NaN stays missing)."""
-        if not self.categories_:
-            return X
-        cols = {}
-        for j, name in enumerate(self.feature_names_):
-            if j in self.categories_:
-                levels = np.append(self.categories_[j], _UNSEEN)
-                codes = X[:, j]
-                col = np.full(len(codes), None, dtype=object)
-                ok = ~np.isnan(codes)
-                col[ok] = levels[codes[ok].astype(int)]
-                cols[name] = col
-            else:
-                cols[name] = X[:, j]
-        return pd.DataFrame(cols)
-
-    def _fit_ebm(self, cls, X, y, sample_weight):
-        sw = check_sample_weight(sample_weight, X.shape[0])
-        n_train = X.shape[0]
-        X, y, sw = drop_zero_weight(X, y, sw, classifier=hasattr(self, "classes_"))
+    def _fit_ebm(self, cls, frame, y, sample_weight):
+        sw = check_sample_weight(sample_weight, frame.shape[0])
+        n_train = frame.shape[0]
+        if sw is not None and not (sw > 0).all():
+            # rows of weight 0 are absent rows (interpret refuses zero weights)
+            keep = sw > 0
+            if hasattr(self, "classes_") and np.unique(y[keep]).size < 2:
+                raise ValueError(
+                    "only one class has non-zero sample_weight: a single class cannot be "
+                    "learned; give rows of at least 2 classes a positive weight"
+                )
+            frame, y, sw = frame.iloc[keep], y[keep], sw[keep]
         params = {k: getattr(self, k) for k in _COMMON}
-        if self.categories_ and params["feature_types"] is None:
-            params["feature_types"] = [
-                "nominal" if j in self.categories_ else "auto" for j in range(X.shape[1])
-            ]
         self.estimator_ = cls(feature_names=list(self.feature_names_), **params)
-        Xb = self._backend_X(X)
-        with warnings.catch_warnings():
+        Xb = frame
+        # interpret's boosting collapses for a target beyond about 2**60 (or below
+        # 2**-60): such a y is fitted in units near 1 and the tables are mapped back
+        # to the user's units (exact for rmse, which is equivariant under a
+        # power-of-two scaling; for the log-link objectives it is the fit interpret
+        # gives in units near 1, where its own tolerances are set)
+        y_scale = 1.0
+        if not hasattr(self, "classes_") and len(y):
+            ymax = float(np.max(np.abs(y)))
+            if ymax > 2.0**50 or 0 < ymax < 2.0**-50:
+                if str(self.objective).split(":")[0] in _SCALABLE:
+                    y_scale = float(np.exp2(np.round(np.log2(ymax))))
+                    y = y / y_scale
+                else:
+                    warnings.warn(
+                        f"y reaches {ymax:g}, a scale at which interpret's boosting collapses "
+                        f"and objective={self.objective!r} cannot be rescaled exactly: divide "
+                        "y by a power of ten first",
+                        UserWarning,
+                        stacklevel=3,
+                    )
+        bags = f"{self.outer_bags} bag{'s' if self.outer_bags != 1 else ''}"
+        with (
+            progress_ticker(f"EBM: interpret boosting {bags}", enabled=self.verbose),
+            warnings.catch_warnings(),
+        ):
             # these two speak of interpret's own plots, which glassbox does not use
             warnings.filterwarnings(
                 "ignore", message="Missing values detected", category=UserWarning
@@ -153,6 +168,8 @@ class _BaseEBM(GlassboxMixin):
                 "ignore", message="For multiclass we cannot", category=UserWarning
             )
             self.estimator_.fit(Xb, y, sample_weight=sw)
+        if y_scale != 1.0:
+            self._unscale_target(y_scale)
         self.link_ = _LINKS.get(self.estimator_.link_, self.estimator_.link_)
         self.term_names_ = [str(t) for t in self.estimator_.term_names_]
         self.term_features_ = [tuple(int(i) for i in t) for t in self.estimator_.term_features_]
@@ -162,12 +179,27 @@ class _BaseEBM(GlassboxMixin):
         self.complexity_ = len(self.term_features_)
         return self
 
+    def _unscale_target(self, y_scale: float) -> None:
+        """Map a model fitted on y / y_scale back to y's units."""
+        ebm = self.estimator_
+        if ebm.link_ == "identity":
+            ebm.term_scores_ = [t * y_scale for t in ebm.term_scores_]
+            ebm.bagged_scores_ = [t * y_scale for t in ebm.bagged_scores_]
+            ebm.standard_deviations_ = [t * y_scale for t in ebm.standard_deviations_]
+            ebm.intercept_ = ebm.intercept_ * y_scale
+            ebm.bagged_intercept_ = ebm.bagged_intercept_ * y_scale
+        elif ebm.link_ == "log":
+            ebm.intercept_ = ebm.intercept_ + np.log(y_scale)
+            ebm.bagged_intercept_ = ebm.bagged_intercept_ + np.log(y_scale)
+        else:  # _SCALABLE lists only objectives with those two links
+            raise AssertionError(f"cannot map a {ebm.link_!r} link back to y's units")
+        for name in ("min_target_", "max_target_"):
+            if hasattr(ebm, name):
+                setattr(ebm, name, getattr(ebm, name) * y_scale)
+
     def _prepare(self, X):
-        return self._backend_X(
-            split_mixed(
-                self, X, reset=False, allow_nan=self.traits.allow_nan, allow_categorical_nan=True
-            )
-        )
+        """X checked against the schema (names, kinds), as interpret takes it."""
+        return check_frame(self, X, reset=False)
 
     def _intercept(self) -> np.ndarray:
         return np.atleast_1d(np.asarray(self.estimator_.intercept_, dtype=float))
@@ -190,7 +222,7 @@ class _BaseEBM(GlassboxMixin):
         base = np.broadcast_to(intercept, (n, intercept.size)).copy()
         if values.ndim == 2:
             base = base[:, 0]
-        data = np.asarray(Xb, dtype=object) if self.categories_ else Xb
+        data = Xb.to_numpy(dtype=object if self.input_schema_.categorical else np.float64)
         # the LocalExplanation's columns are the terms, so data gets one column per term
         data = (
             np.column_stack(
@@ -276,6 +308,8 @@ class EBMRegressor(_BaseEBM, RegressorMixin, BaseEstimator):
     Every parameter is interpret's, with interpret's default (``outer_bags=14``,
     ``interactions="5x"``, ``max_bins=1024``, ...); see interpret's
     documentation. ``monotone_constraints`` is one of -1/0/+1 per feature.
+    ``verbose`` (glassbox's): a progress line with the elapsed time once the
+    fit has taken 2 s; False silences it.
     """
 
     def __init__(
@@ -311,6 +345,7 @@ class EBMRegressor(_BaseEBM, RegressorMixin, BaseEstimator):
         objective="rmse",
         n_jobs=-2,
         random_state=42,
+        verbose=True,
     ):
         self.feature_types = feature_types
         self.max_bins = max_bins
@@ -342,6 +377,7 @@ class EBMRegressor(_BaseEBM, RegressorMixin, BaseEstimator):
         self.objective = objective
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.verbose = verbose
 
     def fit(self, X, y, sample_weight=None):
         """Fit interpret's ExplainableBoostingRegressor.
@@ -352,8 +388,8 @@ class EBMRegressor(_BaseEBM, RegressorMixin, BaseEstimator):
         from interpret.glassbox import ExplainableBoostingRegressor
 
         self._validate_params()
-        X, y = check_mixed_X_y(self, X, y, classifier=False, allow_nan=self.traits.allow_nan)
-        return self._fit_ebm(ExplainableBoostingRegressor, X, y, sample_weight)
+        frame, y = check_frame_y(self, X, y, classifier=False, missing="native", unseen="native")
+        return self._fit_ebm(ExplainableBoostingRegressor, frame, y, sample_weight)
 
     def predict(self, X) -> np.ndarray:
         """interpret's prediction: the inverse link of intercept + term scores.
@@ -374,6 +410,8 @@ class EBMClassifier(_BaseEBM, ClassifierMixin, BaseEstimator):
 
     Scores are log-odds of the second class (binary) or per-class logits
     (multiclass, softmax link); multiclass pairs are fitted as interpret does.
+    ``verbose`` (glassbox's): a progress line with the elapsed time once the
+    fit has taken 2 s; False silences it.
     """
 
     def __init__(
@@ -409,6 +447,7 @@ class EBMClassifier(_BaseEBM, ClassifierMixin, BaseEstimator):
         objective="log_loss",
         n_jobs=-2,
         random_state=42,
+        verbose=True,
     ):
         self.feature_types = feature_types
         self.max_bins = max_bins
@@ -440,6 +479,7 @@ class EBMClassifier(_BaseEBM, ClassifierMixin, BaseEstimator):
         self.objective = objective
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.verbose = verbose
 
     def fit(self, X, y, sample_weight=None):
         """Fit interpret's ExplainableBoostingClassifier.
@@ -450,9 +490,9 @@ class EBMClassifier(_BaseEBM, ClassifierMixin, BaseEstimator):
         from interpret.glassbox import ExplainableBoostingClassifier
 
         self._validate_params()
-        X, y = check_mixed_X_y(self, X, y, classifier=True, allow_nan=self.traits.allow_nan)
+        frame, y = check_frame_y(self, X, y, classifier=True, missing="native", unseen="native")
         self.classes_, codes = encode_labels(y)
-        return self._fit_ebm(ExplainableBoostingClassifier, X, codes, sample_weight)
+        return self._fit_ebm(ExplainableBoostingClassifier, frame, codes, sample_weight)
 
     def decision_function(self, X) -> np.ndarray:
         """Log-odds of the second class (binary, 1-D) or per-class logits.

@@ -9,7 +9,9 @@ Every term's contribution is centred on its training mean and the means are
 folded into the base value, so ``base + sum(terms)`` is still exactly pygam's
 linear predictor while each term reads as "effect relative to an average row".
 Multiclass classification fits one binary ``LogisticGAM`` per class
-(one-vs-rest); each class's log-odds is additive on its own.
+(one-vs-rest); each class's log-odds is additive on its own, and the
+explanations say so: their ``link`` is ``"ovr_logit"`` (P(y = k) =
+sigmoid(score_k) / sum_j sigmoid(score_j), ``glassbox.base.inverse_link``).
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_mixed_X_y, check_sample_weight, drop_zero_weight, split_mixed
-from ..base import GlassboxMixin, Traits, class_names, encode_labels
+from .._validation import check_frame, check_frame_y, check_sample_weight, drop_zero_weight
+from ..base import GlassboxMixin, Traits, class_names, encode_labels, progress_bar
 from ..explanation import GlobalExplanation, LocalExplanation, TermShape
 
 _LINK_OF_DISTRIBUTION = {"normal": "identity", "poisson": "log", "gamma": "log"}
@@ -43,6 +45,25 @@ N_GRID_FULL = 400
 # --- the GAM family ---------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def _pygam_progress(bar):
+    """Route pygam's own lam-search progress bar into ours (one tqdm bar
+    across every class and lam): pygam wraps its grid in ``ProgressBar()``."""
+    import pygam.pygam as pg
+
+    def counting(iterable):
+        for item in iterable:
+            yield item
+            bar.update(1)
+
+    saved = pg.ProgressBar
+    pg.ProgressBar = lambda *a, **k: counting
+    try:
+        yield
+    finally:
+        pg.ProgressBar = saved
+
+
 class _BaseGAM(GlassboxMixin):
     _parameter_constraints = {
         "n_splines": [Interval(Integral, 4, None, closed="left")],
@@ -55,6 +76,17 @@ class _BaseGAM(GlassboxMixin):
         "tol": [Interval(Real, 0, None, closed="neither")],
         "verbose": ["boolean"],
     }
+
+    def _levels(self, j: int):
+        """Levels of a categorical (or boolean) column j, None for a numeric one."""
+        spec = self.input_schema_.columns[j]
+        return None if spec.kind == "numeric" else np.array(spec.levels, dtype=object)
+
+    def _validate_fit(self, X, y, classifier: bool):
+        """(codes, y, frame): categorical and boolean columns as level codes
+        (factor terms), NaN and unseen levels refused naming column and row."""
+        frame, y = check_frame_y(self, X, y, classifier=classifier)
+        return self.input_schema_.codes(frame), y, frame
 
     def _feature_index(self, spec, names: list[str]) -> set[int]:
         out = set()
@@ -81,7 +113,7 @@ class _BaseGAM(GlassboxMixin):
             )
         kinds, terms = [], None
         for j in range(X.shape[1]):
-            if j in self.categories_:
+            if self._levels(j) is not None:
                 if j in inc | dec:
                     raise ValueError(f"categorical feature {names[j]!r} cannot be monotonic")
                 term, kind = f(j), "categorical"
@@ -102,11 +134,24 @@ class _BaseGAM(GlassboxMixin):
         self.term_kinds_ = kinds
         return terms
 
-    def _fit_one(self, make, X, y, sw):
+    def _fit_all(self, make, X, targets, sw) -> list:
+        """One pygam model per target, under one progress bar over every
+        (target, lam) fit (tqdm, shown after 2 s, ``verbose=False`` silences it)."""
+        n_lam = 1 if self.lam is not None else len(self._lam_grid())
+        desc = "GAM lam search" if len(targets) == 1 else f"GAM lam search, {len(targets)} classes"
+        with progress_bar(total=len(targets) * n_lam, desc=desc, enabled=self.verbose) as bar:
+            return [self._fit_one(make, X, t, sw, bar) for t in targets]
+
+    def _lam_grid(self) -> np.ndarray:
+        return np.asarray(DEFAULT_LAM_GRID if self.lam_grid is None else self.lam_grid, float)
+
+    def _fit_one(self, make, X, y, sw, bar):
         # pygam print()s "did not converge" to stdout; turn it into a warning
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):
-            gam = self._fit_one_printing(make, X, y, sw)
+            gam = self._fit_one_printing(make, X, y, sw, bar)
+        if self.lam is not None:
+            bar.update(1)
         if "did not converge" in printed.getvalue():
             from sklearn.exceptions import ConvergenceWarning
 
@@ -118,15 +163,14 @@ class _BaseGAM(GlassboxMixin):
             )
         return gam
 
-    def _fit_one_printing(self, make, X, y, sw):
+    def _fit_one_printing(self, make, X, y, sw, bar):
         gam = make(self._terms(X))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # pygam's log(0) on the way
             if self.lam is None:
-                grid = np.asarray(
-                    DEFAULT_LAM_GRID if self.lam_grid is None else self.lam_grid, float
-                )
-                gam.gridsearch(X, y, weights=sw, lam=grid, progress=self.verbose)
+                grid = self._lam_grid()
+                with _pygam_progress(bar):
+                    gam.gridsearch(X, y, weights=sw, lam=grid, progress=True)
                 if not gam._is_fitted:
                     # P-IRLS diverged at every lam of the grid (tiny or separable
                     # data): smoother fits until one converges, as a user would try
@@ -187,9 +231,8 @@ class _BaseGAM(GlassboxMixin):
         return self._raw_intercepts() + self.term_means_.sum(axis=0)
 
     def _prepare(self, X) -> np.ndarray:
-        return split_mixed(
-            self, X, reset=False, allow_nan=self.traits.allow_nan, allow_categorical_nan=False
-        )
+        frame = check_frame(self, X, reset=False)  # checks fitted first
+        return self.input_schema_.codes(frame)
 
     def _link_output(self, X: np.ndarray) -> np.ndarray:
         """(n, n_outputs) linear predictor, from pygam's own ``_linear_predictor``."""
@@ -201,7 +244,8 @@ class _BaseGAM(GlassboxMixin):
         Returns a LocalExplanation: base value + contributions = pygam's linear predictor of
         each row (one output per one-vs-rest model for multiclass).
         """
-        X = self._prepare(X)
+        frame = check_frame(self, X, reset=False)
+        X = self.input_schema_.codes(frame)
         values = self._raw_terms(X) - self.term_means_
         base = np.broadcast_to(self.base_value_, (X.shape[0], len(self.gams_))).copy()
         if len(self.gams_) == 1:
@@ -209,10 +253,10 @@ class _BaseGAM(GlassboxMixin):
         return LocalExplanation(
             values=values,
             base_values=base,
-            data=X,
+            data=frame.to_numpy(dtype=object) if self.input_schema_.categorical else X,
             feature_names=tuple(self.feature_names_),
             output_names=self._output_names(),
-            link=self.link_,
+            link=self.explanation_link_,
             method="gam",
         )
 
@@ -225,14 +269,15 @@ class _BaseGAM(GlassboxMixin):
         names = self.feature_names_
         shapes = []
         for j, name in enumerate(names):
-            if j in self.categories_:
-                grid_x = np.arange(len(self.categories_[j]), dtype=float)
-                labels = self.categories_[j]
+            levels = self._levels(j)
+            if levels is not None:
+                grid_x = np.arange(len(levels), dtype=float)
+                labels = levels
             else:
                 grid_x = np.unique(np.linspace(self.X_min_[j], self.X_max_[j], n_grid))
                 labels = grid_x
             Xg = np.tile((self.X_min_ + self.X_max_) / 2, (len(grid_x), 1))
-            for c in self.categories_:
+            for c in self.input_schema_.categorical:
                 Xg[:, c] = 0.0
             Xg[:, j] = grid_x
             vals, lo, hi = [], [], []
@@ -282,7 +327,7 @@ class _BaseGAM(GlassboxMixin):
             importances=imp[:, 0] if imp.shape[1] == 1 else imp,
             intercept=self.base_value_,
             output_names=self._output_names(),
-            link=self.link_,
+            link=self.explanation_link_,
             method="gam",
             shapes=self.term_shapes(),
             extras={
@@ -307,7 +352,9 @@ class GAMRegressor(_BaseGAM, RegressorMixin, BaseEstimator):
     monotonic_inc, monotonic_dec : feature names or indices whose shape must
         increase / decrease.
     max_iter, tol : pygam's P-IRLS settings.
-    verbose : show pygam's progress bar during the lam search.
+    verbose : bool, default True
+        Show a progress bar (tqdm, only once the work has taken 2 s) over the
+        lam search; False silences it.
     """
 
     traits = Traits(
@@ -337,7 +384,7 @@ class GAMRegressor(_BaseGAM, RegressorMixin, BaseEstimator):
         monotonic_dec=None,
         max_iter=100,
         tol=1e-4,
-        verbose=False,
+        verbose=True,
     ):
         self.distribution = distribution
         self.n_splines = n_splines
@@ -359,7 +406,7 @@ class GAMRegressor(_BaseGAM, RegressorMixin, BaseEstimator):
         from pygam import GAM
 
         self._validate_params()
-        X, y = check_mixed_X_y(self, X, y, classifier=False, allow_nan=self.traits.allow_nan)
+        X, y, _ = self._validate_fit(X, y, classifier=False)
         sw = check_sample_weight(sample_weight, X.shape[0])
         X, y, sw = drop_zero_weight(X, y, sw, classifier=False)
         if self.distribution == "poisson" and (y < 0).any():
@@ -370,6 +417,7 @@ class GAMRegressor(_BaseGAM, RegressorMixin, BaseEstimator):
                 "use distribution='poisson' for zeros, 'normal' for negatives"
             )
         self.link_ = _LINK_OF_DISTRIBUTION[self.distribution]
+        self.explanation_link_ = self.link_
 
         def make(terms):
             return GAM(
@@ -380,9 +428,30 @@ class GAMRegressor(_BaseGAM, RegressorMixin, BaseEstimator):
                 tol=self.tol,
             )
 
-        self.gams_ = [self._fit_one(make, X, y, sw)]
+        # pygam squares y on the way (deviance, GCV): a target near 1e300 overflows and
+        # one near 1e-300 underflows, so such a y is divided by a power of two (exact)
+        # and the fitted model is mapped back to the user's units afterwards
+        ymax = float(np.max(np.abs(y))) if len(y) else 1.0
+        y_scale = 1.0
+        if ymax > 1e100 or 0 < ymax < 1e-100:
+            y_scale = float(np.exp2(np.round(np.log2(ymax))))
+        self.gams_ = self._fit_all(make, X, [y / y_scale], sw)
+        if y_scale != 1.0:
+            self._unscale_target(y_scale)
         self._finish_fit(X)
         return self
+
+    def _unscale_target(self, y_scale: float) -> None:
+        gam = self.gams_[0]
+        if self.link_ == "identity":
+            # the penalized least squares fit is linear in y, and GCV picks the same lam
+            gam.coef_ = gam.coef_ * y_scale
+            with np.errstate(over="ignore"):  # a variance beyond float64 is inf
+                gam.statistics_["cov"] = gam.statistics_["cov"] * y_scale * y_scale
+        else:
+            # log link: scaling y shifts the intercept (pygam's last coefficient)
+            gam.coef_ = gam.coef_.copy()
+            gam.coef_[-1] += np.log(y_scale)
 
     def predict(self, X) -> np.ndarray:
         """E[y] of each row: the inverse link of the additive predictor.
@@ -421,7 +490,7 @@ class GAMClassifier(_BaseGAM, ClassifierMixin, BaseEstimator):
         monotonic_dec=None,
         max_iter=100,
         tol=1e-4,
-        verbose=False,
+        verbose=True,
     ):
         self.n_splines = n_splines
         self.spline_order = spline_order
@@ -442,11 +511,14 @@ class GAMClassifier(_BaseGAM, ClassifierMixin, BaseEstimator):
         from pygam import LogisticGAM
 
         self._validate_params()
-        X, y = check_mixed_X_y(self, X, y, classifier=True, allow_nan=self.traits.allow_nan)
+        X, y, _ = self._validate_fit(X, y, classifier=True)
         sw = check_sample_weight(sample_weight, X.shape[0])
         self.classes_, codes = encode_labels(y)
         X, codes, sw = drop_zero_weight(X, codes, sw, classifier=True)
         self.link_ = "logit"
+        # one-vs-rest: each output is its own model's log-odds; the probabilities
+        # are those sigmoids normalized, which the explanations' link names
+        self.explanation_link_ = "logit" if len(self.classes_) == 2 else "ovr_logit"
 
         def make(terms):
             return LogisticGAM(terms, max_iter=self.max_iter, tol=self.tol)
@@ -456,7 +528,7 @@ class GAMClassifier(_BaseGAM, ClassifierMixin, BaseEstimator):
             if len(self.classes_) == 2
             else [codes == k for k in range(len(self.classes_))]
         )
-        self.gams_ = [self._fit_one(make, X, t.astype(float), sw) for t in targets]
+        self.gams_ = self._fit_all(make, X, [t.astype(float) for t in targets], sw)
         self._finish_fit(X)
         return self
 

@@ -22,6 +22,8 @@ from ._rules import (
     ListRule,
     _RuleBase,
     _RuleListMixin,
+    level_is,
+    missing_condition,
     quantile_cuts,
 )
 
@@ -38,7 +40,7 @@ class OneRClassifier(_RuleListMixin, _RuleBase, ClassifierMixin, BaseEstimator):
     ``complexity_`` is the number of printed conditions (bins - 1).
     """
 
-    traits = Traits(family="oner", categorical=True, title="One rule (OneR)")
+    traits = Traits(family="oner", categorical=True, allow_nan=True, title="One rule (OneR)")
 
     _multi_class = True
     _parameter_constraints = {
@@ -57,38 +59,42 @@ class OneRClassifier(_RuleListMixin, _RuleBase, ClassifierMixin, BaseEstimator):
         tags.classifier_tags.poor_score = True
         return tags
 
-    def _groups(self):
-        """Original feature -> its encoded columns (one, or the dummies of a string column)."""
-        groups: dict[str, list[int]] = {}
-        for j, (name, _) in enumerate(self.source_):
-            groups.setdefault(name, []).append(j)
-        return [groups[n] for n in self.feature_names_]
+    def _n_codes(self, f: int) -> int:
+        """Codes of feature ``f`` before its missing code: bins or levels."""
+        cuts = self.bins_[f]
+        return len(self.input_schema_.columns[f].levels) if cuts is None else cuts.size + 1
 
     def _codes(self, Xe):
-        """(n_rows, n_features) integer codes: bin of a numeric value, level of a string."""
+        """(n_rows, n_features) integer codes: bin of a number, level of a category,
+        and one more code for a missing value."""
         codes = np.zeros((Xe.shape[0], len(self.bins_)), dtype=np.int64)
-        for f, (cols, cuts) in enumerate(zip(self._groups(), self.bins_)):
-            if cuts is None:  # string column: index of the dummy that is 1
-                codes[:, f] = np.argmax(Xe[:, cols], axis=1)
+        for f, cuts in enumerate(self.bins_):
+            x = Xe[:, f]
+            nan = np.isnan(x)
+            if cuts is None:
+                codes[~nan, f] = x[~nan].astype(np.int64)
             else:
-                codes[:, f] = np.searchsorted(cuts, Xe[:, cols[0]], side="left")
+                codes[:, f] = np.searchsorted(cuts, x, side="left")
+            codes[nan, f] = self._n_codes(f)
         return codes
 
     def fit(self, X, y, sample_weight=None):
         """Bin every feature, let mlxtend's OneR pick the best one, read its table back.
 
-        Text / category columns of X are one-hot encoded (``colour == red``).
-        sample_weight takes integer (frequency) weights only: rows are repeated by them.
+        Text / category / boolean columns of X give one rule per level
+        (``Home = owner``); a missing value (where fit saw some) its own rule
+        (``Income is missing``). sample_weight takes integer (frequency) weights only: rows are repeated by them.
         Returns self.
         """
         from mlxtend.classifier import OneRClassifier as MlxOneR
 
         self._validate_params()
         Xe, yc = self._class_inputs(X, y, sample_weight, binary=False)
-        self.bins_ = []
-        for cols in self._groups():
-            is_cat = self.source_[cols[0]][1] is not None
-            self.bins_.append(None if is_cat else quantile_cuts(Xe[:, cols[0]], self.n_bins))
+        schema = self.input_schema_
+        self.bins_ = [
+            None if spec.kind != "numeric" else quantile_cuts(Xe[:, j], self.n_bins)
+            for j, spec in enumerate(schema.columns)
+        ]
         codes = self._codes(Xe)
         est = MlxOneR(resolve_ties=self.resolve_ties)
         with warnings.catch_warnings():
@@ -101,23 +107,26 @@ class OneRClassifier(_RuleListMixin, _RuleBase, ClassifierMixin, BaseEstimator):
         # mlxtend's class for a code that has no rule (a bin empty in training)
         other = set(est.class_labels_) - set(table.values())
         default = list(other)[0] if other else 0
-        cols, cuts = self._groups()[f], self.bins_[f]
-        n_codes = len(cols) if cuts is None else cuts.size + 1
+        spec, cuts, n_codes = schema.columns[f], self.bins_[f], self._n_codes(f)
         k = len(self.classes_)
-        rules = []
-        for v in range(n_codes):
+
+        def proba_of(v):
             in_bin = codes[:, f] == v
             if v in table and in_bin.any():
-                proba = np.bincount(yc[in_bin], minlength=k) / in_bin.sum()
-            else:
-                proba = np.eye(k)[default if v not in table else table[v]]
+                return np.bincount(yc[in_bin], minlength=k) / in_bin.sum()
+            return np.eye(k)[default if v not in table else table[v]]
+
+        rules = []
+        if spec.missing == "native":  # missing values first: no later condition holds on them
+            rules.append(ListRule((missing_condition(spec.name, f),), proba_of(n_codes)))
+        for v in range(n_codes):
             if v == n_codes - 1:
                 conds = ()
             elif cuts is None:
-                conds = (self._condition(cols[v], ">", 0.5),)
+                conds = (level_is(spec, f, v),)
             else:
-                conds = (self._condition(cols[0], "<=", cuts[v]),)
-            rules.append(ListRule(conds, proba))
+                conds = (self._condition(f, "<=", cuts[v]),)
+            rules.append(ListRule(conds, proba_of(v)))
         self.rule_list_ = rules
         self.backend_ = "mlxtend OneRClassifier"
         self._finish_list(Xe)

@@ -19,7 +19,16 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils._param_validation import Interval
 
 from ..base import Traits
-from ._rules import ListRule, _RuleBase, _RuleListMixin, quantile_cuts, rule_mask, simplify
+from ._rules import (
+    ListRule,
+    _RuleBase,
+    _RuleListMixin,
+    level_is,
+    missing_condition,
+    quantile_cuts,
+    rule_mask,
+    simplify,
+)
 
 
 class RipperClassifier(_RuleListMixin, _RuleBase, ClassifierMixin, BaseEstimator):
@@ -44,6 +53,7 @@ class RipperClassifier(_RuleListMixin, _RuleBase, ClassifierMixin, BaseEstimator
     traits = Traits(
         family="ripper",
         categorical=True,
+        allow_nan=True,
         # one optimisation pass, five bins per feature: a handful of candidate
         # conditions per feature keeps the covering search short
         quick_params={"k": 1, "n_bins": 5, "random_state": 0},
@@ -66,8 +76,9 @@ class RipperClassifier(_RuleListMixin, _RuleBase, ClassifierMixin, BaseEstimator
     def fit(self, X, y, sample_weight=None):
         """Bin the features, fit wittgenstein's RIPPER and read its rules back.
 
-        Rules are learned for ``classes_[1]`` of a two-class y; text / category
-        columns of X are one-hot encoded (``colour == red``); integer sample
+        Rules are learned for ``classes_[1]`` of a two-class y; a text / category /
+        boolean column gives one condition per level (``Home = owner``), a missing
+        value (where fit saw some) the condition ``Income is missing``; integer sample
         weights repeat rows (fractional ones are refused). Returns self.
         """
         import wittgenstein as lw
@@ -76,18 +87,29 @@ class RipperClassifier(_RuleListMixin, _RuleBase, ClassifierMixin, BaseEstimator
         Xe, codes = self._class_inputs(X, y, sample_weight, binary=True)
         conds_of = {}
         self.ripper_cuts_ = {}
-        for j in range(Xe.shape[1]):
-            cuts = quantile_cuts(Xe[:, j], self.n_bins)
-            if cuts.size == 0:
-                continue
-            self.ripper_cuts_[j] = cuts
-            for v in range(cuts.size + 1):
-                cs = []
-                if v > 0:
-                    cs.append(self._condition(j, ">", cuts[v - 1]))
-                if v < cuts.size:
-                    cs.append(self._condition(j, "<=", cuts[v]))
-                conds_of[(f"f{j}", f"b{v}")] = tuple(cs)
+        for j, spec in enumerate(self.input_schema_.columns):
+            x = Xe[:, j]
+            if spec.kind == "numeric":
+                cuts = quantile_cuts(x, self.n_bins)
+                if cuts.size == 0:
+                    continue
+                self.ripper_cuts_[j] = cuts
+                for v in range(cuts.size + 1):
+                    cs = []
+                    if v > 0:
+                        cs.append(self._condition(j, ">", cuts[v - 1]))
+                    if v < cuts.size:
+                        cs.append(self._condition(j, "<=", cuts[v]))
+                    conds_of[(f"f{j}", f"b{v}")] = tuple(cs)
+            else:
+                present = np.unique(x[~np.isnan(x)]).astype(int)
+                if present.size < 2 and not np.isnan(x).any():
+                    continue
+                self.ripper_cuts_[j] = np.empty(0)  # a category: one bin per level
+                for k in present:
+                    conds_of[(f"f{j}", f"l{k}")] = (level_is(spec, j, int(k)),)
+            if spec.missing == "native":
+                conds_of[(f"f{j}", "missing")] = (missing_condition(spec.name, j),)
         if not self.ripper_cuts_:
             raise ValueError("every feature is constant; RIPPER has nothing to split on")
         df = self._ripper_frame(Xe)
@@ -106,7 +128,10 @@ class RipperClassifier(_RuleListMixin, _RuleBase, ClassifierMixin, BaseEstimator
         rs = est.ruleset_
         rules = []
         for r in rs.rules:
-            conds = simplify(c for cond in r.conds for c in conds_of[(cond.feature, cond.val)])
+            conds = simplify(
+                (c for cond in r.conds for c in conds_of[(cond.feature, cond.val)]),
+                self.input_schema_,
+            )
             p = np.asarray(r.smoothed_class_freqs_, dtype=np.float64)  # (neg, pos)
             rules.append(ListRule(conds, p, label=1))  # any firing rule predicts positive
         uncovered = np.asarray(rs.smoothed_uncovered_class_freqs_, dtype=np.float64)
@@ -119,11 +144,20 @@ class RipperClassifier(_RuleListMixin, _RuleBase, ClassifierMixin, BaseEstimator
         return self
 
     def _ripper_frame(self, Xe) -> pd.DataFrame:
-        """The binned frame wittgenstein sees: column f<j>, value b<bin>."""
+        """The binned frame wittgenstein sees: column f<j>, value b<bin> (a number's
+        bin), l<code> (a level) or "missing"."""
         frame = {}
         for j, cuts in self.ripper_cuts_.items():
-            b = np.searchsorted(cuts, Xe[:, j], side="left")  # bin b: cuts[b-1] < x <= cuts[b]
-            frame[f"f{j}"] = np.array([f"b{v}" for v in range(cuts.size + 1)], dtype=object)[b]
+            x = Xe[:, j]
+            nan = np.isnan(x)
+            if self.input_schema_.columns[j].kind == "numeric":
+                b = np.searchsorted(cuts, x, side="left")  # bin b: cuts[b-1] < x <= cuts[b]
+                names = np.array([f"b{v}" for v in range(cuts.size + 1)], dtype=object)
+                values = names[np.minimum(b, cuts.size)]
+            else:
+                values = np.array([f"l{int(v)}" if v == v else "" for v in x], dtype=object)
+            values[nan] = "missing"
+            frame[f"f{j}"] = values
         return pd.DataFrame(frame)
 
     def _fired(self, Xe):

@@ -27,7 +27,11 @@ from ._rules import (
     ListRule,
     _RuleBase,
     _RuleListMixin,
+    level_condition,
+    missing_condition,
+    power_scales,
     quantile_cuts,
+    short_cut,
     simplify,
 )
 
@@ -101,11 +105,20 @@ class RuleListClassifier(_RuleListMixin, _RuleBase, ClassifierMixin, BaseEstimat
         self.max_iter = max_iter
         self.random_state = random_state
 
+    def _takes_missing(self) -> bool:
+        # imodels' greedy stumps refuse NaN; the Bayesian list's items are ours
+        return self.algorithm == "bayesian"
+
     def fit(self, X, y, sample_weight=None):
         """Fit the imodels rule list on a binary target and read its rules back.
 
-        Text / category columns of X are one-hot encoded (``colour == red``).
-        y must have two classes (a multiclass target is refused).
+        Text / category / boolean columns of X are taken as they are: a rule on one
+        reads ``Home in {owner, priv}`` (levels of a nominal column in the order of
+        their share of the positive class, so each cut is a best split of levels)
+        or ``Grade >= mid`` (ordered). Missing values: refused by the greedy list
+        (its backend takes none), in the Bayesian one (where fit saw some) they
+        make every condition on them false except ``x is missing``. y must have
+        two classes (a multiclass target is refused).
         sample_weight takes integer (frequency) weights only: rows are repeated by them.
         Returns self.
         """
@@ -135,17 +148,26 @@ class RuleListClassifier(_RuleListMixin, _RuleBase, ClassifierMixin, BaseEstimat
                 if self.random_state is None
                 else np.random.RandomState(self.random_state).randint(2**31 - 1)
             )
-            est.fit(Xe, codes, feature_names=list(self.encoded_names_))
+            # its stumps compare float32 values: columns beyond float32's range are
+            # divided by a power of two (exact) and the cut points mapped back
+            sx = power_scales(Xe)
+            est.fit(Xe / sx, codes, feature_names=list(self.encoded_names_))
         finally:
             np.random.set_state(state)
         self.estimator_ = est
         entries = est.rules_
         rules = []
+        open_ = np.ones(Xe.shape[0], dtype=bool)  # rows no earlier rule decided
         for entry in entries[:-1]:
-            op = "<" if entry["flip"] else ">="
-            cond = self._condition(int(entry["index_col"]), op, entry["cutoff"])
+            j, op = int(entry["index_col"]), "<" if entry["flip"] else ">="
+            cutoff = float(entry["cutoff"]) * sx[j]
+            if self.input_schema_.columns[j].kind == "numeric":
+                # the shortest number that splits the rows this rule sees as imodels' cut does
+                cutoff = short_cut(Xe[open_, j], cutoff, op)
+            cond = self._condition(j, op, cutoff)
             p1 = float(entry["val_right"])
             rules.append(ListRule((cond,), np.array([1 - p1, p1])))
+            open_ &= ~cond.evaluate(Xe)
         # imodels applies the last entry's 'val' to every row that reaches it
         p1 = float(entries[-1]["val"])
         rules.append(ListRule((), np.array([1 - p1, p1])))
@@ -153,17 +175,28 @@ class RuleListClassifier(_RuleListMixin, _RuleBase, ClassifierMixin, BaseEstimat
         self.backend_ = "imodels GreedyRuleListClassifier"
 
     def _items(self, Xe):
-        """0/1 item matrix (x <= cut, x > cut per quantile cut) and the item conditions."""
-        conds, cols = [], []
-        for j in range(Xe.shape[1]):
-            for cut in quantile_cuts(Xe[:, j], self.n_bins):
-                for op in ("<=", ">"):
-                    conds.append(self._condition(j, op, cut))
-                    cols.append(conds[-1].evaluate(Xe))
+        """0/1 item matrix and the item conditions: ``x <= cut`` / ``x > cut`` per
+        quantile cut of a number, ``= level`` / ``!= level`` per level of a
+        category (cuts between levels for an ordered one), ``is missing``."""
+        conds = []
+        for j, spec in enumerate(self.input_schema_.columns):
+            if spec.kind == "numeric" or spec.ordered:
+                for cut in quantile_cuts(Xe[:, j], self.n_bins):
+                    conds += [self._condition(j, op, cut) for op in ("<=", ">")]
+            else:
+                present = np.unique(Xe[~np.isnan(Xe[:, j]), j]).astype(int)
+                if present.size > 1:
+                    for k in present:
+                        conds.append(level_condition(spec, j, "==", k))
+                        if len(spec.levels) > 2:
+                            conds.append(level_condition(spec, j, "!=", k))
+            if spec.missing == "native":
+                conds.append(missing_condition(spec.name, j))
         if not conds:
             raise ValueError(
                 "every feature is constant; the Bayesian rule list has nothing to split on"
             )
+        cols = [c.evaluate(Xe) for c in conds]
         return np.column_stack(cols).astype(np.float64), conds
 
     def _fit_bayesian(self, Xe, codes):
@@ -203,7 +236,9 @@ class RuleListClassifier(_RuleListMixin, _RuleBase, ClassifierMixin, BaseEstimat
             if isinstance(itemset, str):  # 'null': the default rule ends the list
                 rules.append(ListRule((), np.array([1 - p1, p1]), label=int(p1 >= 0.5)))
                 break
-            conds = simplify(item_conds[int(name.split("_")[1])] for name in itemset)
+            conds = simplify(
+                (item_conds[int(name.split("_")[1])] for name in itemset), self.input_schema_
+            )
             # imodels predicts the positive class from P >= 0.5 (ties included)
             rules.append(ListRule(conds, np.array([1 - p1, p1]), label=int(p1 >= 0.5)))
         else:

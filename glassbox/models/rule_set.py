@@ -10,6 +10,17 @@ Rules are simplified (tightest bound per feature) and identical rules merged
 (weights summed) before printing. ``complexity_`` = conditions over all rules
 + number of non-zero linear terms.
 
+Numbers are the model's, not the backend's noise: a rule threshold becomes the
+shortest number that keeps every training row on its side (``Expenses <= 117``),
+a clip bound the shortest number within 1e-6 of the column's range that keeps
+the rows on their side (``clip(Expenses, 35, 97.05)``, not 97.04999999999973),
+and a term that never moves the score by more than 1e-12 of it (``2.85e-16*...``)
+is removed; predict uses exactly what is printed. Text, category and boolean
+columns are reference-coded 0/1 columns (``[Home = rent]``, baseline the most
+frequent level); missing values are refused naming column and row. Columns
+beyond float32's range are divided by a power of two before imodels sees them
+and everything is mapped back to the user's units.
+
 The RuleFit classifier's score is a logistic-regression logit, but imodels
 turns it into a probability as ``softmax([1 - score, score])``, i.e.
 ``P = 1 / (1 + exp(1 - 2*score))``; we keep that (and print it) so predictions
@@ -37,14 +48,23 @@ from ._rules import (
     _RuleBase,
     frequency_rows,
     merge_duplicates,
+    power_scales,
     rule_mask,
+    short_bound,
+    short_cut,
     simplify,
     spread_to_features,
 )
 
+#: a term whose largest value on the training rows is below this fraction of the
+#: largest |score| is numerically zero (e.g. 2.85e-16*clip(...)): dropped from the model
+_ZERO_TERM = 1e-12
+
 
 class _RuleFitBase(_RuleBase):
     """Translate a fitted imodels RuleFit into weighted Conditions and linear terms."""
+
+    _encoding = "one_hot"  # linear terms need numbers: reference-coded 0/1 columns
 
     traits = Traits(
         family="ruleset",
@@ -86,7 +106,15 @@ class _RuleFitBase(_RuleBase):
         self.cv = cv
         self.random_state = random_state
 
-    def _fit_rulefit(self, backend_cls, Xe, y):
+    def _fit_rulefit(self, backend_cls, Xe, y, *, scale_y: bool):
+        """Fit imodels' RuleFit and read it back in the user's units.
+
+        Columns (and a numeric y) beyond float32's comfortable range are divided
+        by a power of two first (exact in float64), because the trees behind the
+        rules compare float32 values; rule thresholds, clip bounds and weights
+        are mapped back. Thresholds and clip bounds become the shortest numbers
+        that keep the training rows where they were; numerically-zero terms go.
+        """
         seed = (
             None
             if self.random_state is None
@@ -102,31 +130,42 @@ class _RuleFitBase(_RuleBase):
             cv=self.cv,
             random_state=seed,
         )
+        sx = power_scales(Xe)
+        sy = float(power_scales(np.asarray(y, dtype=np.float64)[:, None])[0]) if scale_y else 1.0
+        self.input_scale_ = sx
+        self.target_scale_ = sy
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            est.fit(Xe, y)
+            est.fit(Xe / sx, y / sy if scale_y else y)
         self.estimator_ = est
         n = Xe.shape[1]
         coef = np.asarray(est.coef, dtype=np.float64)
-        intercept = (
+        intercept = sy * (
             float(np.ravel(est.intercept)[0]) if np.ndim(est.intercept) else float(est.intercept)
         )
+        numeric = [lv is None for _, lv in self.source_]
         if est.include_linear:
             scale = np.asarray(est.friedscale.scale_multipliers, dtype=np.float64)
-            lims = np.asarray(est.winsorizer.winsor_lims, dtype=np.float64)
-            lin = coef[:n] * scale
-            rule_w = coef[n:]
+            lims = np.asarray(est.winsorizer.winsor_lims, dtype=np.float64) * sx
+            lin = coef[:n] * scale / sx * sy
+            rule_w = coef[n:] * sy
+            for j in np.flatnonzero(numeric):
+                lims[:, j] = [short_bound(b, Xe[:, j]) for b in lims[:, j]]
         else:
             lims = np.vstack([np.full(n, -np.inf), np.full(n, np.inf)])
             lin = np.zeros(n)
-            rule_w = coef
+            rule_w = coef * sy
         rules = []
         for r in est.rules_without_feature_names_:
             conds = []
             for (feat, op), value in r.agg_dict.items():
                 if op == "==":  # imodels' 'X_0 == X_0': the rule that selects every row
                     continue
-                conds.append(self._condition(int(feat.split("_")[1]), op, float(value)))
+                j = int(feat.split("_")[1])
+                t = float(value) * sx[j]
+                if numeric[j]:
+                    t = short_cut(Xe[:, j], t, op)
+                conds.append(self._condition(j, op, t))
             rules.append(simplify(conds))
         rules, weights = merge_duplicates(rules, rule_w)
         # a rule without conditions always fires: its weight is part of the intercept
@@ -138,14 +177,29 @@ class _RuleFitBase(_RuleBase):
         self.linear_coef_ = lin
         self.linear_bounds_ = lims
         self.intercept_ = intercept
+        self._drop_zero_terms(Xe)
         fires = self._fires(Xe)
         self.rule_support_ = fires.sum(axis=0).astype(int)
-        self.complexity_ = int(sum(len(c) for c in self.rule_conditions_) + np.count_nonzero(lin))
+        self.complexity_ = int(
+            sum(len(c) for c in self.rule_conditions_) + np.count_nonzero(self.linear_coef_)
+        )
         self.n_train_ = Xe.shape[0]
         terms = self._term_values(Xe)
         self.term_means_ = terms.mean(axis=0)
         self.base_value_ = float(self.intercept_ + self.term_means_.sum())
         self.importances_ = np.abs(self._local_values(Xe)).mean(axis=0)
+
+    def _drop_zero_terms(self, Xe) -> None:
+        """Remove terms that never move the score by more than a rounding error."""
+        terms = self._term_values(Xe)
+        score = self.intercept_ + terms.sum(axis=1)
+        ref = max(float(np.max(np.abs(score))), abs(self.intercept_), np.finfo(float).tiny)
+        zero = np.max(np.abs(terms), axis=0) <= _ZERO_TERM * ref
+        n_lin = Xe.shape[1]
+        self.linear_coef_ = np.where(zero[:n_lin], 0.0, self.linear_coef_)
+        keep = np.flatnonzero(~zero[n_lin:])
+        self.rule_conditions_ = [self.rule_conditions_[k] for k in keep]
+        self.rule_weights_ = self.rule_weights_[keep]
 
     def _fires(self, Xe):
         if not self.rule_conditions_:
@@ -280,7 +334,9 @@ class RuleSetRegressor(_RuleFitBase, RegressorMixin, BaseEstimator):
     def fit(self, X, y, sample_weight=None):
         """Fit imodels' RuleFitRegressor and read its rules and linear terms.
 
-        Text / category columns of X are one-hot encoded (``colour == red``).
+        Text / category / boolean columns of X are one-hot encoded inside, with the
+        most frequent level as the baseline (``[Home = rent]`` terms, rules on
+        ``Home = rent`` / ``Home != rent``); missing values are refused.
         sample_weight takes integer (frequency) weights only: rows are repeated by them.
         Returns self.
         """
@@ -291,7 +347,7 @@ class RuleSetRegressor(_RuleFitBase, RegressorMixin, BaseEstimator):
         rows = frequency_rows(sw, Xe.shape[0], type(self).__name__)
         if rows is not None:
             Xe, y = Xe[rows], y[rows]
-        self._fit_rulefit(RuleFitRegressor, Xe, y)
+        self._fit_rulefit(RuleFitRegressor, Xe, y, scale_y=True)
         return self
 
     def predict(self, X) -> np.ndarray:
@@ -321,7 +377,8 @@ class RuleSetClassifier(_RuleFitBase, ClassifierMixin, BaseEstimator):
     def fit(self, X, y, sample_weight=None):
         """Fit imodels' RuleFitClassifier on a binary target.
 
-        Text / category columns of X are one-hot encoded (``colour == red``).
+        Text / category / boolean columns of X are one-hot encoded inside, with the
+        most frequent level as the baseline; missing values are refused.
         y must have two classes (a multiclass target is refused).
         sample_weight takes integer (frequency) weights only: rows are repeated by them.
         Returns self.
@@ -330,7 +387,7 @@ class RuleSetClassifier(_RuleFitBase, ClassifierMixin, BaseEstimator):
 
         self._validate_params()
         Xe, codes = self._class_inputs(X, y, sample_weight, binary=True)
-        self._fit_rulefit(RuleFitClassifier, Xe, codes)
+        self._fit_rulefit(RuleFitClassifier, Xe, codes, scale_y=False)
         return self
 
     def decision_function(self, X) -> np.ndarray:

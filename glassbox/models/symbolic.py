@@ -12,6 +12,13 @@ matter are dropped, near-integers snapped, constants folded and refit in
 float64 with the sample weights (the search itself is unweighted and float32).
 ``equation_`` keeps full-precision constants and ``predict`` uses them;
 printing shows 4 significant digits.
+
+A text, category or boolean column enters as reference-coded 0/1 symbols
+``[Home = rent]`` (baseline: the most frequent level, the first of an ordered
+category); missing values are refused naming column and row. Columns and a
+target far from 1 (beyond 2**30 or below 2**-30) are divided by a power of two
+before the float32 search and the equations rewritten in the user's units; a
+constant that rewrite pushes beyond float64 is warned about.
 """
 
 from __future__ import annotations
@@ -26,10 +33,11 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_sample_weight, check_X, check_X_y
+from .._validation import check_frame, check_frame_y, check_sample_weight
 from ..base import GlassboxMixin, Traits
 from ..explanation import GlobalExplanation, LocalExplanation
 from . import _sympy_tools as st
+from ._rules import most_frequent_first, power_scales
 
 #: operators the search may use (pyoperon names); "constant"/"variable" are implied
 OPERATORS = (
@@ -201,6 +209,7 @@ class SymbolicRegressor(GlassboxMixin, RegressorMixin, BaseEstimator):
 
     traits = Traits(
         family="symbolic",
+        categorical=True,  # text columns enter as reference-coded 0/1 symbols
         quick_params={
             "population_size": 60,
             "generations": 8,
@@ -276,16 +285,27 @@ class SymbolicRegressor(GlassboxMixin, RegressorMixin, BaseEstimator):
                     "and a Julia installation; use backend='operon' (the default, "
                     "installed with glassbox) instead"
                 )
-        X, y = check_X_y(self, X, y, classifier=False)
+        frame, y = check_frame_y(self, X, y, classifier=False)
+        # text / category / boolean columns: reference-coded 0/1 columns [Home = rent]
+        # (the most frequent level is the baseline), as the search takes numbers only
+        self.input_schema_ = most_frequent_first(self.input_schema_, frame)
+        X = self.input_schema_.one_hot(frame, reference=True)
         sw = check_sample_weight(sample_weight, X.shape[0])
-        symbols = _sympy_symbols(self.feature_names_)
+        symbols = self._symbols()
+        # the search works in float32 with absolute tolerances: columns and targets far
+        # from 1 are divided by a power of two (exact), the equations mapped back after
+        sx = power_scales(X, 2.0**-30, 2.0**30)
+        sy = float(power_scales(y[:, None], 2.0**-30, 2.0**30)[0])
+        Xs, ys = X / sx, y / sy
         start = time.perf_counter()
         if self.backend == "pysr":
-            candidates = self._search_pysr(X, y, sw, symbols)
+            candidates = self._search_pysr(Xs, ys, sw, symbols)
         else:
-            candidates = self._search_operon(X, y, symbols)
+            candidates = self._search_operon(Xs, ys, symbols)
         self.search_seconds_ = time.perf_counter() - start
-        self._build_front(candidates, symbols, X, y, sw)
+        self._build_front(candidates, symbols, Xs, ys, sw)
+        if (sx != 1).any() or sy != 1:
+            self._unscale_front(symbols, sx, sy, X, y, sw)
         self.simplify_seconds_ = time.perf_counter() - start - self.search_seconds_
         rng = np.random.default_rng(0)  # background rows for explanations
         rows = rng.choice(X.shape[0], size=min(X.shape[0], 1000), replace=False)
@@ -581,6 +601,43 @@ class SymbolicRegressor(GlassboxMixin, RegressorMixin, BaseEstimator):
             }
         )
 
+    def _unscale_front(self, symbols, sx, sy, X, y, sw) -> None:
+        """Equations found on X / sx and y / sy, rewritten in the user's units.
+
+        R^2 and scores do not change with the units; losses are scaled by sy^2.
+        A constant the rewrite pushes beyond float64's range (X * 1e300 together
+        with y * 1e-300 needs 1e-600) would make the equation collapse when
+        evaluated: that is warned about, naming the equation.
+        """
+        import warnings
+
+        import sympy as sp
+
+        back = {s: s / sp.Float(float(f)) for s, f in zip(symbols, sx) if f != 1}
+        exprs = [sp.Float(sy) * e.xreplace(back) for e in self._front_exprs]
+        tiny, huge = np.finfo(float).tiny, np.finfo(float).max
+        for e in exprs:
+            bad = [
+                c
+                for c in e.atoms(sp.Float)
+                if c != 0 and not tiny <= abs(float(sp.Abs(c).evalf(30, strict=False))) <= huge
+            ]
+            if bad:
+                warnings.warn(
+                    f"the equation {st.to_text(e)} needs constants beyond float64's range "
+                    f"({bad[0]}) in your units, where it evaluates to a constant or inf; "
+                    "rescale X or y (e.g. to values near 1) before fitting",
+                    UserWarning,
+                    stacklevel=3,
+                )
+                break
+        self._front_exprs = exprs
+        front = self.pareto_front_
+        front["complexity"] = [st.n_nodes(e) for e in exprs]
+        with np.errstate(over="ignore", under="ignore"):  # MSE of y ~ 1e300 is beyond float64
+            front["loss"] = front["loss"].to_numpy() * np.float64(sy) * np.float64(sy)
+        front["equation"] = [st.to_text(e) for e in exprs]
+
     def _choose(self, rule: str) -> int:
         front = self.pareto_front_
         loss = front["loss"].to_numpy()
@@ -620,15 +677,36 @@ class SymbolicRegressor(GlassboxMixin, RegressorMixin, BaseEstimator):
 
     # --- prediction and export -------------------------------------------------
 
+    def _design_columns(self) -> list[tuple[str, int]]:
+        """(symbol name, input column index) of every column the equation reads:
+        a numeric column by its name, a level of a categorical one as ``[Home = rent]``."""
+        names = list(self.input_schema_.names)
+        return [
+            (name if level is None else f"[{name} = {level}]", names.index(name))
+            for name, level, _ in self.input_schema_.one_hot_columns(reference=True)
+        ]
+
+    @property
+    def design_names_(self) -> list[str]:
+        """Names of the symbols the equation reads, in order: a numeric column's name,
+        ``[Home = rent]`` for a level of a categorical column (its baseline has none)."""
+        check_is_fitted(self)
+        return [n for n, _ in self._design_columns()]
+
     def _symbols(self):
-        return _sympy_symbols(self.feature_names_)
+        return _sympy_symbols(self.design_names_)
+
+    def _design(self, X) -> tuple[np.ndarray, pd.DataFrame]:
+        """Predict-time X (columns by name) as the float matrix the equation reads."""
+        frame = check_frame(self, X, reset=False)
+        return self.input_schema_.one_hot(frame, reference=True), frame
 
     def predict(self, X) -> np.ndarray:
         """``equation_`` evaluated on each row (full-precision constants).
 
         Returns an array of shape (n_rows,).
         """
-        X = check_X(self, X, reset=False)
+        X, _ = self._design(X)
         return st.evaluate(self.equation_, self._symbols(), X)
 
     def to_sympy(self):
@@ -655,13 +733,15 @@ class SymbolicRegressor(GlassboxMixin, RegressorMixin, BaseEstimator):
         return sp.latex(expr, symbol_names=names, full_prec=False)
 
     def to_callable(self):
-        """A numpy function f(X) -> y of the equation (X: 2-D array, columns in fit order)."""
+        """A numpy function f(X) -> y of the equation (X: 2-D float array, columns in
+        fit order; a categorical column as its 0/1 level columns, see ``pareto_front_``'s
+        ``[Home = rent]`` symbols)."""
         import sympy as sp
 
         check_is_fitted(self)
         symbols = self._symbols()
         fn = sp.lambdify([symbols], self.equation_, modules="numpy", dummify=True)
-        n_features = self.n_features_in_
+        n_features = len(symbols)
 
         def equation(X):
             X = np.asarray(X, dtype=np.float64)
@@ -683,13 +763,14 @@ class SymbolicRegressor(GlassboxMixin, RegressorMixin, BaseEstimator):
         import sympy as sp
 
         symbols = self._symbols()
-        index = {s: j for j, s in enumerate(symbols)}
+        source = [j for _, j in self._design_columns()]
+        index = {s: source[k] for k, s in enumerate(symbols)}
         terms, constant = [], 0.0
         for t in sp.Add.make_args(self.equation_):
             if not t.free_symbols:
                 constant += float(t)
             else:
-                terms.append((t, sorted(index[s] for s in t.free_symbols)))
+                terms.append((t, sorted({index[s] for s in t.free_symbols})))
         return terms, constant
 
     def explain_global(self) -> GlobalExplanation:
@@ -732,10 +813,10 @@ class SymbolicRegressor(GlassboxMixin, RegressorMixin, BaseEstimator):
         them, which keeps base value + contributions = prediction and is the
         Shapley split for a symmetric term; ``extras["shared_terms"]`` lists them.
         """
-        X = check_X(self, X, reset=False)
+        X, frame = self._design(X)
         symbols = self._symbols()
         terms, constant = self._terms()
-        values = np.zeros_like(X)
+        values = np.zeros((X.shape[0], self.n_features_in_))
         base = constant
         shared = []
         for t, feats in terms:
@@ -748,7 +829,7 @@ class SymbolicRegressor(GlassboxMixin, RegressorMixin, BaseEstimator):
         return LocalExplanation(
             values=values,
             base_values=np.full(X.shape[0], base),
-            data=X,
+            data=frame.to_numpy(dtype=object) if self.input_schema_.categorical else X,
             feature_names=tuple(self.feature_names_),
             output_names=("y",),
             link="identity",

@@ -25,6 +25,8 @@ if TYPE_CHECKING:  # matplotlib and pandas are imported when a plot is drawn
 Output = int | str | None
 
 _BLUE, _RED, _GREY = "#1f77b4", "#d62728", "#7f7f7f"
+_DENSITY = "#5f6b7a"  # data density strips: dark enough to read at a glance
+_DENSITY_BUCKETS = 30  # at most this many bars in a density strip
 
 
 def _figure(width: float, height: float, layout: str | None = "constrained"):
@@ -50,12 +52,19 @@ def _pick_output(values: np.ndarray, names: Sequence[str], output, axis: int):
 
 
 def coefficients(
-    explanation: GlobalExplanation, *, output: Output = None, level: float = 0.95
+    explanation: GlobalExplanation,
+    *,
+    output: Output = None,
+    level: float = 0.95,
+    per: np.ndarray | None = None,
 ) -> Figure:
-    """Coefficients with Wald confidence intervals (when standard errors exist).
+    """Coefficients with confidence intervals (when standard errors exist).
 
-    ``explanation.extras["standard_errors"]`` holds the standard errors with the
-    intercept at index 0, as ``GLMRegressor``/``GLMClassifier`` provide them.
+    The 95% interval is the model's own (``extras["conf_int"]``: t-based for a
+    normal GLM, as the printout shows it); other levels, or a model without it,
+    use Wald intervals from ``extras["standard_errors"]`` (intercept at index 0).
+    ``per``: one multiplier per term, e.g. each numeric feature's standard deviation
+    (1 for a level term), to draw effects per +1 SD that compare across units.
     """
     from scipy.stats import norm
 
@@ -65,17 +74,29 @@ def coefficients(
         np.asarray(explanation.coefficients, float), explanation.output_names, output, axis=1
     )
     names = list(explanation.term_names)
+    mult = np.ones(len(names)) if per is None else np.asarray(per, float)
     se = explanation.extras.get("standard_errors")
+    ci = explanation.extras.get("conf_int")
+    if se is not None and np.ndim(se) == 2:  # multiclass: one row per class, as coefficients
+        outs = list(explanation.output_names)
+        k = outs.index(out_name) if out_name in outs else len(outs) - 1
+        se = np.asarray(se)[k]
+        ci = None if ci is None or np.ndim(ci) != 3 else np.asarray(ci)[k]
     fig = _figure(6.5, 0.35 * len(names) + 1.4)
     ax = fig.add_subplot()
     y = np.arange(len(names))[::-1]
+    x = coef * mult
     if se is not None and np.ndim(se) == 1 and len(se) == len(names) + 1:
-        z = norm.ppf(0.5 + level / 2)
-        half = z * np.asarray(se[1:], float)
+        if ci is not None and np.shape(ci) == (len(names) + 1, 2) and np.isclose(level, 0.95):
+            lo, hi = np.asarray(ci, float)[1:].T
+            xerr = np.vstack([coef - lo, hi - coef]) * mult
+        else:
+            z = norm.ppf(0.5 + level / 2)
+            xerr = z * np.asarray(se[1:], float) * mult
         ax.errorbar(
-            coef,
+            x,
             y,
-            xerr=half,
+            xerr=xerr,
             fmt="o",
             color=_BLUE,
             ecolor=_GREY,
@@ -84,21 +105,80 @@ def coefficients(
         )
         ax.legend(loc="best", fontsize="small")
     else:
-        ax.plot(coef, y, "o", color=_BLUE)
+        ax.plot(x, y, "o", color=_BLUE)
     ax.axvline(0, color=_GREY, lw=0.8, ls="--")
     ax.set_yticks(y, names)
     scale = {"logit": "log-odds", "log": "log E[y]", "softmax": "class score"}.get(
         explanation.link, "E[y]"
     )
-    ax.set_xlabel(f"coefficient (change in {scale} per +1 unit)")
+    if per is None:
+        ax.set_xlabel(f"coefficient (change in {scale} per +1 unit)")
+        title = "Coefficients"
+    else:
+        ax.set_xlabel(f"change in {scale} per +1 SD (a level: vs its reference)")
+        title = "Effects per +1 standard deviation"
     ax.set_title(
-        "Coefficients"
-        + (f" ({out_name})" if out_name and len(explanation.output_names) > 1 else "")
+        title + (f" ({out_name})" if out_name and len(explanation.output_names) > 1 else "")
     )
     return fig
 
 
+def _per_sd(model, explanation: GlobalExplanation) -> np.ndarray | None:
+    """Each term's standard deviation on the training rows (1 for a level term), from
+    a fitted GLM's ``X_std_`` and ``term_columns_``; None when the model has none."""
+    sd = getattr(model, "X_std_", None)
+    if sd is None or np.shape(sd) != (len(explanation.term_names),):
+        return None
+    cols = getattr(model, "term_columns_", None)
+    levels = [c[1] for c in cols] if cols is not None else [None] * len(sd)
+    return np.array([1.0 if lv is not None else float(s) for s, lv in zip(sd, levels)])
+
+
 # --- additive shape functions ------------------------------------------------------
+
+
+def _step_edges(term: TermShape) -> np.ndarray | None:
+    """Bin edges of a binned (piecewise-constant) 1-D term, else None."""
+    return _bin_edges(term.grid[0], None if term.cuts is None else term.cuts[0])
+
+
+def _bin_edges(grid, cuts) -> np.ndarray | None:
+    """Bin edges of one binned feature axis, else None (no cuts: not binned, or levels).
+
+    A binned model (EBM) gives its cut points; the outer edges are placed so the
+    grid points stay the bin centres (the model's own feature bounds)."""
+    if cuts is None:
+        return None
+    cuts = np.asarray(cuts, float)
+    grid = np.asarray(grid)
+    if grid.dtype.kind not in "fiu" or grid.size != cuts.size + 1:
+        return None
+    grid = grid.astype(float)
+    if cuts.size == 0:
+        return np.array([grid[0] - 0.5, grid[0] + 0.5])
+    return np.concatenate([[2 * grid[0] - cuts[0]], cuts, [2 * grid[-1] - cuts[-1]]])
+
+
+def _missing_note(term: TermShape, output: Output) -> str:
+    """' (missing: +1.21)' when a missing value has a score of its own (binned models
+    keep it at index 0 of the lookup table), so the plot does not hide it."""
+    if term.lookup is None:
+        return ""
+    cell = np.asarray(term.lookup, float)[0]
+    if cell.ndim:  # one score per output
+        if output is None and cell.size > 1:
+            return "" if not np.any(cell) else " (missing: see the text)"
+        cell, _ = _pick_output(cell, (), output, axis=0)
+    value = float(cell)
+    return "" if value == 0 else f" (missing: {value:+.3g})"
+
+
+def _value_at(term: TermShape, values: np.ndarray, x: float, edges: np.ndarray | None) -> float:
+    """The term's value at ``x``: its bin's value (binned) or the interpolated line."""
+    if edges is not None:
+        i = int(np.clip(np.searchsorted(edges[1:-1], x, side="right"), 0, values.size - 1))
+        return float(values[i])
+    return float(np.interp(x, np.asarray(term.grid[0], float), values))
 
 
 def shape(
@@ -108,17 +188,24 @@ def shape(
     ax: Axes | None = None,
     density: bool = True,
     output_names: Sequence[str] = (),
+    levels: Sequence[float] | None = None,
 ) -> Figure | Axes:
     """One 1-D shape function: line (or bars), confidence band, data density.
 
-    A multi-output term (one column per class) draws one line per output,
-    labelled with ``output_names``, unless ``output`` picks one.
+    A binned term (EBM: ``term.cuts``) is piecewise constant and is drawn as steps;
+    a smooth one (GAM spline) as a line. ``levels``: the values the feature takes
+    when there are only a few (a 0/1 column): one bar per value instead of a line
+    through values the data never has. A multi-output term (one column per class)
+    draws one line per output, labelled with ``output_names``, unless ``output``
+    picks one.
     """
     if len(term.features) != 1:
         return pair_heatmap(term, output=output)
     grid = np.asarray(term.grid[0])
     raw = np.asarray(term.values, float)
-    categorical = term.kind == "categorical" or grid.dtype.kind in "OUS"
+    categorical = term.kind == "categorical" or grid.dtype.kind in "OUSb"
+    edges = None if categorical else _step_edges(term)
+    discrete = None if categorical or levels is None else np.asarray(levels, float)
     if raw.ndim == 2 and output is None and not categorical:
         columns = list(range(raw.shape[1]))
     else:
@@ -128,7 +215,7 @@ def shape(
         fig = _figure(5.5, 3.6)
         if density and term.density is not None:
             ax, dax = fig.subplots(
-                2, 1, sharex=not categorical, gridspec_kw={"height_ratios": [4, 1]}
+                2, 1, sharex=not categorical, gridspec_kw={"height_ratios": [3, 1]}
             )
         else:
             ax, dax = fig.add_subplot(), None
@@ -142,21 +229,53 @@ def shape(
         if term.lower is not None and term.upper is not None:
             lower, _ = _pick_output(np.asarray(term.lower, float), (), pick, axis=1)
             upper, _ = _pick_output(np.asarray(term.upper, float), (), pick, axis=1)
+        if k is None:
+            label = "shape"
+        else:
+            label = str(output_names[k]) if k < len(output_names) else f"output {k}"
         if categorical:
             yerr = None if lower is None else np.vstack([values - lower, upper - values])
             ax.bar(x, values, color=_BLUE, yerr=yerr, ecolor=_GREY, capsize=3)
             ax.set_xticks(x, [str(g) for g in grid], rotation=30, ha="right")
             continue
-        if k is None:
-            label = "shape"
+        if discrete is not None:  # a 0/1 (or few-valued) feature: one bar per value
+            heights = [_value_at(term, values, v, edges) for v in discrete]
+            width = 0.6 * (np.min(np.diff(discrete)) if discrete.size > 1 else 1.0)
+            shift = 0.0
+            if len(columns) > 1:
+                width /= len(columns)
+                shift = (k - (len(columns) - 1) / 2) * width
+            ax.bar(
+                discrete + shift,
+                heights,
+                width=width,
+                label=label,
+                color=_BLUE if k is None else None,
+            )
+            ax.set_xticks(discrete, [_fmt(v) for v in discrete])
+            continue
+        if edges is not None:  # piecewise constant: a step per bin, edge to edge
+            xs = edges
+            ys = np.append(values, values[-1])
+            (line,) = ax.plot(
+                xs,
+                ys,
+                lw=1.8,
+                label=label,
+                drawstyle="steps-post",
+                color=_BLUE if k is None else None,
+            )
         else:
-            label = str(output_names[k]) if k < len(output_names) else f"output {k}"
-        (line,) = ax.plot(x, values, lw=1.8, label=label, color=_BLUE if k is None else None)
+            (line,) = ax.plot(x, values, lw=1.8, label=label, color=_BLUE if k is None else None)
         if lower is not None:
+            band_x = edges if edges is not None else x
+            band_lo = np.append(lower, lower[-1]) if edges is not None else lower
+            band_hi = np.append(upper, upper[-1]) if edges is not None else upper
             ax.fill_between(
-                x,
-                lower,
-                upper,
+                band_x,
+                band_lo,
+                band_hi,
+                step="post" if edges is not None else None,
                 color=line.get_color(),
                 alpha=0.2 if k is None else 0.12,
                 lw=0,
@@ -166,15 +285,42 @@ def shape(
         ax.legend(loc="best", fontsize="small")
     ax.axhline(0, color=_GREY, lw=0.8, ls="--")
     ax.set_ylabel("contribution")
-    ax.set_title(term.name)
+    ax.set_title(term.name + _missing_note(term, output if len(columns) == 1 else None))
     if dax is not None:
         dens = np.asarray(term.density, float).reshape(-1)
-        if dens.size == x.size:
-            width = 0.8 if categorical else (np.min(np.diff(x)) if x.size > 1 else 1.0)
-            dax.bar(x, dens, width=width, color=_GREY)
+        if discrete is not None:  # rows at each value the feature takes
+            at = [_value_at(term, dens, v, edges) for v in discrete]
+            width = 0.6 * (np.min(np.diff(discrete)) if discrete.size > 1 else 1.0)
+            dax.bar(discrete, at, width=width, color=_DENSITY)
+            dax.set_xticks(discrete, [_fmt(v) for v in discrete])
+            ax.tick_params(labelbottom=False)
+            dax.set_ylabel("rows")
+        elif edges is not None and dens.size == edges.size - 1:
+            if dens.size > _DENSITY_BUCKETS:
+                # hundreds of narrow, uneven bins (EBM) draw as spikes: pool their
+                # counts into equal-width buckets, a histogram a reader can see
+                centres = (edges[:-1] + edges[1:]) / 2
+                counts, bucket_edges = np.histogram(
+                    centres, bins=_DENSITY_BUCKETS, range=(edges[0], edges[-1]), weights=dens
+                )
+                dax.stairs(counts, bucket_edges, fill=True, color=_DENSITY)
+            else:
+                dax.stairs(dens, edges, fill=True, color=_DENSITY)
+        elif dens.size == x.size:
+            if categorical or x.size < 2:
+                width = 0.8
+            else:  # each bar spans half the way to its neighbours: no gaps, no overlap
+                mids = (x[1:] + x[:-1]) / 2
+                width = np.diff(
+                    np.concatenate([[2 * x[0] - mids[0]], mids, [2 * x[-1] - mids[-1]]])
+                )
+            dax.bar(x, dens, width=width, color=_DENSITY)
         else:  # counts per bin between grid edges
-            dax.stairs(dens, np.linspace(x.min(), x.max(), dens.size + 1), fill=True, color=_GREY)
-        dax.set_ylabel("count")
+            dax.stairs(
+                dens, np.linspace(x.min(), x.max(), dens.size + 1), fill=True, color=_DENSITY
+            )
+        if not dax.get_ylabel():
+            dax.set_ylabel("rows")
         dax.set_xlabel(term.features[0])
         if categorical:
             dax.set_xticks(x, [str(g) for g in grid], rotation=30, ha="right")
@@ -197,14 +343,28 @@ def pair_heatmap(term: TermShape, *, output: Output = None) -> Figure:
     fig = _figure(5.5, 4.2)
     ax = fig.add_subplot()
     lim = float(np.nanmax(np.abs(values))) or 1.0
-    mesh = ax.imshow(values.T, origin="lower", aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim)
-    for grid, setter in ((g0, ax.set_xticks), (g1, ax.set_yticks)):
-        step = max(1, len(grid) // 8)
-        idx = np.arange(0, len(grid), step)
-        labels = [
-            str(grid[i]) if grid.dtype.kind in "OUS" else f"{float(grid[i]):.3g}" for i in idx
-        ]
-        setter(idx, labels)
+    cuts = term.cuts if term.cuts is not None else (None, None)
+    edges = [_bin_edges(g, c) for g, c in zip((g0, g1), cuts)]
+    if any(e is not None for e in edges):
+        # a binned pair (EBM): cells as wide as their bins on the feature's own axis;
+        # a categorical side keeps one evenly spaced cell per level
+        xe, ye = (
+            e if e is not None else np.arange(len(g) + 1) - 0.5 for e, g in zip(edges, (g0, g1))
+        )
+        # rasterized: one image in the SVG, no hairline seams between hundreds of cells
+        mesh = ax.pcolormesh(xe, ye, values.T, cmap="RdBu_r", vmin=-lim, vmax=lim, rasterized=True)
+        for grid, e, setter in ((g0, edges[0], ax.set_xticks), (g1, edges[1], ax.set_yticks)):
+            if e is None:
+                setter(np.arange(len(grid)), [str(v) for v in grid])
+    else:
+        mesh = ax.imshow(
+            values.T, origin="lower", aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim
+        )
+        for grid, setter in ((g0, ax.set_xticks), (g1, ax.set_yticks)):
+            step = max(1, len(grid) // 8)
+            idx = np.arange(0, len(grid), step)
+            labels = [str(grid[i]) if grid.dtype.kind in "OUS" else _fmt(grid[i]) for i in idx]
+            setter(idx, labels)
     ax.tick_params(axis="x", labelrotation=45)
     ax.set_xlabel(term.features[0])
     ax.set_ylabel(term.features[1])
@@ -213,26 +373,73 @@ def pair_heatmap(term: TermShape, *, output: Output = None) -> Figure:
     return fig
 
 
+def _few_levels(X, name: str, limit: int = 2) -> np.ndarray | None:
+    """The distinct numeric values of column ``name`` of ``X`` when there are at most
+    ``limit`` of them (a 0/1 column), else None."""
+    if X is None or not hasattr(X, "columns") or name not in X.columns:
+        return None
+    try:
+        col = np.asarray(X[name], dtype=float)
+    except (TypeError, ValueError):
+        return None
+    values = np.unique(col[np.isfinite(col)])
+    return values if 1 <= values.size <= limit else None
+
+
 def shapes(
-    explanation: GlobalExplanation, *, max_terms: int = 12, output: Output = None
+    explanation: GlobalExplanation,
+    *,
+    max_terms: int | None = 12,
+    output: Output = None,
+    X: pd.DataFrame | None = None,
 ) -> list[Figure]:
-    """One figure per term (most important first): shape plots and pair heat maps."""
+    """One figure per term (most important first): shape plots and pair heat maps.
+
+    ``X`` (optional, the data): a feature with only two values in it (0/1) is
+    drawn as two bars."""
     if not explanation.shapes:
         raise ValueError(f"this explanation ({explanation.method}) has no shape functions")
+    out = []
+    terms = _ranked_shapes(explanation, max_terms)
+    for t in terms:
+        levels = _few_levels(X, t.features[0]) if len(t.features) == 1 else None
+        if levels is None and len(t.features) == 1:
+            levels = _binary_bins(t)
+        out.append(shape(t, output=output, output_names=explanation.output_names, levels=levels))
+    return out
+
+
+def _ranked_shapes(explanation: GlobalExplanation, max_terms: int | None) -> list[TermShape]:
+    """The explanation's terms, most important first, the first ``max_terms``."""
     imp = np.asarray(explanation.importances, float)
     imp = imp if imp.ndim == 1 else imp.mean(axis=1)
     order = {name: -imp[i] for i, name in enumerate(explanation.term_names)}
-    terms = sorted(explanation.shapes, key=lambda t: order.get(t.name, 0.0))[:max_terms]
-    return [shape(t, output=output, output_names=explanation.output_names) for t in terms]
+    return sorted(explanation.shapes, key=lambda t: order.get(t.name, 0.0))[:max_terms]
+
+
+def _binary_bins(term: TermShape) -> np.ndarray | None:
+    """A binned term over a 0/1 feature (one cut strictly between 0 and 1, bins
+    centred inside [0, 1]): the values 0 and 1."""
+    edges = None if term.kind == "categorical" else _step_edges(term)
+    if edges is None or edges.size != 3:
+        return None
+    if np.isclose(edges[0], 0) and np.isclose(edges[-1], 1) and 0 < edges[1] < 1:
+        return np.array([0.0, 1.0])
+    return None
 
 
 def importances(
     explanation: GlobalExplanation, *, max_terms: int = 20, output: Output = None
 ) -> Figure:
-    """Horizontal bars of term importances (mean |contribution|), largest on top."""
-    imp, out_name = _pick_output(
-        np.asarray(explanation.importances, float), explanation.output_names, output, axis=1
-    )
+    """Horizontal bars of term importances (mean |contribution|), largest on top.
+
+    A multi-output explanation shows the mean over its outputs unless ``output``
+    picks one."""
+    raw = np.asarray(explanation.importances, float)
+    if raw.ndim == 2 and output is None:
+        imp, out_name = raw.mean(axis=1), "mean over outputs"
+    else:
+        imp, out_name = _pick_output(raw, explanation.output_names, output, axis=1)
     order = np.argsort(-imp)[:max_terms]
     names = [explanation.term_names[i] for i in order]
     fig = _figure(6.0, 0.32 * len(names) + 1.3)
@@ -240,7 +447,8 @@ def importances(
     ax.barh(np.arange(len(names))[::-1], imp[order], color=_BLUE)
     ax.set_yticks(np.arange(len(names))[::-1], names)
     ax.set_xlabel(str(explanation.extras.get("importance", "importance (mean |contribution|)")))
-    ax.set_title("Term importances")
+    multi = raw.ndim == 2 and len(explanation.output_names) > 1
+    ax.set_title("Term importances" + (f" ({out_name})" if multi else ""))
     return fig
 
 
@@ -289,7 +497,7 @@ def shap_summary(
     values, out_name = _pick_output(
         np.asarray(explanation.values, float), explanation.output_names, output, axis=2
     )
-    data = np.asarray(explanation.data, dtype=float)
+    data = _numeric_columns(np.asarray(explanation.data))
     order = np.argsort(-np.abs(values).mean(axis=0))[:max_display]
     fig = _figure(6.5, 0.4 * len(order) + 1.5)
     ax = fig.add_subplot()
@@ -302,7 +510,12 @@ def shap_summary(
         c = np.clip((col - lo) / (hi - lo), 0, 1) if hi > lo else np.full(n, 0.5)
         # stack dots by density along x, as shap's beeswarm does, with a simple jitter
         jitter = rng.uniform(-0.3, 0.3, n)
-        ax.scatter(v, row + jitter, c=c, cmap="coolwarm", vmin=0, vmax=1, s=12, lw=0)
+        known = np.isfinite(c)
+        ax.scatter(
+            v[known], row + jitter[known], c=c[known], cmap="coolwarm", vmin=0, vmax=1, s=12, lw=0
+        )
+        if not known.all():  # a missing value, or a pair term (no single value): grey
+            ax.scatter(v[~known], row + jitter[~known], color=_GREY, s=12, lw=0)
     ax.axvline(0, color=_GREY, lw=0.8)
     ax.set_yticks(np.arange(len(order)), [explanation.feature_names[j] for j in order[::-1]])
     ax.set_xlabel(f"contribution ({explanation.method}, {explanation.link} scale)")
@@ -319,10 +532,32 @@ def shap_summary(
     return fig
 
 
+def _numeric_columns(data: np.ndarray) -> np.ndarray:
+    """The explained rows as floats for colouring: a text column (levels of a
+    categorical feature) becomes its level codes in order of appearance, missing NaN."""
+    if data.dtype.kind in "fiub":
+        return data.astype(float)
+    out = np.full(data.shape, np.nan)
+    for j in range(data.shape[1] if data.ndim == 2 else 0):
+        col = data[:, j]
+        try:
+            out[:, j] = col.astype(float)
+        except (TypeError, ValueError):
+            import pandas as pd
+
+            codes, _ = pd.factorize(pd.Series(col, dtype=object), use_na_sentinel=True)
+            out[:, j] = np.where(codes < 0, np.nan, codes)
+    return out
+
+
 def waterfall(
     explanation: LocalExplanation, row: int = 0, *, output: Output = None, max_display: int = 10
 ) -> Figure:
-    """How one row's output is built: base value, then contributions, largest first."""
+    """How one row's output is built: base value, then contributions, largest first.
+
+    Every bar and value label lies inside the axes (the x range is widened until
+    the labels fit), one bar per line so no two labels meet; the base value and
+    the output are marked on the axis as shap's waterfall does."""
     values, out_name = _pick_output(
         np.asarray(explanation.values, float)[row], explanation.output_names, output, axis=1
     )
@@ -331,38 +566,101 @@ def waterfall(
     )
     base = float(base)
     data = np.asarray(explanation.data)[row]
-    order = np.argsort(-np.abs(values))
+    order = np.argsort(-np.abs(values), kind="stable")
     shown, rest = order[:max_display], order[max_display:]
-    labels = [f"{explanation.feature_names[j]} = {_fmt(data[j])}" for j in shown]
+    labels = [_row_label(explanation.feature_names[j], data[j]) for j in shown]
     steps = list(values[shown])
     if rest.size:
-        labels.append(f"{rest.size} other features")
+        labels.append(f"{rest.size} other feature{'s' if rest.size != 1 else ''}")
         steps.append(float(values[rest].sum()))
-    fig = _figure(6.5, 0.4 * len(steps) + 1.6)
+    fig = _figure(7.0, 0.42 * len(steps) + 1.9)
     ax = fig.add_subplot()
     start = base
     ypos = np.arange(len(steps))[::-1]
+    ends = [base]
+    texts = []
     for y, step in zip(ypos, steps):
-        ax.barh(y, step, left=start, color=_RED if step > 0 else _BLUE)
-        ax.text(
-            start + step,
-            y,
-            f" {step:+.3g}",
-            va="center",
-            ha="left" if step >= 0 else "right",
-            fontsize=8,
+        ax.barh(y, step, left=start, height=0.7, color=_RED if step > 0 else _BLUE)
+        # the label sits past the bar's far end, on the side the bar points to
+        texts.append(
+            ax.text(
+                start + step,
+                y,
+                f" {step:+.3g} ",
+                va="center",
+                ha="left" if step >= 0 else "right",
+                fontsize=8,
+                color=_RED if step > 0 else _BLUE,
+                # a light backing so the base and output lines never cross the digits
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5, "alpha": 0.85},
+            )
         )
         start += step
+        ends.append(start)
     ax.axvline(base, color=_GREY, lw=0.8, ls="--")
     ax.axvline(start, color="black", lw=0.8)
-    ax.margins(x=0.12)  # room for the value labels and the base line
     ax.set_yticks(ypos, labels)
-    ax.set_xlabel(f"{explanation.link} scale: base {base:.4g} -> output {start:.4g}")
+    ax.set_ylim(-0.7, len(steps) - 0.3)
+    lo, hi = min(ends), max(ends)
+    pad = 0.05 * (hi - lo) if hi > lo else max(abs(hi), 1.0) * 0.05
+    ax.set_xlim(lo - pad, hi + pad)
+    scale = {
+        "logit": "log-odds",
+        "ovr_logit": "one-vs-rest log-odds",
+        "log": "log E[y]",
+        "identity": "output",
+    }.get(explanation.link, explanation.link)
+    label = f"{scale}: base {base:.4g} -> output {start:.4g}"
+    if explanation.link == "logit":  # the probability a reader acts on
+        p0, p1 = (1 / (1 + np.exp(-v)) for v in (base, start))
+        label += f"  (P: {p0:.3g} -> {p1:.3g})"
+    elif explanation.link == "log":  # the expected value itself
+        label += f"  (E[y]: {np.exp(base):.4g} -> {np.exp(start):.4g})"
+    ax.set_xlabel(label)
+    marks = ax.secondary_xaxis("top")
+    if abs(start - base) > 1e-12:
+        marks.set_xticks([base, start], [f"base {base:.3g}", f"output {start:.3g}"])
+    else:
+        marks.set_xticks([base], [f"base = output {base:.3g}"])
+    marks.tick_params(labelsize=8)
     title = f"Row {row}" + (
         f" ({out_name})" if out_name and len(explanation.output_names) > 1 else ""
     )
-    ax.set_title(title)
+    ax.set_title(title, pad=18)
+    _fit_texts(fig, ax, texts)
     return fig
+
+
+def _fit_texts(fig: Figure, ax: Axes, texts: list, rounds: int = 4) -> None:
+    """Widen ``ax``'s x range until every text in ``texts`` lies inside the axes
+    (text extents are in pixels, so the range is adjusted and measured again)."""
+    for _ in range(rounds):
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        box = ax.get_window_extent(renderer)
+        to_data = ax.transData.inverted()
+        lo, hi = ax.get_xlim()
+        need_lo, need_hi = lo, hi
+        for t in texts:
+            bb = t.get_window_extent(renderer)
+            x0 = to_data.transform((bb.x0 - 2, bb.y0))[0]
+            x1 = to_data.transform((bb.x1 + 2, bb.y0))[0]
+            need_lo, need_hi = min(need_lo, x0), max(need_hi, x1)
+        if need_lo >= lo and need_hi <= hi and box.width > 0:
+            return
+        ax.set_xlim(need_lo, need_hi)
+
+
+def _row_label(name: str, value) -> str:
+    """`age = 42`; a missing value reads 'missing'; a term of several features (an
+    EBM pair, whose data cell is empty) is named alone."""
+    try:
+        missing = value is None or bool(np.isnan(float(value)))
+    except (TypeError, ValueError):
+        missing = False
+    if missing:
+        return name if " & " in name else f"{name} = missing"
+    return f"{name} = {_fmt(value)}"
 
 
 def _fmt(v) -> str:
@@ -432,10 +730,16 @@ def plot_model(
         expl = None
     if expl is not None:
         if expl.coefficients is not None:
-            figures.append(("Coefficients", coefficients(expl)))
+            per = _per_sd(target, expl)
+            caption = "Coefficients" if per is None else "Effects per +1 SD"
+            figures.append((caption, coefficients(expl, per=per)))
         if expl.shapes:
-            for fig in shapes(expl, max_terms=max_terms):
-                figures.append((fig.axes[0].get_title(), fig))
+            frame = X if hasattr(X, "columns") else None
+            if len(expl.shapes) > 1:  # the overview first, as interpret opens with it
+                figures.append(("Term importances", importances(expl, max_terms=20)))
+            ranked = _ranked_shapes(expl, max_terms)
+            for term, fig in zip(ranked, shapes(expl, max_terms=max_terms, X=frame)):
+                figures.append((term.name, fig))
         elif expl.coefficients is None and len(expl.term_names):
             figures.append(("Importances", importances(expl)))
     if X is not None:
@@ -466,3 +770,54 @@ def to_svg(fig: Figure) -> str:
         )
     text = buf.getvalue()
     return text[text.index("<svg") :]
+
+
+# --- scores on data (the report) ---------------------------------------------------
+
+
+def calibration(
+    y_true: np.ndarray, proba: np.ndarray, *, n_bins: int = 10, label: str = "P(positive)"
+) -> Figure:
+    """Reliability diagram: rows binned by predicted probability (equal-count bins, or
+    one bin per distinct value when there are at most ``n_bins``),
+    the mean predicted probability against the observed share of positives, with
+    the diagonal of perfect calibration and the rows per bin underneath."""
+    y_true = np.asarray(y_true, dtype=float)
+    proba = np.asarray(proba, dtype=float)
+    distinct = np.unique(proba)
+    if distinct.size <= n_bins:  # few distinct probabilities (a tree's leaves): one point each
+        groups = [np.flatnonzero(proba == p) for p in distinct]
+    else:
+        order = np.argsort(proba, kind="stable")
+        groups = [g for g in np.array_split(order, min(n_bins, len(order))) if g.size]
+    mean_p = np.array([proba[g].mean() for g in groups])
+    observed = np.array([y_true[g].mean() for g in groups])
+    counts = np.array([g.size for g in groups])
+    fig = _figure(5.0, 4.6)
+    ax, dax = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [4, 1]})
+    ax.plot([0, 1], [0, 1], ls="--", color=_GREY, lw=0.8, label="perfectly calibrated")
+    ax.plot(mean_p, observed, "o-", color=_BLUE, label="model")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("observed share of positives")
+    how = "one per distinct probability" if distinct.size <= n_bins else "of equal size"
+    ax.set_title(f"Calibration ({len(groups)} bins {how})")
+    ax.legend(loc="upper left", fontsize="small")
+    dax.bar(mean_p, counts, width=0.02, color=_DENSITY)
+    dax.set_ylabel("rows")
+    dax.set_xlabel(f"predicted {label} (mean per bin)")
+    return fig
+
+
+def residuals(y_true: np.ndarray, y_pred: np.ndarray) -> Figure:
+    """Residuals (observed minus predicted) against the prediction, with a zero line."""
+    y_true = np.asarray(y_true, dtype=float)
+    y_pred = np.asarray(y_pred, dtype=float)
+    fig = _figure(5.5, 3.8)
+    ax = fig.add_subplot()
+    ax.scatter(y_pred, y_true - y_pred, s=10, alpha=0.6, color=_BLUE, lw=0)
+    ax.axhline(0, color=_GREY, lw=0.8, ls="--")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("observed - predicted")
+    ax.set_title("Residuals")
+    return fig

@@ -52,15 +52,30 @@ def render(model: GlassboxMixin, **options: object) -> str:
     return render_text(model, **options)
 
 
-def export_text(model: GlassboxMixin, *, full: bool = False) -> str:
+def export_text(
+    model: GlassboxMixin, *, full: bool = False, max_terms: int | None | str = "default"
+) -> str:
     """Text of a fitted model; ``full=True`` adds complete lookup tables where a
-    family abbreviates them in ``str(model)`` (shape functions, spline values)."""
-    return render(model, full=full)
+    family abbreviates them in ``str(model)`` (shape functions, spline values).
+    ``max_terms`` (additive models): terms listed in the summary, None for all;
+    the default is what ``str(model)`` shows."""
+    if max_terms == "default":
+        return render(model, full=full)
+    return render(model, full=full, max_terms=max_terms)
 
 
 # --- GLM ---------------------------------------------------------------------
 
 _LHS = {"identity": "E[{y}]", "log": "log(E[{y}])"}
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _glm_term(name: str, level) -> str:
+    """A term in the equation: a level term is a 0/1 indicator, written in brackets."""
+    return f"[{name}]" if level is not None else name
 
 
 def _equation(lhs: str, intercept: float, coef, names) -> str:
@@ -72,55 +87,147 @@ def _equation(lhs: str, intercept: float, coef, names) -> str:
     return f"{lhs} = {terms[0]}\n" + "\n".join("    " + t for t in terms[1:])
 
 
-def _coef_table(coef, names, link: str, se=None, sd=None) -> str:
-    """Coefficients with intervals and effects per unit and per standard deviation
-    (a per-unit odds ratio is unreadable for a feature measured in thousandths)."""
+#: a multiplicative effect beyond these bounds prints as "> 1000x" with its log
+_RATIO_MAX = 1000.0
+
+
+def ratio(log_change: float, scale: str = "log") -> str:
+    """A multiplicative effect exp(log_change) (odds ratio, factor on E[y]) a person can
+    read: 3 significant digits, enough digits to differ from 1 when it is not exactly 1
+    (never a bare ``×1``), and ``×>1000`` / ``×<1/1000`` with the log change when the
+    factor is extreme (``×2.8e35`` says nothing a reader can use)."""
+    c = float(log_change)
+    if not np.isfinite(c):
+        return "×inf" if c > 0 else ("×0" if c < 0 else "nan")
+    if c == 0:
+        return "×1"
+    if abs(c) > np.log(_RATIO_MAX):
+        bound = ">1000" if c > 0 else "<1/1000"
+        return f"×{bound} ({scale} {'+' if c > 0 else '-'}{short(abs(c))})"
+    r = float(np.exp(c))
+    dev = abs(np.expm1(c))
+    if dev < 0.01:  # near 1: show the deviation's first two digits
+        places = int(-np.floor(np.log10(dev))) + 1
+        return "×" + f"{r:.{places}f}".rstrip("0")
+    return "×" + num(r, 3)
+
+
+def p_value(p: float) -> str:
+    """Two significant digits; below 1e-16 the float cannot say more than that."""
+    p = float(p)
+    if not np.isfinite(p):
+        return ""
+    return "<1e-16" if p < 1e-16 else num(p, 2)
+
+
+def _glm_terms(model) -> tuple[list[str], list]:
+    """Term labels and, per term, its level (None for a numeric term)."""
+    names = list(getattr(model, "term_names_", None) or model.feature_names_)
+    cols = getattr(model, "term_columns_", None)
+    levels = [c[1] for c in cols] if cols is not None else [None] * len(names)
+    return names, levels
+
+
+def _coef_table(model, coef, link: str, k: int | None = None) -> str:
+    """Coefficients with standard errors, 95% intervals and p-values (when the fit
+    is unpenalised), effects per unit and per standard deviation of numeric terms
+    (a per-unit odds ratio is unreadable for a feature measured in thousandths).
+    ``k``: the class of a multiclass model (its row of the inference arrays); its
+    sum-to-zero coefficients have no single odds ratio, so no effect columns."""
+    names, levels = _glm_terms(model)
+    se = getattr(model, "standard_errors_", None)
+    ci = getattr(model, "conf_int_", None)
+    pv = getattr(model, "p_values_", None)
+    if k is not None:
+        se, ci, pv = (
+            None if a is None or np.ndim(a) < 2 else np.asarray(a)[k] for a in (se, ci, pv)
+        )
+    sd = getattr(model, "X_std_", None) if k is None else None
+    stat = getattr(model, "statistic_", None)
+    inference = se is not None and len(se) == len(names) + 1
     effect_head = {
-        "identity": "effect of +1 unit",
-        "log": "E[y] × per +1 unit",
-        "logit": "odds ratio per +1 unit",
-    }[link]
+        "identity": "effect of +1",
+        "log": "E[y] ×",
+        "logit": "odds ratio",
+    }.get(link)
 
     def effect(change: float) -> str:
         if link == "identity":
             return ("+" if change >= 0 else "") + short(change)
-        return "×" + short(np.exp(change))
+        return ratio(change, "log-odds" if link == "logit" else "log")
 
+    def inference_cells(i: int) -> list[str]:
+        if not inference:
+            return []
+        if ci is not None:
+            lo, hi = ci[i]
+        else:  # Wald interval from the standard error
+            lo, hi = [coef_all[i] - 1.96 * se[i], coef_all[i] + 1.96 * se[i]]
+        return [short(se[i]), f"{short(lo)} .. {short(hi)}"] + (
+            [p_value(pv[i])] if pv is not None else []
+        )
+
+    intercept = model.intercept_
+    if k is not None:
+        b0 = float(np.ravel(intercept)[k])
+    else:
+        b0 = float(np.ravel(intercept)[-1]) if np.ndim(intercept) else float(intercept)
+    coef_all = np.concatenate([[b0], np.asarray(coef, dtype=float)])
+    n_effect = 0 if effect_head is None else 1 + (sd is not None)
     rows = []
+    if inference:
+        rows.append(["(intercept)", short(b0)] + inference_cells(0) + [""] * n_effect)
     for j, (c, n) in enumerate(zip(coef, names)):
-        row = [n, short(c)]
-        if se is not None:
-            lo, hi = c - 1.96 * se[j + 1], c + 1.96 * se[j + 1]
-            row += [short(se[j + 1]), f"{short(lo)} .. {short(hi)}"]
-        row.append(effect(c))
-        if sd is not None:
-            row.append(effect(c * sd[j]))
+        row = [n, short(c)] + inference_cells(j + 1)
+        if effect_head is not None:
+            row.append(effect(c))
+            if sd is not None:
+                row.append(effect(c * sd[j]) if levels[j] is None else "")
         rows.append(row)
-    headers = ["term", "coefficient"] + (["std.err", "95% CI"] if se is not None else [])
-    headers.append(effect_head)
-    if sd is not None:
-        headers.append("per +1 SD")
+    headers = ["term", "coefficient"]
+    if inference:
+        headers += ["std.err", "95% CI"] + ([f"Pr(>|{stat or 'z'}|)"] if pv is not None else [])
+    if effect_head is not None:
+        headers.append(effect_head)
+        if sd is not None:
+            headers.append("per +1 SD")
     return table(headers, rows)
+
+
+def _glm_notes(model) -> list[str]:
+    """The penalty line (always) and the reason for a fallback, when there is one."""
+    lines = []
+    penalty = getattr(model, "penalty_", None)
+    if penalty:
+        lines.append(f"penalty: {penalty}")
+    fallback = getattr(model, "fallback_", None)
+    if fallback:
+        lines.append(f"note: {fallback}; no standard errors")
+    return lines
+
+
+def _level_note(model) -> list[str]:
+    cols = getattr(model, "term_columns_", None)
+    if not cols or all(c[1] is None for c in cols):
+        return []
+    return [
+        "[A: b vs c] is 1 when column A is b and 0 otherwise (c is the reference level, "
+        "whose effect is in the intercept)."
+    ]
 
 
 @renders(GLMRegressor)
 def _render_glm_regressor(model: GLMRegressor, **_) -> str:
-    names = model.feature_names_
+    names, levels = _glm_terms(model)
     link = model.link_
     head = (
         f"GLMRegressor: {model.family} family, {link} link, "
-        f"{model.complexity_} non-zero coefficients, fitted on {model.n_train_} rows"
+        f"{_count(model.complexity_, 'non-zero coefficient')}, fitted on {model.n_train_} rows"
     )
-    eq = _equation(_LHS[link].format(y="y"), model.intercept_, model.coef_, names)
-    lines = [
-        head,
-        "",
-        eq,
-        "",
-        _coef_table(
-            model.coef_, names, link, model.standard_errors_, getattr(model, "X_std_", None)
-        ),
-    ]
+    eq_names = [_glm_term(n, lv) for n, lv in zip(names, levels)]
+    eq = _equation(_LHS[link].format(y="y"), model.intercept_, model.coef_, eq_names)
+    lines = [head, *_glm_notes(model), "", eq, *_level_note(model), ""]
+    lines.append(_coef_table(model, model.coef_, link))
     if link == "log":
         lines += [
             "",
@@ -131,32 +238,39 @@ def _render_glm_regressor(model: GLMRegressor, **_) -> str:
 
 @renders(GLMClassifier)
 def _render_glm_classifier(model: GLMClassifier, **_) -> str:
-    names = model.feature_names_
+    names, levels = _glm_terms(model)
+    eq_names = [_glm_term(n, lv) for n, lv in zip(names, levels)]
     classes = [str(c) for c in model.classes_]
     head = (
         f"GLMClassifier: logistic, {len(classes)} classes, "
-        f"{model.complexity_} features with non-zero coefficients, fitted on {model.n_train_} rows"
+        f"{_count(model.complexity_, 'term')} with non-zero coefficients, "
+        f"fitted on {model.n_train_} rows"
     )
-    lines = [head, ""]
+    lines = [head, *_glm_notes(model), ""]
     if len(classes) == 2:
         lhs = f"log-odds(y = {classes[1]})"
         lines += [
-            _equation(lhs, model.intercept_[0], model.coef_[0], names),
+            _equation(lhs, model.intercept_[0], model.coef_[0], eq_names),
             f"P(y = {classes[1]}) = 1 / (1 + exp(-log-odds))",
+            *_level_note(model),
             "",
-            _coef_table(
-                model.coef_[0],
-                names,
-                "logit",
-                model.standard_errors_,
-                getattr(model, "X_std_", None),
-            ),
+            _coef_table(model, model.coef_[0], "logit"),
         ]
         return "\n".join(lines)
     for k, cls in enumerate(classes):
-        lines.append(_equation(f"score({cls})", model.intercept_[k], model.coef_[k], names))
+        lines.append(_equation(f"score({cls})", model.intercept_[k], model.coef_[k], eq_names))
+    lines += ["P(y = k) = exp(score(k)) / sum over classes of exp(score)", *_level_note(model)]
+    se = getattr(model, "standard_errors_", None)
+    if se is not None and np.ndim(se) == 2:  # unpenalised: one inference table per class
+        for k, cls in enumerate(classes):
+            lines += ["", f"score({cls}):", _coef_table(model, model.coef_[k], "softmax", k)]
+        lines += [
+            "",
+            "Coefficients sum to zero over the classes; differences between two classes'",
+            "coefficients are the log-odds ratios between them.",
+        ]
+        return "\n".join(lines)
     lines += [
-        "P(y = k) = exp(score(k)) / sum over classes of exp(score)",
         "",
         table(
             ["term"] + [f"coef[{c}]" for c in classes],
@@ -196,17 +310,29 @@ def _render_tree(model: TreeClassifier | TreeRegressor, **_) -> str:
             return f"class: {classes[best]}  [p: {dist}]  samples={n}"
         return f"value: {num(values[node, 0])}  samples={n}"
 
+    # the model words its own split conditions (levels, "or missing") when it can
+    split_conditions = getattr(model, "split_conditions", None)
+    conditions = split_conditions() if callable(split_conditions) else None
+    if conditions is not None and any(
+        c is not None and "or missing" in c[0] + c[1] for c in conditions
+    ):
+        lines.insert(1, "missing values go where a condition says 'or missing'")
+
     def walk(node: int, depth: int) -> None:
         indent = "|   " * depth + "|--- "
         left, right = tree.left[node], tree.right[node]
         if left < 0:
             lines.append(indent + leaf_text(node))
             return
-        name = names[tree.feature[node]]
-        thr = num(tree.threshold[node])
-        lines.append(f"{indent}{name} <= {thr}  (samples={int(tree.samples[left])})")
+        if conditions is not None and conditions[node] is not None:
+            left_text, right_text = conditions[node]
+        else:
+            name = names[tree.feature[node]]
+            thr = num(tree.threshold[node])
+            left_text, right_text = f"{name} <= {thr}", f"{name} >  {thr}"
+        lines.append(f"{indent}{left_text}  (samples={int(tree.samples[left])})")
         walk(left, depth + 1)
-        lines.append(f"{indent}{name} >  {thr}  (samples={int(tree.samples[right])})")
+        lines.append(f"{indent}{right_text}  (samples={int(tree.samples[right])})")
         walk(right, depth + 1)
 
     if tree.left[0] < 0:
@@ -224,6 +350,7 @@ _ADDITIVE_LHS = {
     "identity": "E[{y}]",
     "log": "log(E[{y}])",
     "logit": "log-odds(y = {y})",
+    "ovr_logit": "one-vs-rest log-odds(y = {y})",
     "softmax": "score({y})",
 }
 
@@ -242,38 +369,142 @@ def _spark(values: np.ndarray, width: int = 24) -> str:
 
 
 def _signed(x: float) -> str:
-    return ("+" if x >= 0 else "") + short(x)
+    return "0" if x == 0 else ("+" if x > 0 else "") + short(x)
+
+
+def _missing_cells(shape: TermShape) -> np.ndarray | None:
+    """Scores of the lookup cells a missing value reaches (index 0 on any feature
+    axis), or None when the term has no lookup or NaN adds nothing in it."""
+    if shape.lookup is None:
+        return None
+    lookup = np.asarray(shape.lookup, dtype=float)
+    n_feats = len(shape.features)
+    hit = np.zeros(lookup.shape[:n_feats], dtype=bool)
+    for axis in range(n_feats):
+        index = [slice(None)] * n_feats
+        index[axis] = 0
+        hit[tuple(index)] = True
+    cells = lookup[hit]
+    return cells if cells.size and np.any(cells != 0) else None
+
+
+def _missing_text(shape: TermShape) -> str:
+    cells = _missing_cells(shape)
+    if cells is None:
+        return ""
+    if len(shape.features) == 1 and cells.shape[0] == 1:
+        return " / ".join(_signed(v) for v in np.ravel(cells))
+    return f"{_signed(cells.min())} .. {_signed(cells.max())}"
+
+
+def _axis_labels(shape: TermShape, i: int) -> list[str]:
+    """Labels of the ``i``-th feature's cells: inner bins only, or (when the term has a
+    lookup table) 'missing', the inner bins and '(unseen)', in lookup order."""
+    grid = np.asarray(shape.grid[i])
+    cuts = None if shape.cuts is None else shape.cuts[i]
+    if cuts is not None:
+        edges = ["-inf", *(short(c) for c in cuts), "inf"]
+        inner = [f"[{lo},{hi})" for lo, hi in zip(edges[:-1], edges[1:])]
+    elif grid.dtype.kind in "OUSb":
+        inner = [str(v) for v in grid]
+    else:
+        inner = [short(v) for v in grid]
+    if shape.lookup is None:
+        return inner
+    return ["missing", *inner, "(unseen)"]
 
 
 def _level_table(shape: TermShape, outs: list[str], indent: str = "    ") -> str:
     n_out = len(outs)
     per = _outputs_of(shape.values, n_out)
     heads = ["level"] + (["score"] if n_out == 1 else [f"score[{o}]" for o in outs])
-    rows = [[str(lv)] + [_signed(p[i]) for p in per] for i, lv in enumerate(shape.grid[0])]
+    rows = []
+    if _missing_cells(shape) is not None:  # NaN has its own score: show it first
+        rows.append(["(missing)"] + [_signed(p[0]) for p in _outputs_of(shape.lookup, n_out)])
+    rows += [[str(lv)] + [_signed(p[i]) for p in per] for i, lv in enumerate(shape.grid[0])]
     return "\n".join(indent + line for line in table(heads, rows).splitlines())
 
 
 def _pair_grid(shape: TermShape, outs: list[str], indent: str = "    ", size: int = 5) -> str:
-    """A size x size sample of a pair's score grid (rows: first feature)."""
-    g0, g1 = shape.grid
-    i0 = np.unique(np.linspace(0, len(g0) - 1, min(size, len(g0))).round().astype(int))
-    i1 = np.unique(np.linspace(0, len(g1) - 1, min(size, len(g1))).round().astype(int))
-
-    def label(v):
-        return str(v) if not isinstance(v, (float, np.floating)) else short(v)
-
+    """A size x size sample of a pair's score grid (rows: first feature), with the
+    missing-value row and column when NaN has a score of its own."""
+    with_missing = _missing_cells(shape) is not None
+    source = shape.lookup if with_missing else shape.values
+    labels = [_axis_labels(shape, i) for i in range(2)]
+    picks = []
+    for i, g in enumerate(shape.grid):
+        idx = np.unique(np.linspace(0, len(g) - 1, min(size, len(g))).round().astype(int))
+        if with_missing:  # lookup order: missing, bins..., unseen
+            idx = np.concatenate([[0], idx + 1])
+        elif shape.lookup is not None:
+            labels[i] = labels[i][1:-1]
+        picks.append(idx)
     blocks = []
-    for k, per in enumerate(_outputs_of(shape.values, len(outs))):
-        heads = [f"{shape.features[0]} \\ {shape.features[1]}"] + [label(g1[j]) for j in i1]
-        rows = [[label(g0[i])] + [_signed(per[i, j]) for j in i1] for i in i0]
+    for k, per in enumerate(_outputs_of(source, len(outs))):
+        heads = [f"{shape.features[0]} \\ {shape.features[1]}"] + [labels[1][j] for j in picks[1]]
+        rows = [[labels[0][i]] + [_signed(per[i, j]) for j in picks[1]] for i in picks[0]]
         title = "" if len(outs) == 1 else f"{indent}[{outs[k]}]\n"
         blocks.append(title + "\n".join(indent + line for line in table(heads, rows).splitlines()))
     return "\n".join(blocks)
 
 
-def additive_summary(g: GlobalExplanation, head: str) -> str:
+def _top_cells(shape: TermShape, outs: list[str], indent: str = "    ", top: int = 6) -> str:
+    """A term of three or more features: its largest cells by |score| (missing-value
+    cells included), each as the bins it joins."""
+    source = shape.lookup if shape.lookup is not None else shape.values
+    n_feats = len(shape.features)
+    labels = [_axis_labels(shape, i) for i in range(n_feats)]
+    per = _outputs_of(source, len(outs))
+    size = np.abs(np.stack(per, axis=-1)).max(axis=-1)
+    flat = np.argsort(-size, axis=None, kind="stable")[:top]
+    heads = list(shape.features) + (["score"] if len(outs) == 1 else [f"score[{o}]" for o in outs])
+    rows = []
+    for cell in np.array(np.unravel_index(flat, size.shape)).T:
+        rows.append(
+            [labels[i][c] for i, c in enumerate(cell)] + [_signed(p[tuple(cell)]) for p in per]
+        )
+    n_cells = int(np.prod(size.shape))
+    lines = [f"{indent}the {len(rows)} largest of {n_cells} cells (|score|):"]
+    lines += [
+        indent + line for line in table(heads, rows, "l" * n_feats + "r" * len(outs)).splitlines()
+    ]
+    return "\n".join(lines)
+
+
+def _without_noise(g: GlobalExplanation, rel: float = 1e-12) -> GlobalExplanation:
+    """``g`` with scores and importances below ``rel`` times the model's largest
+    number set to 0: a term boosting left at 1e-19 reads as the zero it is."""
+    from dataclasses import replace
+
+    arrays = [np.abs(np.asarray(g.intercept, dtype=float)).ravel()]
+    arrays += [np.abs(np.asarray(s.values, dtype=float)).ravel() for s in g.shapes]
+    scale = max((float(a.max()) for a in arrays if a.size), default=0.0)
+    tol = rel * scale
+
+    def clean(a):
+        if a is None:
+            return None
+        a = np.asarray(a, dtype=float)
+        return np.where(np.abs(a) < tol, 0.0, a)
+
+    shapes = tuple(replace(s, values=clean(s.values), lookup=clean(s.lookup)) for s in g.shapes)
+    return replace(g, shapes=shapes, importances=clean(g.importances))
+
+
+#: terms a summary prints by default (GAM, EBM); the rest are summarised in one line
+MAX_TERMS = 15
+
+_N_WAY = {2: "pair", 3: "3-way"}
+
+
+def additive_summary(g: GlobalExplanation, head: str, max_terms: int | None = MAX_TERMS) -> str:
     """The common body of GAM and EBM printouts: ``head``, then the intercept and
-    the terms of the model's global explanation ``g``, ranked by importance."""
+    the terms of the model's global explanation ``g``, ranked by importance.
+
+    The ``max_terms`` most important terms are shown (every one when None); the rest
+    get one line with their count and share of the total importance. A term whose
+    missing-value bin has a score shows it in the ``if missing`` column."""
+    g = _without_noise(g)
     outs = list(g.output_names)
     n_out = len(outs)
     lines = [head, ""]
@@ -283,19 +514,26 @@ def additive_summary(g: GlobalExplanation, head: str) -> str:
         lines.append(f"{lhs} = {num(g.intercept[k])} + sum of the term scores below{which}")
     if g.link == "softmax":
         lines.append("P(y = k) = exp(score(k)) / sum over classes of exp(score)")
-    elif g.link == "logit" and n_out > 1:
+    elif g.link == "ovr_logit" or (g.link == "logit" and n_out > 1):
         lines.append("one-vs-rest: P(y = k) = sigmoid(log-odds(k)), normalized over classes")
     lines += ["", "terms ranked by importance (mean |score| on the training data):", ""]
     imp = np.asarray(g.importances, dtype=float)
     rank_imp = imp if imp.ndim == 1 else imp.mean(axis=1)
     order = np.argsort(-rank_imp, kind="stable")
+    shown = order if max_terms is None else order[: max(int(max_terms), 0)]
+    hidden = order[len(shown) :]
+    any_missing = any(_missing_cells(g.shapes[t]) is not None for t in shown)
     rows, extra = [], {}
-    for t in order:
+    for t in shown:
         shape = g.shapes[t]
         per = _outputs_of(shape.values, n_out)
+        missing = [_missing_text(shape)] if any_missing else []
         if shape.kind in ("continuous", "linear"):
+            miss_per = _missing_cells(shape)
             for k, p in enumerate(per):  # one row per output: name, sparkline, range
                 label = f"[{outs[k]}] " if n_out > 1 else ""
+                if any_missing:
+                    missing = ["" if miss_per is None else _signed(np.ravel(miss_per)[k])]
                 rows.append(
                     [
                         g.term_names[t] if k == 0 else "",
@@ -303,19 +541,36 @@ def additive_summary(g: GlobalExplanation, head: str) -> str:
                         f"{_signed(p.min())} .. {_signed(p.max())}",
                         short(rank_imp[t]) if k == 0 else "",
                     ]
+                    + missing
                 )
             continue
-        if shape.kind == "categorical":
+        values = np.asarray(shape.values, dtype=float)
+        span = f"{_signed(values.min())} .. {_signed(values.max())}"
+        n_feats = len(shape.features)
+        if shape.kind == "categorical" or n_feats == 1:
             spark = f"{len(shape.grid[0])} levels (table below)"
             extra[t] = _level_table(shape, outs)
-        else:
+        elif n_feats == 2:
             spark = "pair (grid below)"
             extra[t] = _pair_grid(shape, outs)
-        rows.append([g.term_names[t], spark, "", short(rank_imp[t])])
+        else:
+            spark = f"{_N_WAY.get(n_feats, f'{n_feats}-way')} (largest cells below)"
+            extra[t] = _top_cells(shape, outs)
+        rows.append([g.term_names[t], spark, span, short(rank_imp[t])] + missing)
+    heads = ["term", "shape (low .. high x)", "score range", "importance"]
     lines.append(
-        table(["term", "shape (low .. high x)", "score range", "importance"], rows, "lllr")
+        table(heads + (["if missing"] if any_missing else []), rows, "lllr" + "r" * any_missing)
     )
-    for t in order:
+    if hidden.size:
+        total = float(rank_imp.sum())
+        share = f", {num(100 * rank_imp[hidden].sum() / total, 2)}% of the total" if total else ""
+        lo, hi = short(rank_imp[hidden].min()), short(rank_imp[hidden].max())
+        lines.append(
+            f"... and {hidden.size} more term{'s' if hidden.size != 1 else ''} not shown "
+            f"(importance {lo if lo == hi else f'{lo} .. {hi}'}{share}); "
+            "export_text(model, max_terms=None) prints every term"
+        )
+    for t in shown:
         if t in extra:
             lines += ["", f"{g.term_names[t]}:", extra[t]]
     return "\n".join(lines)
@@ -351,7 +606,12 @@ def _gam_full_tables(model: GAMRegressor | GAMClassifier, g: GlobalExplanation) 
 
 
 @renders(GAMRegressor, GAMClassifier)
-def _render_gam(model: GAMRegressor | GAMClassifier, full: bool = False, **_) -> str:
+def _render_gam(
+    model: GAMRegressor | GAMClassifier,
+    full: bool = False,
+    max_terms: int | None = MAX_TERMS,
+    **_,
+) -> str:
     kind = type(model).__name__
     if hasattr(model, "classes_"):
         what = f"logistic, {len(model.classes_)} classes" + (
@@ -360,13 +620,14 @@ def _render_gam(model: GAMRegressor | GAMClassifier, full: bool = False, **_) ->
     else:
         what = f"{model.distribution} distribution, {model.link_} link"
     g = model.explain_global()
-    lams = sorted({round(float(np.ravel(lam)[0]), 6) for lam in g.extras["lam"]})
+    lams = sorted({float(f"{float(np.ravel(lam)[0]):.6g}") for lam in g.extras["lam"]})
     how = "chosen by gridsearch" if model.lam is None else "fixed"
     head = (
-        f"{kind}: {what}, {model.complexity_} terms, lam {', '.join(num(v, 4) for v in lams)} "
+        f"{kind}: {what}, {_count(model.complexity_, 'term')}, "
+        f"lam {', '.join(num(v, 4) for v in lams)} "
         f"({how}), fitted on {model.n_train_} rows"
     )
-    text = additive_summary(g, head)
+    text = additive_summary(g, head, max_terms)
     return text + "\n" + _gam_full_tables(model, g) if full else text
 
 
@@ -396,7 +657,8 @@ def _ebm_full_tables(g: GlobalExplanation) -> str:
         "link output = intercept + one score per term. A value x of a continuous feature",
         "falls in the bin [lower,upper) with lower <= x < upper; NaN uses the 'missing'",
         "row; a category not seen in fit uses '(unseen)'. Pair terms use their own",
-        "(coarser) cuts: rows are bins of the first feature, columns of the second.",
+        "(coarser) cuts: rows are bins of the first feature, columns of the second;",
+        "a 3-way term has one such table (its last two features) per bin of its first.",
         "",
     ]
     for k, o in enumerate(outs):
@@ -404,7 +666,8 @@ def _ebm_full_tables(g: GlobalExplanation) -> str:
     for shape in g.shapes:
         n_feats = len(shape.features)
         axes = [_ebm_axis_lines(shape, i) for i in range(n_feats)]
-        lines += ["", f"[{shape.name}] " + ("pair" if n_feats == 2 else "main")]
+        word = "main" if n_feats == 1 else _N_WAY.get(n_feats, f"{n_feats}-way")
+        lines += ["", f"[{shape.name}] {word}"]
         lines += [a[0] for a in axes]
         per = _outputs_of(shape.lookup, n_out)
         if n_feats == 1:
@@ -415,23 +678,42 @@ def _ebm_full_tables(g: GlobalExplanation) -> str:
         for k, p in enumerate(per):
             if n_out > 1:
                 lines.append(f"score[{outs[k]}]:")
-            heads = ["bin"] + axes[1][1]
-            rows = [[lab] + [exact(v) for v in p[i]] for i, lab in enumerate(axes[0][1])]
-            lines.append(table(heads, rows))
+            # three or more features: one 2-D table (last two features) per cell of the
+            # leading ones, each headed by the bins it fixes
+            for lead in np.ndindex(*p.shape[: n_feats - 2]):
+                if lead:
+                    fixed = ", ".join(
+                        f"{shape.features[i]} in {axes[i][1][c]}" for i, c in enumerate(lead)
+                    )
+                    lines.append(f"slice {fixed}:")
+                heads = ["bin"] + axes[-1][1]
+                rows = [[lab] + [exact(v) for v in p[lead][i]] for i, lab in enumerate(axes[-2][1])]
+                lines.append(table(heads, rows))
     return "\n".join(lines)
 
 
 @renders(EBMRegressor, EBMClassifier)
-def _render_ebm(model: EBMRegressor | EBMClassifier, full: bool = False, **_) -> str:
+def _render_ebm(
+    model: EBMRegressor | EBMClassifier,
+    full: bool = False,
+    max_terms: int | None = MAX_TERMS,
+    **_,
+) -> str:
     kind = type(model).__name__
-    n_pairs = sum(len(t) == 2 for t in model.term_features_)
+    sizes = [len(t) for t in model.term_features_]
+    counts = [f"{sizes.count(1)} main"]
+    for n in sorted(set(sizes) - {1}):
+        word = _N_WAY.get(n, f"{n}-way")
+        plural = "s" if sizes.count(n) != 1 and word == "pair" else ""
+        counts.append(f"{sizes.count(n)} {word}{plural}")
     what = f"{len(model.classes_)} classes, " if hasattr(model, "classes_") else ""
     head = (
-        f"{kind}: {what}{model.complexity_} terms ({model.complexity_ - n_pairs} main, "
-        f"{n_pairs} pair{'s' if n_pairs != 1 else ''}), {model.link_} link, fitted on {model.n_train_} rows"
+        f"{kind}: {what}{_count(model.complexity_, 'term')} ({', '.join(counts)}), "
+        f"{model.link_} link, "
+        f"fitted on {model.n_train_} rows"
     )
     g = model.explain_global()
-    text = additive_summary(g, head)
+    text = additive_summary(g, head, max_terms)
     return text + "\n" + _ebm_full_tables(g) if full else text
 
 
@@ -445,6 +727,12 @@ def _rule_stats(model, r) -> str:
     else:
         prob = "p: " + ", ".join(f"{c} {num(p)}" for c, p in zip(classes, r.proba))
     return f"[{prob}]  support={r.support}"
+
+
+def _missing_rule(model) -> list[str]:
+    """The model's own statement of how it treats missing values and unseen levels."""
+    text = getattr(model, "missing_rule_", "")
+    return [str(text)] if text else []
 
 
 def _rule_list_lines(model) -> list[str]:
@@ -469,7 +757,7 @@ def _render_rule_list(model: RuleListClassifier, **_) -> str:
         f"(classes: {', '.join(map(str, model.classes_))})"
     )
     note = "The first rule whose conditions all hold decides; support = training rows it decides."
-    return "\n".join([head, note, ""] + _rule_list_lines(model))
+    return "\n".join([head, note, *_missing_rule(model), ""] + _rule_list_lines(model))
 
 
 @renders(OneRClassifier)
@@ -480,7 +768,7 @@ def _render_one_r(model: OneRClassifier, **_) -> str:
         f"fitted on {model.n_train_} rows (classes: {', '.join(map(str, model.classes_))})"
     )
     note = "The first rule whose condition holds decides; support = training rows in the bin."
-    return "\n".join([head, note, ""] + _rule_list_lines(model))
+    return "\n".join([head, note, *_missing_rule(model), ""] + _rule_list_lines(model))
 
 
 def _linear_term(w: float, name: str, lo: float, hi: float, dummy: bool = False) -> str:
@@ -503,7 +791,7 @@ def _rulefit_lines(model, score: str) -> list[str]:
     ]
     if lin:
         lines += [
-            "  linear terms (clip(x, lo, hi) limits x to [lo, hi]; [a == b] is 1 if true, else 0):"
+            "  linear terms (clip(x, lo, hi) limits x to [lo, hi]; [a = b] is 1 if true, else 0):"
         ] + lin
     lines.append(f"  rules (add the weight when the rule holds): {len(model.rule_conditions_)}")
     order = np.argsort(-np.abs(model.rule_weights_), kind="stable")
@@ -556,7 +844,7 @@ def _render_ripper(model: RipperClassifier, **_) -> str:
         f"Predicts {classes[1]} when any rule holds; P({classes[1]}) is then the mean of the "
         "holding rules' P. Support = training rows a rule covers."
     )
-    return "\n".join([head, note, ""] + _rule_list_lines(model))
+    return "\n".join([head, note, *_missing_rule(model), ""] + _rule_list_lines(model))
 
 
 # --- symbolic regression -----------------------------------------------------

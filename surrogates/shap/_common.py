@@ -60,12 +60,25 @@ def check_additivity(
         )
 
 
+#: seconds of work before a progress bar appears (tqdm's ``delay``): short jobs stay silent
+PROGRESS_DELAY = 2.0
+
+
 def row_chunks(n_rows: int, chunk: int, *, progress: bool, desc: str) -> Iterator[slice]:
-    """Slices over rows, with a tqdm bar when ``progress`` and there is more than one chunk."""
+    """Slices over rows, with a tqdm bar when ``progress`` and there is more than one chunk.
+
+    The bar appears only once the work has run ~2 s (tqdm's ``delay``): a
+    0.04 s job prints nothing."""
     from tqdm.auto import tqdm
 
     starts = range(0, n_rows, chunk)
-    bar = tqdm(total=n_rows, desc=desc, unit="row", disable=not progress or n_rows <= chunk)
+    bar = tqdm(
+        total=n_rows,
+        desc=desc,
+        unit="row",
+        delay=PROGRESS_DELAY,
+        disable=not progress or n_rows <= chunk,
+    )
     for start in starts:
         stop = min(start + chunk, n_rows)
         yield slice(start, stop)

@@ -45,6 +45,10 @@ class TreeEnsemble:
     float32_values: bool  # xgboost: leaf values and predictions are float32
     predict_raw: object  # callable X (float64 2-D) -> (n, n_outputs) model's own raw output
     feature_names: tuple[str, ...] | None = None
+    # glassbox trees split in float64 on their own encoding of the user's columns
+    # (level codes for categories): ``encode`` turns raw X into that matrix
+    float32_inputs: bool = True
+    encode: object = None
 
     @property
     def n_trees(self) -> int:
@@ -57,12 +61,8 @@ def read_model(model) -> TreeEnsemble:
     name = type(model).__name__
     if mod.startswith("xgboost"):
         return _read_xgboost(model)
-    if mod.startswith("glassbox") and hasattr(model, "estimator_"):
-        ens = read_model(model.estimator_)
-        ens.feature_names = (
-            tuple(model.feature_names_) if hasattr(model, "feature_names_") else None
-        )
-        return ens
+    if mod.startswith("glassbox") and hasattr(model, "split_conditions"):
+        return _read_glassbox_tree(model)
     if mod.startswith("sklearn"):
         from sklearn.utils.validation import check_is_fitted
 
@@ -131,6 +131,45 @@ def _sk_tree(est, scale: float, normalise: bool, n_values: int) -> dict:
         "value": value * scale,
         "cover": t.weighted_n_node_samples,
     }
+
+
+def _read_glassbox_tree(model) -> TreeEnsemble:
+    """A glassbox tree through its public ``nodes()``: thresholds in the user's units
+    (the short printed numbers), compared in float64 as its ``predict`` does."""
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(model)
+    nodes = model.nodes()
+    leaf = nodes.left < 0
+    tree = {
+        "left": nodes.left.astype(np.int64),
+        "right": nodes.right.astype(np.int64),
+        "feature": nodes.feature.astype(np.int64),
+        "threshold": np.where(leaf, 0.0, nodes.threshold),
+        "default_left": np.asarray(model.estimator_.tree_.missing_go_to_left, dtype=np.uint8),
+        "value": nodes.value,
+        "cover": model.estimator_.tree_.weighted_n_node_samples,
+    }
+    n_values = nodes.value.shape[1]
+    arrays = _concat([tree], n_values)
+    clf = hasattr(model, "classes_")
+    predict = model.predict_proba if clf else model.predict
+    return TreeEnsemble(
+        **arrays,
+        tree_group=np.full(1, -1, dtype=np.int64),
+        bias=np.zeros(n_values),
+        n_features=int(model.n_features_in_),
+        n_outputs=n_values,
+        output_names=nodes.output_names if clf else (),
+        link="identity",
+        allow_nan=True,
+        float32_values=False,
+        # checked on the user's rows (the encoding is the model's own)
+        predict_raw=lambda X: np.asarray(predict(X), dtype=np.float64).reshape(len(X), -1),
+        feature_names=tuple(model.feature_names_),
+        float32_inputs=False,
+        encode=model.encoded,
+    )
 
 
 def _allow_nan(model) -> bool:

@@ -88,6 +88,9 @@ def linear_shap(
         Values (n, M) for single-output models; (n, M, n_classes) for
         multiclass logistic regression.
     """
+    schema = getattr(model, "input_schema_", None)
+    if schema is not None and schema.categorical and hasattr(model, "term_columns_"):
+        return _glm_with_levels(model, X, background, check_additivity, feature_names)
     coef, intercept, link, out_names = _linear_parts(model)
     M = coef.shape[1]
     # named frames are matched to the model's columns by name, not position
@@ -137,6 +140,46 @@ def linear_shap(
         feature_names=names,
         output_names=out_names,
         link=link,
+        method="linear_shap",
+    )
+
+
+def _glm_with_levels(model, X, background, check_additivity, feature_names):
+    """A glassbox GLM with categorical columns: one value per input column, the
+    sum over its level dummies (a linear model is additive in its columns, so this
+    is the column's exact interventional SHAP value)."""
+    if is_dask(X) or is_dask(background):
+        raise ValueError(
+            "linear_shap takes pandas input for a GLM with categorical columns; "
+            "compute the dask frame first"
+        )
+    exp = model.explain_local(X)  # against the training mean of every dummy
+    if background is None:
+        values, base_values = exp.values, exp.base_values
+    else:
+        # move the reference from the training mean to the background's mean
+        _, D_bg = model._design(background)
+        coef = np.atleast_2d(model.coef_)
+        shift = (D_bg.mean(axis=0) - model.X_mean_)[:, None] * coef.T  # (n_terms, n_outputs)
+        names = list(model.input_schema_.names)
+        owner = np.array([names.index(c) for c, _, _ in model.term_columns_], dtype=int)
+        per_column = np.stack([shift[owner == j].sum(axis=0) for j in range(len(names))])
+        single = coef.shape[0] == 1
+        values = exp.values - (per_column[:, 0] if single else per_column)[None]
+        base_values = exp.base_values + (shift.sum(axis=0)[0] if single else shift.sum(axis=0))
+    if check_additivity:
+        own = getattr(model, "linear_predictor", None) or model.decision_function
+        expected = np.asarray(own(X), dtype=np.float64)
+        _check_additivity(
+            values, base_values, expected.reshape(base_values.shape), method="linear_shap"
+        )
+    return LocalExplanation(
+        values=values,
+        base_values=base_values,
+        data=exp.data,
+        feature_names=tuple(feature_names) if feature_names is not None else exp.feature_names,
+        output_names=exp.output_names,
+        link=exp.link,
         method="linear_shap",
     )
 

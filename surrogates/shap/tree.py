@@ -883,17 +883,19 @@ def tree_shap(
             "call tree_shap(model, X, interactions=True) without background"
         )
     # named frames are matched to the names the model was fitted with, by name
-    fitted_names = (
-        getattr(model, "feature_names_in_", None)
-        if type(model).__module__.startswith("glassbox")
-        else ens.feature_names
-    )
+    fitted_names = ens.feature_names
+    schema = getattr(model, "input_schema_", None)
+    if type(model).__module__.startswith("glassbox"):
+        fitted_names = schema.names if schema is not None and schema.named else None
     bg = None
     if background is not None:
         if is_dask(background):
             background = background.compute()
-        background = align_columns(background, fitted_names, name="background")
-        bg = as_rows(background, allow_nan=ens.allow_nan, name="background")
+        if ens.encode is not None:
+            bg = ens.encode(align_columns(background, fitted_names, name="background"))
+        else:
+            background = align_columns(background, fitted_names, name="background")
+            bg = as_rows(background, allow_nan=ens.allow_nan, name="background")
         if bg.shape[1] != ens.n_features:
             raise ValueError(
                 f"background has {bg.shape[1]} columns but the model was fitted on "
@@ -910,10 +912,11 @@ def tree_shap(
         def block(rows: np.ndarray) -> np.ndarray:
             if rows.shape[0] == 0:  # dask's meta inference calls with empty blocks
                 return np.zeros((0, *trailing))
-            rows = as_rows(rows, allow_nan=ens.allow_nan)
+            raw = rows
+            rows = ens.encode(rows) if ens.encode else as_rows(rows, allow_nan=ens.allow_nan)
             values, inter = explainer.values(rows, progress=False)
             if check_additivity:
-                explainer.check(rows, values)
+                explainer.check(raw if ens.encode else rows, values)
             if interactions:
                 return inter if k > 1 else inter[..., 0]
             return values if k > 1 else values[:, :, 0]
@@ -924,15 +927,21 @@ def tree_shap(
         if n_cols != f:
             raise ValueError(f"X has {n_cols} columns but the model was fitted on {f} features")
         return map_dask(block, X, trailing)
-    X = align_columns(X, fitted_names)
-    names = feature_names_of(
-        X,
-        ens.n_features,
-        feature_names
-        if feature_names is not None
-        else (None if hasattr(X, "columns") else ens.feature_names),
-    )
-    Xa = as_rows(X, allow_nan=ens.allow_nan)
+    raw = X
+    if ens.encode is not None:  # the model checks columns by name and codes categories
+        names = tuple(feature_names) if feature_names is not None else ens.feature_names
+        X = raw = align_columns(X, fitted_names)
+        Xa = ens.encode(X)
+    else:
+        X = align_columns(X, fitted_names)
+        names = feature_names_of(
+            X,
+            ens.n_features,
+            feature_names
+            if feature_names is not None
+            else (None if hasattr(X, "columns") else ens.feature_names),
+        )
+        Xa = as_rows(X, allow_nan=ens.allow_nan)
     if Xa.shape[1] != ens.n_features:
         raise ValueError(
             f"X has {Xa.shape[1]} columns but the model was fitted on {ens.n_features} features"
@@ -940,7 +949,7 @@ def tree_shap(
     values, inter = explainer.values(Xa, progress=progress)
     base = explainer.base
     if check_additivity:
-        explainer.check(Xa, values)
+        explainer.check(raw if ens.encode is not None else Xa, values)
     n = Xa.shape[0]
     extras = {}
     if interactions:
@@ -989,7 +998,8 @@ class _Explainer:
                     "shap.sample / k-means summary)"
                 )
             masks = np.zeros((n_leaves, bg.shape[0]), np.int64)
-            _fail_masks(_as_float32_grid(bg), prep.trees, masks)
+            bg_grid = _as_float32_grid(bg) if ens.float32_inputs else np.ascontiguousarray(bg)
+            _fail_masks(bg_grid, prep.trees, masks)
             self.tab_off, total = prep.table_offsets(3, _TABLE_D)
             self.tab = np.zeros(max(total, 1))
             _interventional_tables(prep.leaf_d, masks, self.tab_off, prep.wts, self.tab)
@@ -1004,7 +1014,7 @@ class _Explainer:
         n, f, k = X.shape[0], ens.n_features, ens.n_outputs
         out = np.zeros((n, f, k))
         inter = np.zeros((n, f, f, k)) if self.interactions else None
-        Xg = _as_float32_grid(X)
+        Xg = _as_float32_grid(X) if ens.float32_inputs else np.ascontiguousarray(X)
         desc = "tree_shap" if self.bg is None else "tree_shap_interventional"
         for sl in row_chunks(n, _CHUNK, progress=progress, desc=desc):
             if self.bg is None:

@@ -35,7 +35,8 @@ def regression_csv(tmp_path_factory):
 def saved_glm(regression_csv, tmp_path_factory):
     path, _ = regression_csv
     model_path = tmp_path_factory.mktemp("models") / "glm.json"
-    assert main(["fit", str(path), "--target", "score", "--save", str(model_path), "--quiet"]) == 0
+    argv = ["fit", str(path), "--target", "score", "--test-size", "0", "--save", str(model_path)]
+    assert main(argv + ["--quiet"]) == 0
     return model_path
 
 
@@ -59,11 +60,12 @@ def test_top_level_help_lists_new_commands(capsys):
 def test_fit_save_writes_a_loadable_model(regression_csv, saved_glm):
     _, frame = regression_csv
     model = io.load(saved_glm)
-    X = pd.get_dummies(frame.drop(columns="score"), columns=["site"], prefix_sep="=", dtype=float)
-    assert list(model.feature_names_in_) == list(X.columns)
-    # oracle: ordinary least squares by scikit-learn on the same columns
-    ols = LinearRegression().fit(X, frame.score)
-    np.testing.assert_allclose(model.predict(X), ols.predict(X), rtol=1e-9, atol=1e-9)
+    X = frame.drop(columns="score")
+    assert list(model.feature_names_in_) == ["hours", "sleep", "site"]  # raw columns, no dummies
+    # oracle: ordinary least squares by scikit-learn on one-hot columns
+    D = pd.get_dummies(X, columns=["site"], prefix_sep="=", dtype=float)
+    ols = LinearRegression().fit(D, frame.score)
+    np.testing.assert_allclose(model.predict(X), ols.predict(D), rtol=1e-8, atol=1e-8)
 
 
 def test_compare_table_matches_independent_fit(regression_csv, capsys):
@@ -108,16 +110,20 @@ def test_compare_classification_family_without_classifier(tmp_path, capsys):
 def test_explain_contributions_add_up_to_predictions(regression_csv, saved_glm, capsys):
     path, frame = regression_csv
     assert (
-        main(["explain", str(saved_glm), str(path), "--target", "score", "--rows", "3", "--quiet"])
+        main(
+            ["explain", str(saved_glm), str(path), "--target", "score", "--rows", "2-4", "--quiet"]
+        )
         == 0
     )
     out = capsys.readouterr().out
-    outputs = [float(v) for v in re.findall(r"-> output (\S+)", out)]
-    assert len(outputs) == 3
+    outputs = [float(v) for v in re.findall(r"prediction = base .* = (\S+)", out)]
+    predicted = [float(v) for v in re.findall(r": predicted (\S+)", out)]
+    assert len(outputs) == 3 and len(predicted) == 3
     X = pd.get_dummies(frame.drop(columns="score"), columns=["site"], prefix_sep="=", dtype=float)
     ols = LinearRegression().fit(X, frame.score)  # oracle
-    np.testing.assert_allclose(outputs, ols.predict(X.iloc[:3]), rtol=1e-5)
-    assert "hours = " in out
+    np.testing.assert_allclose(outputs, ols.predict(X.iloc[:3]), rtol=1e-3)
+    np.testing.assert_allclose(predicted, ols.predict(X.iloc[:3]), rtol=1e-3)
+    assert "hours = " in out and re.search(r"site = (north|south)", out)
 
 
 def test_report_writes_html(regression_csv, saved_glm, tmp_path, capsys):
@@ -134,6 +140,12 @@ def test_report_writes_html(regression_csv, saved_glm, tmp_path, capsys):
                 "score",
                 "-o",
                 str(out),
+                "--compare",
+                "--fast",
+                "--family",
+                "glm",
+                "--family",
+                "tree",
                 "--quiet",
             ]
         )
@@ -178,7 +190,7 @@ def test_corrupt_and_edited_model_files(regression_csv, saved_glm, capsys, tmp_p
     edited.write_text(text.replace('"alpha":0.0', '"alpha":0.5', 1))
     assert edited.read_text() != text
     _one_line_error(capsys, ["report", str(edited), "-o", str(tmp_path / "r.html")], "checksum")
-    _one_line_error(capsys, ["explain", str(tmp_path), str(path)], "directory")
+    _one_line_error(capsys, ["explain", str(tmp_path), str(path)], "directory|not a regular file")
 
 
 def test_bad_data_and_arguments(regression_csv, saved_glm, capsys, tmp_path):
@@ -186,14 +198,15 @@ def test_bad_data_and_arguments(regression_csv, saved_glm, capsys, tmp_path):
     _one_line_error(capsys, ["explain", str(saved_glm), str(tmp_path / "none.csv")], "no such file")
     frame.drop(columns="hours").to_csv(tmp_path / "less.csv", index=False)
     _one_line_error(capsys, ["explain", str(saved_glm), str(tmp_path / "less.csv")], "hours")
-    _one_line_error(capsys, ["explain", str(saved_glm), str(path), "--rows", "0"], "at least 1")
+    _one_line_error(capsys, ["explain", str(saved_glm), str(path), "--top", "0"], "at least 1")
+    _one_line_error(capsys, ["explain", str(saved_glm), str(path), "--rows", "1"], "not found")
     _one_line_error(
         capsys, ["explain", str(saved_glm), str(path), "--method", "magic"], "invalid choice"
     )
     _one_line_error(
         capsys,
-        ["report", str(saved_glm), "--data", str(path), "-o", "x.html"],
-        "--data and --target go together",
+        ["report", str(saved_glm), "--compare", "-o", "x.html"],
+        "--compare needs --data",
     )
     _one_line_error(capsys, ["report", str(saved_glm)], "required: -o")
     _one_line_error(capsys, ["compare", str(path), "--target", "nope"], "not in")
@@ -219,64 +232,44 @@ def test_exit_status_in_a_real_process(tmp_path):
 def test_explain_tree_shap_matches_shap_package(regression_csv, tmp_path, capsys):
     import shap
 
-    path, frame = regression_csv
+    _, frame = regression_csv
+    numeric = frame.drop(columns="site")  # TreeSHAP through the shap package needs numbers
+    path = tmp_path / "numeric.csv"
+    numeric.to_csv(path, index=False)
     model_path = tmp_path / "tree.json"
-    assert (
-        main(
-            [
-                "fit",
-                str(path),
-                "--target",
-                "score",
-                "--family",
-                "tree",
-                "--save",
-                str(model_path),
-                "--quiet",
-            ]
-        )
-        == 0
-    )
+    argv = ["fit", str(path), "--target", "score", "--family", "tree", "--test-size", "0"]
+    assert main(argv + ["--save", str(model_path), "--quiet"]) == 0
     capsys.readouterr()
-    assert (
-        main(
-            [
-                "explain",
-                str(model_path),
-                str(path),
-                "--target",
-                "score",
-                "--rows",
-                "2",
-                "--top",
-                "4",
-                "--quiet",
-            ]
-        )
-        == 0
-    )
+    argv = ["explain", str(model_path), str(path), "--rows", "2-3", "--top", "4", "--quiet"]
+    assert main(argv) == 0
     out = capsys.readouterr().out
     model = io.load(model_path)
-    X = pd.get_dummies(frame.drop(columns="score"), columns=["site"], prefix_sep="=", dtype=float)
+    X = numeric.drop(columns="score")
     oracle = shap.TreeExplainer(model.estimator_).shap_values(X.iloc[:2].to_numpy())
-    blocks = out.split("\nrow ")[1:]
-    assert len(blocks) == 2
+    blocks = out.split("\n\n")[1:]
+    assert [b.split(":")[0] for b in blocks] == ["line 2", "line 3"]
     for i, block in enumerate(blocks):
-        for value, name in re.findall(r"^\s+([+-]\S+)\s+(\S+) = ", block, re.M):
+        found = re.findall(r"^\s+([+-]\S+)\s+(\S+) = ", block, re.M)
+        assert found
+        for value, name in found:
             j = list(X.columns).index(name)
-            assert float(value) == pytest.approx(oracle[i, j], rel=1e-5, abs=1e-9)
-    outputs = [float(v) for v in re.findall(r"-> output (\S+)", out)]
-    np.testing.assert_allclose(outputs, model.predict(X.iloc[:2]), rtol=1e-5)
+            assert float(value) == pytest.approx(oracle[i, j], rel=1e-3, abs=1e-6)
+    outputs = [float(v) for v in re.findall(r"prediction = base .* = (\S+)", out)]
+    np.testing.assert_allclose(outputs, model.predict(X.iloc[:2]), rtol=1e-3)
 
 
 def test_explain_local_surrogate(regression_csv, saved_glm, capsys):
-    path, _ = regression_csv
-    assert (
-        main(["explain", str(saved_glm), str(path), "--method", "local", "--rows", "2", "--quiet"])
-        == 0
-    )
+    path, frame = regression_csv
+    argv = ["explain", str(saved_glm), str(path), "--method", "local", "--rows", "2,4", "--quiet"]
+    assert main(argv) == 0
     out = capsys.readouterr().out
-    assert out.count("-> output") == 2 and "hours = " in out
+    assert out.count("black box: prediction = ") == 2 and out.count("local R^2") == 2
+    # the black box's output printed is the model's prediction (oracle: OLS on the rows)
+    X = pd.get_dummies(frame.drop(columns="score"), columns=["site"], prefix_sep="=", dtype=float)
+    ols = LinearRegression().fit(X, frame.score)
+    printed = [float(v) for v in re.findall(r"black box: prediction = (\S+)", out)]
+    np.testing.assert_allclose(printed, ols.predict(X.iloc[[0, 2]]), rtol=1e-3)
+    assert "hours = " in out
 
 
 def test_report_of_a_saved_surrogate(tmp_path, capsys):

@@ -238,3 +238,100 @@ def test_inf_rejected_with_clear_message():
     X.iloc[4, 0] = np.inf
     with pytest.raises(ValueError, match="infinity"):
         EBMRegressor(**CHEAP).fit(X, y)
+
+
+# --- the raw credit table: Categorical, text and missing values as interpret takes them
+
+
+CREDIT_X = ["Seniority", "Home", "Marital", "Records", "Job", "Grade", "Income", "Amount"]
+
+
+@pytest.mark.parametrize("task", ["binary", "regression", "multiclass"])
+def test_credit_frame_matches_interpret_on_the_same_frame(credit_table, task):
+    from interpret import glassbox as ig
+
+    frame = credit_table()
+    X = frame[CREDIT_X]
+    assert X.isna().any().sum() == 3  # Home (text), Job (Categorical), Income
+    if task == "regression":
+        y, ours_cls, ref_cls = (
+            frame["Visits"].to_numpy(float),
+            EBMRegressor,
+            ig.ExplainableBoostingRegressor,
+        )
+    else:
+        y = frame["Status"] if task == "binary" else frame["Grade"].astype(str)
+        ours_cls, ref_cls = EBMClassifier, ig.ExplainableBoostingClassifier
+        if task == "multiclass":
+            X = X.drop(columns="Grade")
+    model = ours_cls(**CHEAP, verbose=False).fit(X, y)
+    direct = ref_cls(**CHEAP).fit(X, y)
+    # new rows: an unseen level, missing values where fit had none
+    Xt = X.iloc[:60].copy()
+    Xt.loc[Xt.index[0], "Home"] = "castle"
+    Xt.loc[Xt.index[1], "Marital"] = np.nan
+    Xt.loc[Xt.index[2], "Seniority"] = np.nan
+    if task == "regression":
+        np.testing.assert_allclose(model.predict(Xt), direct.predict(Xt), rtol=0, atol=1e-12)
+    else:
+        np.testing.assert_allclose(
+            model.predict_proba(Xt), direct.predict_proba(Xt), rtol=0, atol=1e-12
+        )
+        assert list(model.predict(Xt)) == list(direct.predict(Xt))
+    loc = model.explain_local(Xt)
+    np.testing.assert_allclose(
+        loc.output(), direct.eval_terms(Xt).sum(axis=1) + direct.intercept_, atol=1e-12
+    )
+    types = dict(zip(X.columns, model.estimator_.feature_types_in_))
+    assert types["Home"] == "nominal" and types["Seniority"] == "continuous"
+    if "Grade" in X:
+        assert types["Grade"] == "ordinal"  # the ordered Categorical stays ordered
+        grade = next(s for s in model.explain_global().shapes if s.name == "Grade")
+        assert list(grade.grid[0]) == ["low", "mid", "high"]  # not alphabetical
+        assert model.input_schema_["Grade"].levels == ("low", "mid", "high")
+        assert model.input_schema_["Grade"].ordered
+
+
+def test_schema_records_native_missing_and_unseen(credit_table):
+    frame = credit_table()
+    model = EBMClassifier(**CHEAP, verbose=False).fit(frame[CREDIT_X], frame["Status"])
+    spec = model.input_schema_["Home"]
+    assert spec.kind == "categorical" and spec.missing == "native" and spec.unseen == "native"
+    assert spec.levels == tuple(sorted(frame["Home"].dropna().unique()))
+    with pytest.raises(ValueError, match="Feature names must be in the same order"):
+        model.predict(frame[CREDIT_X[::-1]])
+
+
+def test_progress_line_only_when_enabled(capsys):
+    from glassbox.base import progress_ticker
+
+    X, y = _data()
+    EBMRegressor(**CHEAP, verbose=False).fit(X, y)
+    assert capsys.readouterr().err == ""
+    import time
+
+    with progress_ticker("EBM: test", enabled=True, every=0.1):
+        time.sleep(2.4)  # past the 2 s delay: the line appears
+    assert "EBM: test" in capsys.readouterr().err
+    with progress_ticker("EBM: test", enabled=False, every=0.1):
+        time.sleep(0.3)
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("exponent", [1000, -1000])
+def test_extreme_target_scale_gives_the_same_model(exponent):
+    # interpret's boosting is exact under power-of-two scalings of y but collapses
+    # to a near-constant beyond about 2**60; the wrapper fits in units near 1
+    X, y = _data()
+    ref = EBMRegressor(**CHEAP, verbose=False).fit(X, y)
+    f = 2.0**exponent
+    model = EBMRegressor(**CHEAP, verbose=False).fit(X, y * f)
+    np.testing.assert_allclose(model.predict(X) / f, ref.predict(X), rtol=1e-12)
+    np.testing.assert_allclose(
+        model.explain_local(X).values / f, ref.explain_local(X).values, rtol=1e-12, atol=0
+    )
+    # a factor that is not a power of two: the same model up to interpret's own
+    # rounding, not the collapsed one (which is off by about the spread of y)
+    g = 1e300 if exponent > 0 else 1e-300
+    off = np.abs(EBMRegressor(**CHEAP, verbose=False).fit(X, y * g).predict(X) / g - ref.predict(X))
+    assert off.max() < 0.05 * np.ptp(y)

@@ -227,3 +227,125 @@ def test_full_printout_reproduces_predictions(kind):
     )
     if kind == "normal":  # back on the response scale too
         np.testing.assert_allclose(got[:, 0], model.predict(X), atol=FULL_TABLE_RTOL * spread[0])
+
+
+# --- real tables: factor terms, missing values, truthful multiclass link, progress --
+
+
+CREDIT_COLS = ["Seniority", "Home", "Records", "Grade", "Income"]
+
+
+def test_credit_table_factor_terms_match_pygam(credit_table):
+    from pygam import LogisticGAM, f, s
+
+    frame = credit_table().dropna()
+    X, y = frame[CREDIT_COLS], frame["Status"]
+    model = GAMClassifier(n_splines=8, lam=1.0).fit(X, y)
+    # independent coding: sorted text levels, the ordered Categorical in its own order
+    codes = np.column_stack(
+        [
+            frame["Seniority"].to_numpy(float),
+            frame["Home"].map({v: i for i, v in enumerate(sorted(frame["Home"].unique()))}),
+            (frame["Records"] == "yes").to_numpy(float),
+            frame["Grade"].cat.codes.to_numpy(float),
+            frame["Income"].to_numpy(float),
+        ]
+    ).astype(float)
+    terms = s(0, n_splines=8) + f(1) + f(2) + f(3) + s(4, n_splines=8)
+    direct = LogisticGAM(terms, lam=1.0).fit(codes, (y == "good").to_numpy(float))
+    np.testing.assert_allclose(
+        model.decision_function(X), logit(direct.predict_mu(codes)), atol=1e-8
+    )
+    shapes = {sh.name: sh for sh in model.explain_global().shapes}
+    assert list(shapes["Grade"].grid[0]) == ["low", "mid", "high"]
+    assert shapes["Home"].kind == "categorical"
+    loc = model.explain_local(X.iloc[:5])
+    assert loc.data[0, 1] == X["Home"].iloc[0]
+
+
+def test_missing_values_refused_naming_the_column(credit_table):
+    frame = credit_table()
+    X = frame[CREDIT_COLS].fillna({"Home": "owner"})
+    row = X.index[X["Income"].isna()][0]
+    with pytest.raises(
+        ValueError, match=rf"column 'Income' has a missing value \(NaN\) at row {row}\b"
+    ):
+        GAMClassifier(lam=1.0).fit(X, frame["Status"])
+    X = frame[CREDIT_COLS].fillna({"Income": 0.0})
+    with pytest.raises(ValueError, match="column 'Home' has a missing value"):
+        GAMRegressor(lam=1.0).fit(X, frame["Amount"])
+
+
+def test_multiclass_link_is_truthful():
+    from glassbox.base import inverse_link
+
+    X, y = _data(cat=True)
+    y_lab = np.array(["low", "mid", "high"])[np.digitize(y, np.quantile(y, [1 / 3, 2 / 3]))]
+    model = GAMClassifier(n_splines=8, lam=1.0).fit(X, y_lab)
+    loc = model.explain_local(X.iloc[:50])
+    assert loc.link == model.explain_global().link == "ovr_logit"
+    eta = loc.values.sum(axis=1) + loc.base_values
+    np.testing.assert_allclose(eta, model.decision_function(X.iloc[:50]), atol=1e-10)
+    proba = model.predict_proba(X.iloc[:50])
+    np.testing.assert_allclose(inverse_link(loc.link, eta), proba, atol=1e-12)
+    p = 1 / (1 + np.exp(-eta))  # the conversion written out
+    np.testing.assert_allclose(p / p.sum(axis=1, keepdims=True), proba, atol=1e-12)
+    # binary: plain logit, and the sigmoid gives P(positive class)
+    binary = GAMClassifier(n_splines=8, lam=1.0).fit(X, y > np.median(y))
+    loc = binary.explain_local(X.iloc[:50])
+    assert loc.link == "logit"
+    np.testing.assert_allclose(
+        inverse_link("logit", loc.output()), binary.predict_proba(X.iloc[:50])[:, 1], atol=1e-12
+    )
+
+
+def test_progress_bar_counts_every_class_and_lam(monkeypatch):
+    import contextlib
+
+    import glassbox.models.gam as gam_module
+
+    seen = {}
+
+    class Bar:
+        def update(self, k):
+            seen["n"] = seen.get("n", 0) + k
+
+    @contextlib.contextmanager
+    def fake(total, desc, enabled=True):
+        seen.update(total=total, enabled=enabled, desc=desc)
+        yield Bar()
+
+    monkeypatch.setattr(gam_module, "progress_bar", fake)
+    X, y = _data()
+    y_lab = np.digitize(y, np.quantile(y, [1 / 3, 2 / 3]))
+    GAMClassifier(n_splines=6, lam_grid=(1.0, 10.0)).fit(X, y_lab)
+    assert seen["total"] == seen["n"] == 6 and seen["enabled"] and "3 classes" in seen["desc"]
+    seen.clear()
+    GAMRegressor(n_splines=6, lam=1.0, verbose=False).fit(X, y)
+    assert seen["total"] == seen["n"] == 1 and not seen["enabled"]
+
+
+def test_no_progress_output_when_silenced(capsys):
+    X, y = _data()
+    GAMRegressor(n_splines=6, lam_grid=(1.0, 10.0), verbose=False).fit(X, y)
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
+
+
+@pytest.mark.parametrize("factor", [1e300, 1e-300])
+@pytest.mark.parametrize("distribution", ["normal", "gamma"])
+def test_extreme_scales_give_the_same_model(distribution, factor):
+    X, y = _data()
+    y = y if distribution == "normal" else np.exp(y)
+    kw = dict(n_splines=8, lam_grid=(0.1, 10.0), verbose=False)
+    ref = GAMRegressor(distribution, **kw).fit(X, y)
+    big_y = GAMRegressor(distribution, **kw).fit(X, y * factor)
+    assert [g.lam for g in big_y.gams_] == [g.lam for g in ref.gams_]
+    np.testing.assert_allclose(big_y.predict(X) / factor, ref.predict(X), rtol=1e-7)
+    loc, ref_loc = big_y.explain_local(X.iloc[:20]), ref.explain_local(X.iloc[:20])
+    if distribution == "normal":  # identity link: every term in the user's units
+        np.testing.assert_allclose(loc.values / factor, ref_loc.values, rtol=1e-7, atol=1e-12)
+    else:  # log link: the same shapes, the intercept moved by log(factor)
+        np.testing.assert_allclose(loc.values, ref_loc.values, rtol=1e-6, atol=1e-9)
+    big_x = GAMRegressor(distribution, **kw).fit(X * factor, y)
+    np.testing.assert_allclose(big_x.predict(X * factor), ref.predict(X), rtol=1e-7)

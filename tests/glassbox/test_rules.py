@@ -14,6 +14,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from _printed_rules import eval_condition, eval_rule
 from sklearn.exceptions import NotFittedError
 
 from glassbox import (
@@ -27,28 +28,8 @@ from glassbox.models._rules import Condition, merge_duplicates, simplify
 
 # --- a reader of the printed rules -------------------------------------------------
 
-_COND = re.compile(r"^(.*?) (<=|<|>=|>|==|!=) (.*)$")
-
-
-def _eval_condition(text: str, X: pd.DataFrame) -> np.ndarray:
-    name, op, value = _COND.match(text.strip()).groups()
-    col = X[name]
-    if not pd.api.types.is_numeric_dtype(col):
-        return (
-            (col.astype(str) == value).to_numpy()
-            if op == "=="
-            else (col.astype(str) != value).to_numpy()
-        )
-    v = float(value)
-    x = col.to_numpy(dtype=float)
-    return {"<=": x <= v, "<": x < v, ">=": x >= v, ">": x > v, "==": x == v, "!=": x != v}[op]
-
-
-def _eval_rule(conds: str, X: pd.DataFrame) -> np.ndarray:
-    mask = np.ones(len(X), dtype=bool)
-    for part in conds.split(" AND "):
-        mask &= _eval_condition(part, X)
-    return mask
+_eval_condition = eval_condition
+_eval_rule = eval_rule
 
 
 _LIST_LINE = re.compile(r"^(IF|ELSE IF) (.*) THEN (\S+)  \[(.*)\]  support=(\d+)$")
@@ -120,7 +101,7 @@ def rulefit_score(text: str, X: pd.DataFrame) -> np.ndarray:
             arg = m.group(3)
             c = _CLIP.match(arg)
             inner = c.group(1) if c else arg
-            if inner.startswith("["):  # [colour == red]: indicator of a level
+            if inner.startswith("["):  # [colour = red]: indicator of a level
                 x = _eval_condition(inner[1:-1], X).astype(float)
             else:
                 x = X[inner].to_numpy(float)
@@ -302,6 +283,17 @@ def test_ripper_matches_wittgenstein_and_its_printout():
 # --- RuleFit -------------------------------------------------------------------------
 
 
+def _bound_shift(ref, model, Xa: np.ndarray) -> np.ndarray:
+    """What the printed (rounded) clip bounds add to imodels' score: for every
+    linear term, coef * (clip(x, our bounds) - clip(x, imodels' bounds)). The
+    rounding moves a bound by at most 1e-6 of the column's range."""
+    theirs = np.asarray(ref.winsorizer.winsor_lims, dtype=float)
+    ours = model.linear_bounds_
+    assert np.all(np.abs(ours - theirs) <= 1e-6 * np.ptp(Xa, axis=0) + 1e-300)
+    diff = np.clip(Xa, ours[0], ours[1]) - np.clip(Xa, theirs[0], theirs[1])
+    return diff @ model.linear_coef_
+
+
 def test_rulefit_regressor_matches_imodels_and_its_printout():
     from imodels import RuleFitRegressor
 
@@ -313,7 +305,10 @@ def test_rulefit_regressor_matches_imodels_and_its_printout():
     ref = RuleFitRegressor(max_rules=10, n_estimators=15, cv=False, random_state=seed).fit(
         X.to_numpy(), y
     )
-    np.testing.assert_allclose(ref.predict(X.to_numpy()), model.predict(X), rtol=1e-10, atol=1e-10)
+    shift = _bound_shift(ref, model, X.to_numpy(float))
+    np.testing.assert_allclose(
+        ref.predict(X.to_numpy()) + shift, model.predict(X), rtol=1e-10, atol=1e-10
+    )
     n_lin = int(np.count_nonzero(model.linear_coef_))
     assert model.complexity_ == n_printed_conditions(text) + n_lin
     table = model.rules_
@@ -337,13 +332,15 @@ def test_rulefit_classifier_matches_imodels_and_its_printout():
     ref = RuleFitClassifier(max_rules=10, n_estimators=15, cv=False, random_state=seed).fit(
         X.to_numpy(), y
     )
-    np.testing.assert_allclose(ref.predict_proba(X.to_numpy()), model.predict_proba(X), atol=1e-10)
+    # imodels' log-odds (2*score - 1), moved by the printed bounds' rounding
+    p1 = ref.predict_proba(X.to_numpy())[:, 1]
+    logit = np.log(p1 / (1 - p1)) + 2 * _bound_shift(ref, model, X.to_numpy(float))
+    np.testing.assert_allclose(model.decision_function(X), logit, rtol=1e-8, atol=1e-8)
     np.testing.assert_array_equal(ref.predict(X.to_numpy()), model.predict(X))
-    # explanations add up on the log-odds scale that imodels' probabilities imply
+    # explanations add up on that log-odds scale
     loc = model.explain_local(X)
     assert loc.link == "logit"
-    p1 = ref.predict_proba(X.to_numpy())[:, 1]
-    np.testing.assert_allclose(loc.output(), np.log(p1 / (1 - p1)), rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(loc.output(), logit, rtol=1e-8, atol=1e-8)
 
 
 # --- OneR ----------------------------------------------------------------------------
@@ -398,24 +395,23 @@ def test_categorical_columns_print_as_levels(make):
     X, y = _binary(categorical=True)
     model = make().fit(X, y)
     text = str(model)
-    assert re.search(r"colour (==|!=) (red|green|blue)", text), text
-    assert "colour == red ==" not in text
+    assert re.search(r"colour (=|!=|in|not in) \{?(red|green|blue)", text), text
+    assert "colour == red" not in text and "colour=red" not in text
     if hasattr(model, "rule_conditions_"):
-        assert re.search(r"\*\[colour == (red|green|blue)\]", text), text
+        # reference coding: one level is the baseline, never two mirrored terms
+        dummies = re.findall(r"\*\[colour = (red|green|blue)\]", text)
+        assert dummies and len(dummies) <= 2, text
         np.testing.assert_allclose(
             2 * rulefit_score(text, X) - 1, model.decision_function(X), rtol=1e-6, atol=1e-6
         )
     else:
         labels, _ = list_predict(text, model.classes_, X, mean_of_firing=True)
         np.testing.assert_array_equal(labels.astype(str), model.predict(X).astype(str))
-    # an unseen level reads as "not any known level"
+    # an unseen level is refused, naming column, value and row
     X2 = X.iloc[:5].copy()
-    X2["colour"] = "purple"
-    assert len(model.predict(X2)) == 5
-    X3 = X.copy()
-    X3.loc[3, "colour"] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
-        make().fit(X3, y)
+    X2.loc[X2.index[3], "colour"] = "purple"
+    with pytest.raises(ValueError, match=r"'colour'.*'purple'.*row 3"):
+        model.predict(X2)
 
 
 def test_integer_weights_equal_repeated_rows_fractional_refused():
@@ -485,3 +481,20 @@ def test_apply_names_the_printed_rule_that_decides(make, data):
     np.testing.assert_array_equal(labels[ids].astype(str), model.predict(X).astype(str))
     with pytest.raises(NotFittedError):
         make().apply(X)
+
+
+def test_simplify_meets_level_sets_on_one_column():
+    from glassbox._validation import ColumnSpec, InputSchema
+    from glassbox.models._rules import level_condition
+
+    spec = ColumnSpec("Home", "categorical", ("owner", "rent", "parents", "priv"))
+    schema = InputSchema((ColumnSpec("age"), spec))
+    a = level_condition(spec, 1, "!=", 0)  # Home != owner
+    b = level_condition(spec, 1, "!=", 1)  # Home != rent
+    (merged,) = simplify([a, b], schema)
+    assert merged.text() == "Home in {parents, priv}"
+    codes = np.array([[30, 0], [40, 1], [50, 2], [60, 3], [70, np.nan]], dtype=float)
+    np.testing.assert_array_equal(merged.evaluate(codes), a.evaluate(codes) & b.evaluate(codes))
+    assert not merged.evaluate(codes)[4]  # false on a missing value
+    three = simplify([a, b, level_condition(spec, 1, "!=", 2)], schema)
+    assert [c.text() for c in three] == ["Home = priv"]

@@ -374,3 +374,66 @@ def test_early_stop_ends_the_search_once_accurate():
     model = SymbolicRegressor(**{**SMALL, "generations": 300, "early_stop": 0.99999}).fit(X, y)
     assert model.n_generations_ < 300 and model.n_generations_ % 10 == 0
     assert r2_score(y, model.select("accuracy").predict(X)) >= 0.99999
+
+
+# --- extreme scales: the float32 search sees values near 1, the equation is in user units
+
+
+def _linear_law(n=150, seed=0):
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({"a": rng.uniform(1, 3, n), "b": rng.uniform(0, 1, n)})
+    return X, (2.5 * X["a"] + 4 * X["b"] + 1).to_numpy()
+
+
+@pytest.mark.parametrize("sx, sy", [(1e300, 1.0), (1e-300, 1.0), (1.0, 1e300), (1.0, 1e-300)])
+def test_extreme_scales_do_not_collapse(sx, sy):
+    X, y = _linear_law()
+    params = dict(population_size=60, generations=10, max_length=10, n_jobs=1, verbose=False)
+    model = SymbolicRegressor(random_state=0, **params).fit(X * sx, y * sy)
+    pred = model.predict(X * sx)
+    assert np.isfinite(pred).all()
+    # R^2 of the predictions in the user's units, computed here (scale-free)
+    r2 = 1 - np.sum((pred / sy - y) ** 2) / np.sum((y - y.mean()) ** 2)
+    assert r2 > 0.95 and model.train_r2_ > 0.95, model.to_text()
+    assert model.equation_.free_symbols  # not a constant
+
+
+def test_constants_beyond_float64_are_warned_about():
+    X, y = _linear_law()
+    params = dict(population_size=60, generations=10, max_length=10, n_jobs=1, verbose=False)
+    with pytest.warns(UserWarning, match="beyond float64"):
+        SymbolicRegressor(random_state=0, **params).fit(X * 1e300, y * 1e-300)
+
+
+def test_text_columns_enter_as_reference_coded_levels(credit_table):
+    df = credit_table(200)
+    X = df[["Seniority", "Records", "Grade"]]
+    y = 2.0 + 1.5 * (df["Records"] == "yes") + 0.1 * df["Seniority"]
+    params = dict(population_size=60, generations=10, max_length=10, n_jobs=1, verbose=False)
+    model = SymbolicRegressor(random_state=0, **params).fit(X, y.to_numpy())
+    names = [s.name for s in model._symbols()]
+    assert "[Records = yes]" in names and "[Records = no]" not in names  # baseline: no
+    assert "[Grade = mid]" in names and "[Grade = low]" not in names  # ordered: first level
+    # the equation evaluated on 0/1 columns built here from the user's frame
+    cols = []
+    for name in names:
+        if name.startswith("["):
+            col, level = name[1:-1].split(" = ")
+            cols.append((X[col].astype(str) == level).to_numpy(float))
+        else:
+            cols.append(X[name].to_numpy(float))
+    fn = sp.lambdify([model._symbols()], model.equation_, modules="numpy", dummify=True)
+    expected = np.broadcast_to(fn(np.array(cols)), (len(X),))
+    np.testing.assert_allclose(model.predict(X), expected, rtol=1e-12)
+    assert model.train_r2_ > 0.9, model.to_text()
+    loc = model.explain_local(X.iloc[:10])
+    np.testing.assert_allclose(loc.output(), model.predict(X.iloc[:10]), rtol=1e-9, atol=1e-9)
+    assert loc.values.shape == (10, 3)
+    X2 = X.iloc[:5].copy()
+    X2.loc[X2.index[2], "Records"] = "maybe"
+    with pytest.raises(ValueError, match=r"'Records'.*'maybe'.*row 2"):
+        model.predict(X2)
+    Xn = X.copy()
+    Xn.loc[4, "Seniority"] = np.nan
+    with pytest.raises(ValueError, match=r"'Seniority'.*row 4"):
+        SymbolicRegressor(random_state=0, **params).fit(Xn, y.to_numpy())

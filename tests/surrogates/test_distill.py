@@ -301,8 +301,27 @@ def test_query_count_is_chosen_on_validation_queries_and_the_student_refits_on_i
     np.testing.assert_array_equal(T[:200], X.to_numpy())
     ref = DecisionTreeRegressor(max_depth=3, random_state=0).fit(T, box(T))
     np.testing.assert_allclose(sur.predict(X), ref.predict(X.to_numpy()))
+    # the student is scikit-learn's tree with each cut point printed short (the
+    # shortest number that splits the training rows the same way): walk that tree
+    nodes = sur.student_.nodes()
+    t = ref.tree_
+    np.testing.assert_array_equal(
+        nodes.feature[t.children_left >= 0], t.feature[t.children_left >= 0]
+    )
+    # (checked below: on the training rows the short cuts send every row the same way)
+
+    def walk(Z):
+        node = np.zeros(len(Z), dtype=int)
+        for _ in range(t.max_depth):
+            inner = t.children_left[node] >= 0
+            go_left = Z[np.arange(len(Z)), t.feature[node]] <= nodes.threshold[node]
+            child = np.where(go_left, t.children_left[node], t.children_right[node])
+            node = np.where(inner, child, node)
+        return t.value[node, 0, 0]
+
+    np.testing.assert_array_equal(walk(T), ref.predict(T))
     H = sur._queries.X_hold
-    assert sur.fidelity_.value == pytest.approx(r2_score(box(H), ref.predict(H)))
+    assert sur.fidelity_.value == pytest.approx(r2_score(box(H), walk(H)))
     # adaptive runs keep every query (their rounds double the query set)
     ad = distill(
         box,
@@ -321,11 +340,11 @@ def test_progress_bar_for_slow_distillation_and_silenced(forest, capsys):
     model, X = forest
     calls = []
 
-    def slow_box(Z):  # the first call (labelling the queries) takes over a second
+    def slow_box(Z):  # the first call (labelling the queries) takes over the 2 s delay
         if not calls:
             import time
 
-            time.sleep(1.1)
+            time.sleep(2.1)
         calls.append(1)
         return model.predict_proba(pd.DataFrame(np.asarray(Z), columns=X.columns))
 

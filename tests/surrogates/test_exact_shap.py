@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import surrogates.shap._common as shap_common
 from glassbox import GLMClassifier, GLMRegressor
 from surrogates.shap._common import (
     as_rows,
@@ -285,7 +286,9 @@ def test_check_additivity_names_failing_row():
         )
 
 
-def test_row_chunks_cover_rows_and_progress_can_be_silenced(capsys):
+def test_row_chunks_cover_rows_and_progress_can_be_silenced(capsys, monkeypatch):
+    # bars appear after PROGRESS_DELAY seconds; these jobs are far shorter
+    monkeypatch.setattr(shap_common, "PROGRESS_DELAY", 0.0)
     slices = list(row_chunks(10, 3, progress=False, desc="t"))
     assert [(s.start, s.stop) for s in slices] == [(0, 3), (3, 6), (6, 9), (9, 10)]
     assert capsys.readouterr().err == ""

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import surrogates.shap._common as shap_common
 from glassbox import GLMClassifier, GLMRegressor
 from surrogates.shap.exact import exact_shap
 from surrogates.shap.kernel import kernel_shap
@@ -203,7 +204,9 @@ def test_one_and_two_features():
     )
 
 
-def test_progress_bar_and_silence(capsys):
+def test_progress_bar_and_silence(capsys, monkeypatch):
+    # bars appear after PROGRESS_DELAY seconds; this job is far shorter
+    monkeypatch.setattr(shap_common, "PROGRESS_DELAY", 0.0)
     rng = np.random.default_rng(8)
     X, bg = rng.normal(size=(300, 3)), rng.normal(size=(200, 3))
     f = make_f(3)

@@ -28,6 +28,7 @@ from sklearn.ensemble import (
 )
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
+import surrogates.shap._common as shap_common
 from glassbox import LocalExplanation
 from surrogates.shap import tree as tree_mod
 from surrogates.shap.tree import tree_shap
@@ -480,6 +481,8 @@ def test_progress_bar(reg_data, monkeypatch, capsys):
     X, y = reg_data
     model = DecisionTreeRegressor(max_depth=3, random_state=0).fit(X, y)
     monkeypatch.setattr(tree_mod, "_CHUNK", 20)
+    # bars appear after PROGRESS_DELAY seconds; this job is far shorter
+    monkeypatch.setattr(shap_common, "PROGRESS_DELAY", 0.0)
     a = tree_shap(model, X[:100], progress=True)
     assert "tree_shap" in capsys.readouterr().err
     b = tree_shap(model, X[:100], progress=False)
