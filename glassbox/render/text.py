@@ -729,21 +729,27 @@ def _rule_stats(model, r) -> str:
     return f"[{prob}]  support={r.support}"
 
 
+def _count(n: int, word: str) -> str:
+    """``1 rule``, ``3 rules``: counts people read in a header."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def _missing_rule(model) -> list[str]:
     """The model's own statement of how it treats missing values and unseen levels."""
     text = getattr(model, "missing_rule_", "")
     return [str(text)] if text else []
 
 
-def _rule_list_lines(model) -> list[str]:
-    """IF / ELSE IF / ELSE lines of a fitted ``rule_list_``; the first true rule decides."""
+def _rule_list_lines(model, chained: bool = True) -> list[str]:
+    """IF / ELSE IF / ELSE lines of a fitted ``rule_list_``: the first true rule decides.
+    ``chained=False`` (a rule set, every rule that holds counts): IF ... / IF ... / ELSE."""
     lines = []
     for k, r in enumerate(model.rule_list_):
         then = str(model.classes_[r.predicted()])
         if not r.conds:
             lines.append(f"ELSE {then}  {_rule_stats(model, r)}")
             break
-        head = "IF" if k == 0 else "ELSE IF"
+        head = "IF" if k == 0 or not chained else "ELSE IF"
         lines.append(f"{head} {rule_text(r.conds)} THEN {then}  {_rule_stats(model, r)}")
     return lines
 
@@ -753,7 +759,8 @@ def _render_rule_list(model: RuleListClassifier, **_) -> str:
     n_rules = len(model.rule_list_) - 1
     head = (
         f"RuleListClassifier: {model.algorithm} rule list ({model.backend_}), "
-        f"{n_rules} rules + ELSE, {model.complexity_} conditions, fitted on {model.n_train_} rows "
+        f"{_count(n_rules, 'rule')} + ELSE, {_count(model.complexity_, 'condition')}, "
+        f"fitted on {model.n_train_} rows "
         f"(classes: {', '.join(map(str, model.classes_))})"
     )
     note = "The first rule whose conditions all hold decides; support = training rows it decides."
@@ -808,8 +815,8 @@ def _rulefit_lines(model, score: str) -> list[str]:
 def _render_rule_set_regressor(model: RuleSetRegressor, **_) -> str:
     n_lin = int(np.count_nonzero(model.linear_coef_))
     head = (
-        f"RuleSetRegressor: RuleFit (imodels), {len(model.rule_conditions_)} rules + {n_lin} "
-        f"linear terms, complexity {model.complexity_} (conditions + linear terms), "
+        f"RuleSetRegressor: RuleFit (imodels), {_count(len(model.rule_conditions_), 'rule')} + "
+        f"{_count(n_lin, 'linear term')}, complexity {model.complexity_} (conditions + linear terms), "
         f"fitted on {model.n_train_} rows"
     )
     return "\n".join([head, ""] + _rulefit_lines(model, "y"))
@@ -820,8 +827,8 @@ def _render_rule_set_classifier(model: RuleSetClassifier, **_) -> str:
     classes = [str(c) for c in model.classes_]
     n_lin = int(np.count_nonzero(model.linear_coef_))
     head = (
-        f"RuleSetClassifier: RuleFit (imodels), {len(model.rule_conditions_)} rules + {n_lin} "
-        f"linear terms, complexity {model.complexity_} (conditions + linear terms), "
+        f"RuleSetClassifier: RuleFit (imodels), {_count(len(model.rule_conditions_), 'rule')} + "
+        f"{_count(n_lin, 'linear term')}, complexity {model.complexity_} (conditions + linear terms), "
         f"fitted on {model.n_train_} rows (classes: {', '.join(classes)})"
     )
     tail = [
@@ -836,15 +843,17 @@ def _render_rule_set_classifier(model: RuleSetClassifier, **_) -> str:
 def _render_ripper(model: RipperClassifier, **_) -> str:
     classes = [str(c) for c in model.classes_]
     head = (
-        f"RipperClassifier: RIPPER rule set ({model.backend_}), {len(model.rule_list_) - 1} "
-        f"rules, {model.complexity_} conditions, fitted on {model.n_train_} rows "
+        f"RipperClassifier: RIPPER rule set ({model.backend_}), "
+        f"{_count(len(model.rule_list_) - 1, 'rule')}, {_count(model.complexity_, 'condition')}, "
+        f"fitted on {model.n_train_} rows "
         f"(classes: {', '.join(classes)})"
     )
     note = (
         f"Predicts {classes[1]} when any rule holds; P({classes[1]}) is then the mean of the "
         "holding rules' P. Support = training rows a rule covers."
     )
-    return "\n".join([head, note, *_missing_rule(model), ""] + _rule_list_lines(model))
+    lines = _rule_list_lines(model, chained=False)  # a set: each IF applies on its own
+    return "\n".join([head, note, *_missing_rule(model), ""] + lines)
 
 
 # --- symbolic regression -----------------------------------------------------

@@ -159,9 +159,9 @@ def test_ripper_whole_printout(random_state):
             "Predicts yes when any rule holds; P(yes) is then the mean of the holding rules' P. "
             "Support = training rows a rule covers.",
             "",
-            # (the rules of a set all apply; "ELSE IF" reads as if only the first did)
+            # a set: every rule that holds counts, so each reads IF on its own
             f"IF dose > 3 THEN yes  [P(yes) = {_g8(p1)}]  support=14",
-            f"ELSE IF age > 3 THEN yes  [P(yes) = {_g8(p2)}]  support=8",
+            f"IF age > 3 THEN yes  [P(yes) = {_g8(p2)}]  support=8",
             f"ELSE no  [P(yes) = {_g8(p0)}]  support=18",
         ]
     )
@@ -221,7 +221,7 @@ def test_rulefit_regressor_whole_printout():
     np.testing.assert_allclose(ref.predict(grid), by_hand, rtol=1e-12)
     assert str(model) == "\n".join(
         [
-            "RuleSetRegressor: RuleFit (imodels), 1 rules + 1 linear terms, complexity 3 "
+            "RuleSetRegressor: RuleFit (imodels), 1 rule + 1 linear term, complexity 3 "
             "(conditions + linear terms), fitted on 20 rows",
             "",
             f"y = {_g8(b0)}",

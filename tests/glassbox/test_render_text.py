@@ -467,7 +467,7 @@ def test_rule_list_whole_printout():
     assert text == "\n".join(
         [
             "RuleListClassifier: greedy rule list (imodels GreedyRuleListClassifier), "
-            "1 rules + ELSE, 1 conditions, fitted on 6 rows (classes: no, yes)",
+            "1 rule + ELSE, 1 condition, fitted on 6 rows (classes: no, yes)",
             "The first rule whose conditions all hold decides; support = training rows it decides.",
             *([note] if note else []),
             "",
