@@ -1,99 +1,217 @@
-"""LocalSurrogate vs lime.lime_tabular.LimeTabularExplainer.
+"""LocalSurrogate vs lime's LimeTabularExplainer, both at the defaults a user gets.
 
-100 rows of breast cancer explained for an MLP (scikit-learn 2x64, scaled) and an
-XGBoost classifier, 5,000 samples per explanation, K = 5 features.
-Reports time per explanation (ours: all rows in one batched call; lime: one
-row at a time, as its API works), the top-5 overlap of ours with lime, and
-each method's top-5 overlap with itself across two seeds (stability).
-lime runs with its defaults (quartile discretization, forward selection for K <= 6,
-fit on probabilities); ours with its defaults (fit on log-odds, link="logit").
+Three data sets (a 7-feature synthetic table, breast cancer with 30 features, a
+40-feature synthetic table) x two black boxes (scikit-learn MLP 2x64 on scaled
+inputs, HistGradientBoosting), K = 5 features. For each method it prints:
 
-Run: python benchmarks/local_vs_lime.py
+  s/expl      wall time per explanation (ours: all rows in one call; lime: one
+              row at a time, as its API works)
+  calls/expl  black-box rows evaluated per explanation
+  floor s     time the black box alone needs for those rows (measured inside the
+              model wrapper), i.e. the physical limit for that many calls
+  stab        top-K overlap |A & B| / K between two seeds (1 = same features)
+  own R2      each method's in-sample fit score on its own samples (lime's
+              score is on its discretized representation, ours on log-odds)
+  R2 prob     kernel-weighted R^2 of the explanation's local model on 300 held-out
+              Gaussian perturbations around the row, on the probability scale
+              (ours is linear in log-odds: its prediction goes through the
+              sigmoid; lime's is its discretized linear model on probabilities)
+
+Rows: "lime default" (5,000 samples), "ours default" (n_samples="auto"),
+"ours @lime budget" (n_samples=5000, n_repeats=0) and "lime @ours budget"
+(lime with ours' mean sample count): like-for-like budgets.
+
+Run: .venv/bin/python benchmarks/local_vs_lime.py [--quick]
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 import warnings
 
-import numpy as np
-import pandas as pd
-from sklearn.model_selection import train_test_split
-from sklearn.neural_network import MLPClassifier
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from glassbox.datasets import breast_cancer
-from surrogates import LocalSurrogate
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
 warnings.filterwarnings("ignore")
-N_ROWS, N_SAMPLES, K = 100, 5000, 5
+K = 5
+LIME_DEFAULT = 5000
 
 
-def lime_top(explainer, model, rows) -> tuple[list[set], float]:
-    tops = []
+class Timed:
+    """A probability callable that counts rows and the seconds spent inside the model."""
+
+    def __init__(self, f):
+        self.f, self.rows, self.seconds = f, 0, 0.0
+
+    def __call__(self, X):
+        t = time.perf_counter()
+        out = self.f(X)
+        self.seconds += time.perf_counter() - t
+        self.rows += len(X)
+        return out
+
+    def reset(self):
+        self.rows, self.seconds = 0, 0.0
+
+
+def datasets(quick: bool):
+    from sklearn.datasets import load_breast_cancer, make_classification
+
+    n = 1500 if quick else 3000
+    X7, y7 = make_classification(
+        n_samples=n, n_features=7, n_informative=5, n_redundant=1, random_state=0
+    )
+    Xb, yb = load_breast_cancer(return_X_y=True)
+    X40, y40 = make_classification(
+        n_samples=n, n_features=40, n_informative=12, n_redundant=4, random_state=1
+    )
+    return {"synth-7": (X7, y7), "breast-30": (Xb, yb), "synth-40": (X40, y40)}
+
+
+def models():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return {
+        "MLP 2x64": lambda: make_pipeline(
+            StandardScaler(),
+            MLPClassifier(hidden_layer_sizes=(64, 64), random_state=0, max_iter=500),
+        ),
+        "HistGB": lambda: HistGradientBoostingClassifier(max_iter=100, random_state=0),
+    }
+
+
+def run_lime(X_tr, f, rows, seed, n_samples):
+    from lime.lime_tabular import LimeTabularExplainer
+
+    explainer = LimeTabularExplainer(X_tr, random_state=seed)
+    f.reset()
     t0 = time.perf_counter()
-    for x in rows:
-        exp = explainer.explain_instance(
-            x, model.predict_proba, num_features=K, num_samples=N_SAMPLES
-        )
-        tops.append({j for j, _ in exp.as_map()[1]})
-    return tops, (time.perf_counter() - t0) / len(rows)
+    exps = [explainer.explain_instance(x, f, num_features=K, num_samples=n_samples) for x in rows]
+    wall = time.perf_counter() - t0
+    tops = [{j for j, _ in e.as_map()[1]} for e in exps]
+    return dict(exps=exps, tops=tops, explainer=explainer, wall=wall, rows=f.rows, sec=f.seconds)
 
 
-def ours_top(model, X, rows, seed, n_repeats=0):
+def run_ours(X_tr, f, rows, seed, **kw):
+    from surrogates import LocalSurrogate
+
+    f.reset()
     t0 = time.perf_counter()
     e = LocalSurrogate(
-        model, X, n_samples=N_SAMPLES, n_features=K, n_repeats=n_repeats, random_state=seed
+        f, X_tr, n_features=K, random_state=seed, task="classification", **kw
     ).explain(rows)
-    dt = (time.perf_counter() - t0) / len(rows)
-    return [set(np.nonzero(s)[0]) for s in e.extras["selected"]], dt, e
+    wall = time.perf_counter() - t0
+    tops = [set(np.nonzero(s)[0]) for s in e.extras["selected"]]
+    return dict(e=e, tops=tops, wall=wall, rows=f.rows, sec=f.seconds)
 
 
 def overlap(a, b) -> float:
     return float(np.mean([len(x & y) / K for x, y in zip(a, b)]))
 
 
-def main() -> None:
-    from lime.lime_tabular import LimeTabularExplainer
-    from xgboost import XGBClassifier
+def heldout(X_tr, rows, seed=123, n=300):
+    """Held-out Gaussian perturbations around each row and their kernel weights."""
+    sd = X_tr.std(axis=0)
+    sd = np.where(sd > 0, sd, 1.0)
+    d = X_tr.shape[1]
+    E = np.random.default_rng(seed).standard_normal((n, d))
+    w = np.sqrt(np.exp(-np.sum(E**2, axis=1) / (0.75 * np.sqrt(d)) ** 2))
+    return [x + E * sd for x in rows], w
 
-    X, y = breast_cancer()
-    codes = (y == "malignant").astype(int).to_numpy()
-    X_tr, X_te, y_tr, _ = train_test_split(X.to_numpy(), codes, test_size=0.3, random_state=0)
-    rows = np.vstack([X_te, X_tr])[:N_ROWS]
-    models = {
-        "MLP 2x64": make_pipeline(
-            StandardScaler(),
-            MLPClassifier(hidden_layer_sizes=(64, 64), random_state=0, max_iter=1000),
-        ),
-        "XGBoost": XGBClassifier(n_estimators=100, max_depth=3, random_state=0, n_jobs=1),
-    }
+
+def wr2(y, yhat, w) -> float:
+    ybar = np.sum(w * y) / w.sum()
+    return 1.0 - np.sum(w * (y - yhat) ** 2) / max(np.sum(w * (y - ybar) ** 2), 1e-300)
+
+
+def r2_ours(res, model, Z, w) -> float:
+    e = res["e"]
     out = []
-    for name, model in models.items():
-        model.fit(X_tr, y_tr)
-        ours0, t_ours, e = ours_top(model, X_tr, rows, 0)
-        ours1, _, _ = ours_top(model, X_tr, rows, 1)
-        _, t_ours_stab, e_stab = ours_top(model, X_tr, rows, 0, n_repeats=2)
-        lime0, t_lime = lime_top(LimeTabularExplainer(X_tr, random_state=0), model, rows)
-        lime1, _ = lime_top(LimeTabularExplainer(X_tr, random_state=1), model, rows)
-        out.append(
-            {
-                "model": name,
-                "lime s/expl": t_lime,
-                "ours s/expl": t_ours,
-                "speed-up": t_lime / t_ours,
-                "ours+stability s/expl": t_ours_stab,
-                "top5 ours vs lime": overlap(ours0, lime0),
-                "top5 lime seed0 vs seed1": overlap(lime0, lime1),
-                "top5 ours seed0 vs seed1": overlap(ours0, ours1),
-                "ours local R2 (median)": float(np.median(e.extras["local_fidelity"])),
-                "ours stability (mean Jaccard)": float(np.mean(e_stab.extras["stability"])),
-            }
-        )
-        print(f"done {name}", flush=True)
+    for r, Zr in enumerate(Z):
+        lin = e.extras["local_prediction"][r] + (Zr - e.data[r]) @ e.extras["coefficients"][r]
+        out.append(wr2(model.predict_proba(Zr)[:, 1], 1 / (1 + np.exp(-lin)), w))
+    return float(np.median(out))
+
+
+def r2_lime(res, model, rows, Z, w) -> float:
+    disc = res["explainer"].discretizer
+    out = []
+    for r, Zr in enumerate(Z):
+        exp = res["exps"][r]
+        same = (disc.discretize(Zr) == disc.discretize(rows[r][None])).astype(float)
+        coef = np.zeros(Zr.shape[1])
+        for j, v in exp.as_map()[1]:
+            coef[j] = v
+        out.append(wr2(model.predict_proba(Zr)[:, 1], exp.intercept[1] + same @ coef, w))
+    return float(np.median(out))
+
+
+def own_r2(res) -> float:
+    """Each method's in-sample weighted R^2 on its own samples (lime: exp.score)."""
+    if "e" in res:
+        return float(np.median(res["e"].extras["local_fidelity"]))
+    return float(np.median([e.score for e in res["exps"]]))
+
+
+def main() -> None:
+    from sklearn.model_selection import train_test_split
+
+    quick = "--quick" in sys.argv
+    n_rows = 10 if quick else 50
+    out = []
+    for dname, (X, y) in datasets(quick).items():
+        X_tr, X_te, y_tr, _ = train_test_split(X, y, test_size=0.3, random_state=0)
+        rows = X_te[:n_rows]
+        Z, w = heldout(X_tr, rows)
+        for mname, make in models().items():
+            model = make().fit(X_tr, y_tr)
+            f = Timed(model.predict_proba)
+            res = {}
+            res["lime default"] = [run_lime(X_tr, f, rows, s, LIME_DEFAULT) for s in (0, 1)]
+            res["ours default"] = [run_ours(X_tr, f, rows, s) for s in (0, 1)]
+            res["ours @lime budget"] = [
+                run_ours(X_tr, f, rows, s, n_samples=LIME_DEFAULT, n_repeats=0) for s in (0, 1)
+            ]
+            ours_calls = max(10, int(res["ours default"][0]["rows"] / n_rows))
+            res["lime @ours budget"] = [run_lime(X_tr, f, rows, s, ours_calls) for s in (0, 1)]
+            for meth, (a, b) in res.items():
+                r2 = (
+                    r2_lime(a, model, rows, Z, w) if "lime" in meth[:4] else r2_ours(a, model, Z, w)
+                )
+                out.append(
+                    {
+                        "data": dname,
+                        "model": mname,
+                        "method": meth,
+                        "s/expl": a["wall"] / n_rows,
+                        "calls/expl": a["rows"] / n_rows,
+                        "floor s": a["sec"] / n_rows,
+                        "stab": overlap(a["tops"], b["tops"]),
+                        "R2 prob": r2,
+                        "own R2": own_r2(a),
+                    }
+                )
+            print(f"done {dname} / {mname}", flush=True)
+    df = pd.DataFrame(out)
     with pd.option_context("display.width", 250, "display.max_columns", 20):
-        print(pd.DataFrame(out).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        print(df.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print("\nours default vs lime default (ratios):")
+    for (dname, mname), g in df.groupby(["data", "model"], sort=False):
+        lo = g.set_index("method")
+        lm, ou = lo.loc["lime default"], lo.loc["ours default"]
+        print(
+            f"  {dname:<10} {mname:<9} speed-up {lm['s/expl'] / ou['s/expl']:6.1f}x  "
+            f"calls {ou['calls/expl'] / lm['calls/expl']:.3f} of lime's  "
+            f"ours time / floor(lime calls) {ou['s/expl'] / lm['floor s']:.2f}  "
+            f"stab {ou['stab']:.2f} vs {lm['stab']:.2f}  R2 {ou['R2 prob']:.3f} vs {lm['R2 prob']:.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -252,7 +252,11 @@ def _add_model_commands(sub) -> None:
             "Load a model saved with 'glassbox fit --save' and print, for each selected row "
             "of the CSV file, its prediction and the feature contributions in order of size. "
             "--method shap gives SHAP values (exact for GLM, GAM, EBM and trees); "
-            "--method local fits a local surrogate around each row."
+            "--method local fits a local surrogate around each row; --method counterfactual "
+            "prints the nearest changes that give another outcome (re-checked on the model, "
+            "and whether proven nearest). --method importance, pdp or ale describe the "
+            "model over all rows of the CSV (permutation importance, partial dependence, "
+            "accumulated local effects of --feature)."
         ),
     )
     exp.add_argument("model", metavar="MODEL.json", help="a model file written by --save")
@@ -260,9 +264,63 @@ def _add_model_commands(sub) -> None:
     exp.add_argument(
         "--method",
         default="shap",
-        choices=["shap", "local"],
-        help="shap (default) or local (LIME-style local surrogate)",
+        choices=["shap", "local", "importance", "pdp", "ale", "counterfactual"],
+        help=(
+            "shap (default), local (LIME-style local surrogate), counterfactual (what would "
+            "have to change, per row); over all rows of the CSV: importance (permutation "
+            "importance), pdp (partial dependence), ale (accumulated local effects)"
+        ),
     )
+    exp.add_argument(
+        "--feature",
+        action="append",
+        metavar="COL",
+        help="pdp/ale: the feature (give it twice for a pair)",
+    )
+    exp.add_argument(
+        "--grid",
+        type=_positive_int,
+        default=20,
+        metavar="K",
+        help="pdp: grid points per feature; ale: bins (default 20)",
+    )
+    exp.add_argument(
+        "--repeats",
+        type=_positive_int,
+        default=5,
+        metavar="R",
+        help="importance: permutations per feature (default 5)",
+    )
+    exp.add_argument(
+        "--desired",
+        metavar="VALUE",
+        help=(
+            "counterfactual: the class wanted (default: the other class of a binary model), "
+            "or LOW:HIGH for a regressor's prediction (either side may be empty)"
+        ),
+    )
+    exp.add_argument(
+        "--n",
+        type=_positive_int,
+        default=3,
+        metavar="N",
+        help="counterfactual: how many per row (default 3)",
+    )
+    exp.add_argument(
+        "--immutable",
+        action="append",
+        default=[],
+        metavar="COL",
+        help="counterfactual: a column that must not change (repeatable)",
+    )
+    exp.add_argument(
+        "--time-limit",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="counterfactual: seconds a search may take per row (default 10)",
+    )
+    exp.add_argument("--seed", type=int, default=0, help="seed of the random parts (default 0)")
     exp.add_argument(
         "--rows",
         metavar="SEL",
@@ -1377,6 +1435,8 @@ def _cmd_explain(args) -> int:
     else:
         take = list(range(min(5, len(frame))))
     X_all = _features_for(model, meta, frame, args.data, args.target, args, check=False)
+    if args.method in ("importance", "pdp", "ale"):
+        return _explain_effects(args, model, meta, frame, X_all)
     X = X_all.iloc[take]
     raw = frame.iloc[take]
     levels = _levels_of(model, meta, X.columns)
@@ -1384,6 +1444,12 @@ def _cmd_explain(args) -> int:
     pool = X_all[~_refused(model, X_all, levels)]
     if len(pool) == 0:
         pool = X
+    if args.method == "counterfactual":
+        row_ids = [
+            f"line {raw.index[i]}" + (f" ({args.id} {ids.iloc[take[i]]})" if args.id else "")
+            for i in range(len(take))
+        ]
+        return _explain_counterfactuals(args, model, X, pool, row_ids)
     background = pool.sample(min(len(pool), 100), random_state=0)
     try:
         expl = _explain_rows(model, X, background, args.method, args.quiet, levels)
@@ -1425,6 +1491,178 @@ def _cmd_explain(args) -> int:
         ),
         end="",
     )
+    return 0
+
+
+def _effects_input(model, X, levels: dict):
+    """(model, rows) the effect methods take: text columns seen through float codes
+    (``_Coded``), which the printout maps back to levels."""
+    coded = _Coded(model, X, levels)
+    if coded.needed:
+        return coded, coded.encode(X), coded
+    return model, X, None
+
+
+def _explain_effects(args, model, meta: dict, frame, X_all) -> int:
+    """``--method importance|pdp|ale``: a global effect over the CSV's rows (those the
+    model accepts), printed with enough digits to check against the Python functions."""
+    import numpy as np
+
+    try:
+        from surrogates.effects import ale, partial_dependence, permutation_importance
+    except ImportError:
+        raise UsageError(f"--method {args.method} needs the surrogates package") from None
+    from .render.rows import effect_table, importance_table
+
+    levels = _levels_of(model, meta, X_all.columns)
+    rows = X_all[~_refused(model, X_all, levels)]
+    if len(rows) < 2:
+        raise UsageError(f"--method {args.method} needs at least 2 usable rows in {args.data}")
+    dropped = len(X_all) - len(rows)
+    if dropped:
+        _note(args, f"{dropped} row(s) with values the model refuses are left out")
+    f, Xn, coded = _effects_input(model, rows, levels)
+    name = type(model).__name__
+    if args.method == "importance":
+        target = args.target or meta.get("data", {}).get("target")
+        y = None
+        if target is not None and target in frame.columns and target not in X_all.columns:
+            y_col = frame.loc[rows.index, target]
+            if not y_col.isna().any():
+                y = y_col.to_numpy()
+                if hasattr(model, "classes_"):  # labels as the model's classes (CSV text)
+                    by_text = {str(c): c for c in model.classes_}
+                    y = np.array([by_text.get(str(v), v) for v in y], dtype=object)
+                    if all(v in by_text.values() for v in y):
+                        y = np.asarray(y.tolist())
+                else:
+                    y = y.astype(float)
+        try:
+            expl = permutation_importance(f, Xn, y, n_repeats=args.repeats, random_state=args.seed)
+        except (ValueError, TypeError) as exc:
+            raise _cli_error(exc, rows, name) from None
+        against = (
+            f"against the target column {target!r}"
+            if y is not None
+            else "against the model's own predictions (no target column)"
+        )
+        score = expl.extras.get("scoring") or ("accuracy" if hasattr(model, "classes_") else "R^2")
+        print(
+            f"{name}: permutation importance on {len(rows):,} rows, {args.repeats} repeats "
+            f"(seed {args.seed}); drop in {score} {against}, baseline "
+            f"{float(expl.extras['baseline_score']):.6g}; interval "
+            "95% t over repeats\n"
+        )
+        print(importance_table(expl), end="")
+        return 0
+    feats = args.feature or []
+    if len(feats) not in (1, 2):
+        raise UsageError(f"--method {args.method} needs --feature COL (once, or twice for a pair)")
+    unknown = [c for c in feats if c not in X_all.columns]
+    if unknown:
+        raise UsageError(
+            f"--feature {unknown[0]!r} is not a column of the model; columns are "
+            f"{list(X_all.columns)}"
+        )
+    feature = feats[0] if len(feats) == 1 else feats
+    try:
+        if args.method == "pdp":
+            # a text column's grid is every level (its codes), not points between codes
+            grids = tuple(
+                np.arange(len(coded.levels[c]), dtype=float)
+                if coded is not None and c in coded.levels
+                else args.grid
+                for c in feats
+            )
+            grid = grids[0] if len(feats) == 1 else grids
+            result = partial_dependence(f, Xn, feature, grid=grid)
+            what = (
+                f"partial dependence ({result.method} method, {result.scale}), "
+                "the average over rows of the output with the feature(s) set to each value"
+            )
+        else:
+            categorical = coded is not None and len(feats) == 1 and feats[0] in coded.levels
+            result = ale(f, Xn, feature, bins=args.grid, categorical=categorical)
+            what = (
+                "accumulated local effects (centred to average zero over the rows)"
+                if len(feats) == 1
+                else "second-order accumulated local effects (the pair's interaction "
+                "alone, without either feature's own effect)"
+            )
+    except (ValueError, TypeError) as exc:
+        raise _cli_error(exc, rows, name) from None
+    table = result.to_frame()
+    if coded is not None:  # codes back to the levels the user wrote
+        for c in feats:
+            if c in coded.levels:
+                lv = coded.levels[c]
+                table[c] = [lv[int(round(v))] if 0 <= round(v) < len(lv) else v for v in table[c]]
+    outs = ", ".join(map(str, result.output_names)) or "the prediction"
+    print(f"{name}: {what}, on {len(rows):,} rows; output: {outs}\n")
+    print(effect_table(table), end="")
+    return 0
+
+
+def _desired(args, model):
+    """--desired as the model wants it: one of its classes, or (low, high)."""
+    if args.desired is None:
+        if not hasattr(model, "classes_"):
+            raise UsageError(
+                "--method counterfactual on a regressor needs --desired LOW:HIGH, the "
+                "predictions wanted (e.g. --desired 20: for 20 or more)"
+            )
+        return None
+    if hasattr(model, "classes_"):
+        by_text = {str(c): c for c in model.classes_}
+        if args.desired not in by_text:
+            raise UsageError(
+                f"--desired {args.desired!r} is not a class of the model; classes are "
+                f"{list(by_text)}"
+            )
+        c = by_text[args.desired]
+        return c.item() if hasattr(c, "item") else c
+    low, sep, high = args.desired.partition(":")
+    if not sep:
+        raise UsageError("--desired for a regressor is LOW:HIGH (either side may be empty)")
+    try:
+        return (float(low) if low.strip() else None, float(high) if high.strip() else None)
+    except ValueError:
+        raise UsageError(f"--desired {args.desired!r} is not LOW:HIGH with numbers") from None
+
+
+def _explain_counterfactuals(args, model, X, pool, row_ids) -> int:
+    """``--method counterfactual``: per selected row, the nearest changes that give the
+    desired outcome, each re-checked on the model, and whether they are proven nearest."""
+    try:
+        from surrogates import counterfactuals
+    except ImportError:
+        raise UsageError("--method counterfactual needs the surrogates package") from None
+    from .render.rows import counterfactual_text
+
+    unknown = [c for c in args.immutable if c not in X.columns]
+    if unknown:
+        raise UsageError(f"--immutable {unknown[0]!r} is not a column of the model")
+    desired = _desired(args, model)
+    name = type(model).__name__
+    print(
+        f"{name}: counterfactuals (cost: L1 in units of each feature's median absolute "
+        f"deviation on the CSV's rows, plus a charge per changed feature)\n"
+    )
+    for i, row_id in enumerate(row_ids):
+        try:
+            cf = counterfactuals(
+                model,
+                X.iloc[[i]],
+                desired=desired,
+                n=args.n,
+                X=pool,
+                immutable=tuple(args.immutable),
+                time_limit=args.time_limit,
+                random_state=args.seed,
+            )
+        except (ValueError, TypeError) as exc:
+            raise _cli_error(exc, X, name) from None
+        print(counterfactual_text(cf, row_id))
     return 0
 
 

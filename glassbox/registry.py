@@ -21,6 +21,7 @@ from .models.one_r import OneRClassifier
 from .models.ripper import RipperClassifier
 from .models.rule_list import RuleListClassifier
 from .models.rule_set import RuleSetClassifier, RuleSetRegressor
+from .models.svm import LinearSVMClassifier
 from .models.symbolic import SymbolicRegressor
 from .models.tree import TreeClassifier, TreeRegressor
 
@@ -40,6 +41,7 @@ ESTIMATORS: list[type] = [
     GAMRegressor,
     EBMClassifier,
     EBMRegressor,
+    LinearSVMClassifier,
 ]
 
 CLASSIFIERS: list[type] = [c for c in ESTIMATORS if issubclass(c, _ClassifierMixin)]

@@ -7,25 +7,45 @@ receives one of their objects.
 from ._model_file import register as _register_model_file
 from .anchor import Anchor, anchor
 from .blackbox import BlackBox, BlackBoxError, as_blackbox
+from .counterfactual import Counterfactuals, counterfactuals
 from .distill import Surrogate, distill, pareto
+from .effects import (
+    ALE,
+    PartialDependence,
+    ale,
+    interaction_strength,
+    partial_dependence,
+    permutation_importance,
+)
 from .local import LocalSurrogate
 from .metrics import Fidelity, additivity_error, agreement, fidelity, stability
+from .prototypes import Prototypes, prototypes
 
 _register_model_file()  # glassbox.io.save/load now hold Surrogate too
 
 __all__ = [
+    "ALE",
     "Anchor",
     "BlackBox",
     "BlackBoxError",
+    "Counterfactuals",
     "Fidelity",
     "LocalSurrogate",
+    "PartialDependence",
+    "Prototypes",
     "Surrogate",
     "additivity_error",
     "agreement",
+    "ale",
     "anchor",
     "as_blackbox",
+    "counterfactuals",
     "distill",
     "fidelity",
+    "interaction_strength",
     "pareto",
+    "partial_dependence",
+    "permutation_importance",
+    "prototypes",
     "stability",
 ]

@@ -20,8 +20,20 @@ probabilities as lime does.
 
 Each explanation is a deterministic function of ``random_state`` (lime's most
 reported bug is that it is not), and comes with its local fidelity (weighted
-R^2 of the linear fit) and its stability (agreement of the selected features
-and spread of the weights across ``n_repeats`` other seeds).
+R^2 of the linear fit) and its stability.
+
+By default (``n_samples="auto"``) each row decides how many samples it needs:
+one design of offsets is grown in batches (250, then +50% each time, up to
+``max_samples``; every batch extends the same draw, so nothing is redrawn),
+and a row stops once (a) the sandwich standard error of each reported
+coefficient is below ``tol`` times its largest |coefficient| and (b) its
+top-K is settled: every selected / left-out pair of the full fit is either
+ordered at two standard errors or tied within ``tol`` (a sequential test in
+the spirit of S-LIME, Zhou et al. 2021). Stability is then a by-product of the
+fit, not of reruns: the expected Jaccard agreement of the top-K with that of
+normal draws of the full-fit coefficients, and ``coefficient_std`` their
+standard errors. With an integer ``n_samples`` every row uses that many
+samples and stability comes from ``n_repeats`` reruns with other seeds.
 """
 
 from __future__ import annotations
@@ -37,6 +49,8 @@ from .blackbox import as_blackbox
 _SELECTION = ("auto", "forward", "highest_weights", "none")
 _LINKS = ("identity", "logit")
 _CLIP = 1e-6  # log-odds of probabilities beyond this are capped at +-13.8
+_AUTO_START = 250  # first batch of n_samples="auto" (at least 10 per fitted coefficient)
+_AUTO_GROWTH = 1.5  # each batch adds half the samples drawn so far (overshoot <= 50%)
 
 
 def _batched_fit(G, B, idx, alpha):
@@ -66,11 +80,17 @@ def _forward(G, B, yy, k, alpha):
     for _ in range(k):
         best = np.full(R, np.inf)
         best_j = np.zeros(R, dtype=np.intp)
+        chosen = np.zeros((R, d), dtype=bool)
+        np.put_along_axis(chosen, sel, True, axis=1)
+        spare = np.argmin(chosen, axis=1)  # a feature not chosen yet, per row
         for j in range(d):
-            idx = np.column_stack([sel, np.full(R, j)])
+            taken = chosen[:, j]
+            # rows that hold j already try a spare feature instead (a repeated
+            # column makes the system singular) and are then ruled out
+            idx = np.column_stack([sel, np.where(taken, spare, j)])
             beta = _batched_fit(G, B, idx, alpha)
             sse = _sse(G, B, yy, idx, beta)
-            sse[(sel == j).any(axis=1)] = np.inf  # already chosen
+            sse[taken] = np.inf  # already chosen
             better = sse < best
             best[better], best_j[better] = sse[better], j
         sel = np.column_stack([sel, best_j])
@@ -88,8 +108,9 @@ class LocalSurrogate:
     X : array-like or DataFrame of shape (n_rows, n_features)
         Training rows; their per-feature standard deviation scales the sampling
         and the kernel distance, their mean is the reference of the contributions.
-    n_samples : int, default=5000
-        Perturbed samples per explained row (the row itself is the first).
+    n_samples : int or "auto", default="auto"
+        Perturbed samples per explained row (the row itself is the first);
+        "auto" grows them until the row meets ``tol`` (at most ``max_samples``).
     n_features : int, default=5
         K, the number of features in each explanation.
     kernel_width : float or None, default=None
@@ -115,7 +136,13 @@ class LocalSurrogate:
         logistic model is exactly linear on this scale. Regressors ignore it
         ("identity").
     n_repeats : int, default=2
-        Extra seeds used to measure stability (0 turns it off).
+        With an integer ``n_samples``: extra seeds rerun to measure stability
+        (0 turns it off). Unused by "auto", whose stability is a by-product.
+    tol : float, default=0.1
+        Tolerance of "auto": standard errors of the reported coefficients and
+        ties of the selection, relative to the row's largest |coefficient|.
+    max_samples : int, default=5000
+        Cap of "auto" (lime's default sample count).
     batch_size : int, default=200_000
         Perturbed rows per black-box call.
     random_state : int or None, default=None
@@ -129,7 +156,7 @@ class LocalSurrogate:
         blackbox,
         X,
         *,
-        n_samples: int = 5000,
+        n_samples: int | str = "auto",
         n_features: int = 5,
         kernel_width: float | None = None,
         feature_selection: str = "auto",
@@ -138,12 +165,20 @@ class LocalSurrogate:
         target=None,
         link: str = "logit",
         n_repeats: int = 2,
+        tol: float = 0.1,
+        max_samples: int = 5000,
         batch_size: int = 200_000,
         random_state=None,
         task: str | None = None,
     ):
         # every setting first, before the black box or the data is touched
-        n_samples = _check_int("n_samples", n_samples, 10)
+        if isinstance(n_samples, str):
+            if n_samples != "auto":
+                raise ValueError(f"n_samples must be 'auto' or an integer >= 10, got {n_samples!r}")
+        else:
+            n_samples = _check_int("n_samples", n_samples, 10)
+        tol = _check_real("tol", tol, low=0, low_open=True)
+        max_samples = _check_int("max_samples", max_samples, 10)
         n_features = _check_int("n_features", n_features, 1)
         if feature_selection not in _SELECTION:
             raise ValueError(
@@ -161,7 +196,9 @@ class LocalSurrogate:
         self.feature_names = self.blackbox.feature_names(X, n_features=np.shape(X)[-1])
         Xc = self.blackbox.check_X(X)
         self.blackbox.settle(Xc)
-        self.n_samples = int(n_samples)
+        self.n_samples = n_samples if n_samples == "auto" else int(n_samples)
+        self.tol = float(tol)
+        self.max_samples = int(max_samples)
         self.n_features = int(min(n_features, Xc.shape[1]))
         self.kernel_width = (
             kernel_width if kernel_width is not None else 0.75 * np.sqrt(Xc.shape[1])
@@ -204,13 +241,15 @@ class LocalSurrogate:
             return np.ones(len(f0), dtype=np.intp), (str(classes[1]),)
         return np.argmax(f0, axis=1).astype(np.intp), ("predicted class",)
 
-    def _offsets(self, seed) -> np.ndarray:
-        E = np.random.default_rng(seed).standard_normal((self.n_samples, len(self.sd_)))
+    def _offsets(self, seed, n: int | None = None) -> np.ndarray:
+        # a prefix of a longer draw is the shorter draw: "auto" grows one design
+        n = self.n_samples if n is None else n
+        E = np.random.default_rng(seed).standard_normal((n, len(self.sd_)))
         E *= self.scale
         E[0] = 0.0  # the row itself, as lime
         return E
 
-    def _check_weights(self, w: np.ndarray) -> None:
+    def _check_weights(self, w: np.ndarray, n: int) -> None:
         """Refuse a kernel so narrow that the fit sees (almost) only the row itself.
 
         The row has weight 1; when the perturbed samples' weights underflow, the
@@ -222,12 +261,12 @@ class LocalSurrogate:
         """
         ess = w.sum() ** 2 / np.sum(w**2)
         k_fit = len(self.sd_) if self._method() == "none" else self.n_features
-        need = max(2, min(k_fit + 1, self.n_samples // 10))
+        need = max(2, min(k_fit + 1, n // 10))
         if not ess >= need:
             raise ValueError(
                 f"kernel_width={self.kernel_width:.3g} is too narrow for scale={self.scale:.3g}: "
                 f"the perturbed samples get almost no kernel weight (effective sample size "
-                f"{ess:.3g} of {self.n_samples}, {need} needed), so the local fit and its "
+                f"{ess:.3g} of {n}, {need} needed), so the local fit and its "
                 f"fidelity would be meaningless; use a larger kernel_width (default "
                 f"0.75 * sqrt(n_features) = {0.75 * np.sqrt(len(self.sd_)):.3g}) or a smaller scale"
             )
@@ -237,21 +276,45 @@ class LocalSurrogate:
         N = self.n_samples
         E = self._offsets(seed)
         w = np.sqrt(np.exp(-np.sum(E**2, axis=1) / self.kernel_width**2))
-        self._check_weights(w)
-        rows_per_call = max(1, self.batch_size // N)
+        self._check_weights(w, N)
+        scores = self._scores(X, E)  # (R, N, n_outputs)
+        names = None
+        if cols is None:  # first seed: the explained column follows the black box at x
+            cols, names = self._target_columns(scores[:, 0, :])
+        Y = self._on_link(scores[np.arange(R), :, cols])
+        out = self._fit_arrays(E, w, Y)
+        out.update(cols=cols, names=names)
+        return out
+
+    def _scores(self, X: np.ndarray, E: np.ndarray) -> np.ndarray:
+        """Black-box scores (R, n, n_outputs) at X[r] + E * sd, many rows per call."""
+        R, d = X.shape
+        n = len(E)
+        rows_per_call = max(1, self.batch_size // n)
         blocks = []
         for s in range(0, R, rows_per_call):
             Xb = X[s : s + rows_per_call]
             Z = (Xb[:, None, :] + E[None, :, :] * self.sd_).reshape(-1, d)
-            blocks.append(self.blackbox(Z).reshape(len(Xb), N, -1))
-        scores = np.concatenate(blocks, axis=0)  # (R, N, n_outputs)
-        names = None
-        if cols is None:  # first seed: the explained column follows the black box at x
-            cols, names = self._target_columns(scores[:, 0, :])
-        Y = scores[np.arange(R), :, cols]
+            blocks.append(self.blackbox(Z).reshape(len(Xb), n, -1))
+        return np.concatenate(blocks, axis=0)
+
+    def _on_link(self, Y: np.ndarray) -> np.ndarray:
         if self._link() == "logit":
             P = np.clip(Y, _CLIP, 1 - _CLIP)
-            Y = np.log(P) - np.log1p(-P)
+            return np.log(P) - np.log1p(-P)
+        return Y
+
+    def _fit_arrays(
+        self, E: np.ndarray, w: np.ndarray, Y: np.ndarray, se: bool = False, method=None
+    ):
+        """Weighted fits of every row's answers Y (R, n) on the shared offsets E (n, d).
+
+        With ``se``, also the sandwich (heteroskedasticity-robust) standard errors of
+        the full fit and of the reported sparse fit: the residual of a local linear
+        fit is the model's curvature, not noise, and its spread changes with the
+        offsets, so the classical sigma^2 (X'WX)^-1 would be wrong.
+        """
+        R, d = Y.shape[0], E.shape[1]
         sw = w.sum()
         e_bar = w @ E / sw
         Ec = E - e_bar
@@ -261,13 +324,18 @@ class LocalSurrogate:
         B = (Yc * w) @ Ec
         yy = (Yc**2) @ w
         k = self.n_features
-        method = self._method()
+        method = method or self._method()
+        full = None
+        if se or method == "highest_weights":
+            # one shared Gram matrix: the full fits of all rows are one solve
+            Ginv = np.linalg.inv(G + self.alpha * np.eye(d))
+            Ginv = 0.5 * (Ginv + Ginv.T)
+            full = B @ Ginv
         if method == "none" or k >= d:
             idx = np.tile(np.arange(d), (R, 1))
         elif method == "forward":
             idx = _forward(G, B, yy, k, 0.0)  # unpenalized, as lime selects
         else:
-            full = _batched_fit(G, B, np.tile(np.arange(d), (R, 1)), self.alpha)
             idx = np.argsort(-np.abs(full), axis=1, kind="stable")[:, :k]
         idx = np.sort(idx, axis=1)
         beta_s = _batched_fit(G, B, idx, self.alpha)
@@ -277,15 +345,119 @@ class LocalSurrogate:
         with np.errstate(invalid="ignore", divide="ignore"):
             score = np.where(yy > 0, 1 - (resid**2) @ w / yy, 1.0)
         local_pred = y_bar - beta @ e_bar  # the linear fit at offset 0, i.e. at x
-        return dict(
-            beta=beta,
-            idx=idx,
-            score=score,
-            local_pred=local_pred,
-            f_x=Y[:, 0],
-            cols=cols,
-            names=names,
+        out = dict(beta=beta, idx=idx, score=score, local_pred=local_pred, f_x=Y[:, 0])
+        if se:
+            # small-sample factor on the Kish effective size (HC1 with weights)
+            ess = sw**2 / np.sum(w**2)
+            corr = ess / max(ess - d - 1, 1.0)
+            r_full = Yc - full @ Ec.T
+            out["full"] = full
+            out["se_full"] = np.sqrt(corr * ((w * r_full) ** 2) @ ((Ec @ Ginv) ** 2))
+            sub = G[idx[:, :, None], idx[:, None, :]] + self.alpha * np.eye(idx.shape[1])
+            H = Ec[:, idx].transpose(1, 0, 2) @ np.linalg.inv(sub)  # (R, n, k)
+            var = (((w * resid) ** 2)[:, None, :] @ H**2)[:, 0, :]
+            se_b = np.zeros((R, d))
+            np.put_along_axis(se_b, idx, np.sqrt(corr * var), axis=1)
+            out["se"] = se_b
+        return out
+
+    def _converged(self, fit) -> tuple[np.ndarray, np.ndarray]:
+        """Which rows meet the tolerance, and each row's estimated selection stability.
+
+        Coefficients: every reported coefficient's standard error is at most
+        ``tol`` times the largest reported |coefficient| (offsets are in sd units,
+        so the coefficients are comparable). Selection (in the spirit of S-LIME's
+        sequential test): for every selected feature i and left-out feature j of
+        the full fit's ranking, either |b_i| > |b_j| at z = 2 standard errors, or
+        both their difference and its standard error are within ``tol``: the two
+        are tied to the tolerance and either choice is right. Rows that never
+        settle stop at ``max_samples``; their reported stability says so.
+        """
+        beta, se = fit["beta"], fit["se"]
+        scale = np.abs(beta).max(axis=1)
+        ok = (se <= self.tol * scale[:, None] + 1e-12).all(axis=1)
+        d = beta.shape[1]
+        k = self.n_features
+        if self._method() == "none" or k >= d:
+            return ok, np.ones(len(beta))
+        b, s = np.abs(fit["full"]), fit["se_full"]
+        order = np.argsort(-b, axis=1, kind="stable")
+        top, rest = order[:, :k], order[:, k:]
+        bi, si = (
+            np.take_along_axis(b, top, 1)[:, :, None],
+            np.take_along_axis(s, top, 1)[:, :, None],
         )
+        bj, sj = (
+            np.take_along_axis(b, rest, 1)[:, None, :],
+            np.take_along_axis(s, rest, 1)[:, None, :],
+        )
+        gap, sd = bi - bj, np.sqrt(si**2 + sj**2)
+        tol_abs = self.tol * scale[:, None, None] + 1e-12
+        pair_ok = (gap >= 2 * sd) | ((np.abs(gap) <= tol_abs) & (sd <= tol_abs))
+        ok &= pair_ok.all(axis=(1, 2))
+        # expected agreement of the top-k with a rerun: normal draws of the full fit
+        # (the same 32 normal vectors for every row: a row's answer does not
+        # depend on the other rows of the batch)
+        z = np.random.default_rng(0).standard_normal((32, d))
+        draws = np.abs(fit["full"][:, None, :] + s[:, None, :] * z)
+        dtop = np.argpartition(-draws, k - 1, axis=2)[:, :, :k]
+        m_draw = np.zeros(draws.shape, dtype=bool)
+        np.put_along_axis(m_draw, dtop, True, axis=2)
+        m_top = np.zeros(b.shape, dtype=bool)
+        np.put_along_axis(m_top, top, True, axis=1)
+        inter = (m_draw & m_top[:, None, :]).sum(axis=2)
+        stab = np.mean(inter / (2 * k - inter), axis=1)
+        return ok, stab
+
+    def _explain_auto(self, X: np.ndarray, seed):
+        """Grow one shared design in batches; each row stops once it meets ``tol``."""
+        R, d = X.shape
+        N = self.max_samples
+        E = self._offsets(seed, N)
+        w = np.sqrt(np.exp(-np.sum(E**2, axis=1) / self.kernel_width**2))
+        sizes = []
+        n = min(N, max(_AUTO_START, 10 * (d + 1)))
+        while n < N:
+            sizes.append(n)
+            n = int(np.ceil(n * _AUTO_GROWTH))
+        sizes.append(N)
+        self._check_weights(w[: sizes[0]], sizes[0])
+        Y = np.empty((R, N))
+        keys = ("beta", "idx", "score", "local_pred", "f_x", "se")
+        res = {k: [None] * R for k in keys}
+        stab_all = np.zeros(R)
+        n_used = np.zeros(R, dtype=np.int64)
+        active = np.arange(R)
+        cols = names = None
+        prev = 0
+        for n in sizes:
+            S = self._scores(X[active], E[prev:n])
+            if cols is None:  # the explained column follows the black box at x
+                cols, names = self._target_columns(S[:, 0, :])
+            Y[active, prev:n] = self._on_link(S[np.arange(len(active)), :, cols[active]])
+            # the test uses the top-K of the full fit (forward selection, d fits per
+            # feature, runs once per row, on the rows that stop)
+            fit = self._fit_arrays(E[:n], w[:n], Y[active, :n], se=True, method="highest_weights")
+            ok, stab = self._converged(fit)
+            if n == sizes[-1]:
+                ok[:] = True
+            if ok.any():
+                if self._method() != "highest_weights":
+                    fit = self._fit_arrays(E[:n], w[:n], Y[active[ok], :n], se=True)
+                else:
+                    fit = {key: fit[key][ok] for key in keys}
+                for key in keys:
+                    for i, r in enumerate(active[ok]):
+                        res[key][r] = fit[key][i]
+            stab_all[active[ok]] = stab[ok]
+            n_used[active[ok]] = n
+            active = active[~ok]
+            prev = n
+            if active.size == 0:
+                break
+        out = {k: np.stack(v) for k, v in res.items()}
+        out.update(cols=cols, names=names, stability=stab_all, n_samples=n_used)
+        return out
 
     def explain(self, X) -> LocalExplanation:
         """Explain the rows of X; one sparse linear model per row.
@@ -301,11 +473,14 @@ class LocalSurrogate:
             ``values`` are coefficient * (x - mean of the training rows);
             ``extras`` hold the coefficients, the selected features, the local
             prediction and fidelity (weighted R^2), the model output at x, and
-            with ``n_repeats`` the stability across seeds.
+            the stability (``stability``, ``coefficient_std``); with "auto" also
+            ``n_samples``, the samples each row used.
         """
         X = self.blackbox.check_X(X)
-        seeds = np.random.SeedSequence(self.random_state).spawn(1 + max(self.n_repeats, 0))
-        main = self._fit_seed(X, seeds[0])
+        auto = self.n_samples == "auto"
+        n_seeds = 1 if auto else 1 + self.n_repeats
+        seeds = np.random.SeedSequence(self.random_state).spawn(n_seeds)
+        main = self._explain_auto(X, seeds[0]) if auto else self._fit_seed(X, seeds[0])
         coef = main["beta"] / self.sd_  # effect per unit of each feature
         values = coef * (X - self.mean_)
         base = main["local_pred"] - values.sum(axis=1)
@@ -320,7 +495,11 @@ class LocalSurrogate:
         }
         if self.blackbox.task == "classification":
             extras["target"] = np.asarray(self.blackbox.classes_)[main["cols"]]
-        if self.n_repeats > 0:
+        if auto:
+            extras["stability"] = main["stability"]
+            extras["coefficient_std"] = main["se"] / self.sd_
+            extras["n_samples"] = main["n_samples"]
+        elif self.n_repeats > 0:
             runs = [main] + [self._fit_seed(X, s, cols=main["cols"]) for s in seeds[1:]]
             masks = []
             for r in runs:

@@ -37,6 +37,7 @@ def families() -> dict[str, Family]:
             _schema_gam,
             _schema_glm,
             _schema_rules,
+            _schema_svm,
             _schema_symbolic,
             _schema_tree,
         )
@@ -49,6 +50,7 @@ def families() -> dict[str, Family]:
             _schema_symbolic,
             _schema_gam,
             _schema_ebm,
+            _schema_svm,
         ):
             found.update(mod.families())
         _FAMILIES = {c.__name__: found[c.__name__] for c in ESTIMATORS if c.__name__ in found}

@@ -6,8 +6,11 @@ classifiers; R^2, MAE and a residual plot for regressors), the model's text,
 its plots (inline SVG, fonts drawn as paths, so no font or CDN is fetched),
 for a distilled surrogate the black box's and the surrogate's scores and the
 fidelity on real rows, and a comparison table of families only when the caller
-passes one (``glassbox.compare.compare_families``). Writing the page fits
-nothing.
+passes one (``glassbox.compare.compare_families``). Global effects (permutation
+importance, partial dependence with ICE, ALE) and counterfactuals appear only
+when the caller passes their precomputed results (``effects=``,
+``counterfactuals=``; read by attribute, as render never imports surrogates).
+Writing the page fits and computes nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import html
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -324,6 +328,132 @@ def _comparison(table: pd.DataFrame) -> str:
     )
 
 
+def _effect_kind(effect) -> str:
+    """What a precomputed effect is, read from its attributes (render never imports
+    surrogates): "importance", "pd" or "ale"."""
+    if getattr(effect, "method", None) == "permutation_importance" and hasattr(
+        effect, "importances"
+    ):
+        return "importance"
+    if getattr(effect, "method", None) == "h_statistic" and hasattr(effect, "importances"):
+        return "interaction"
+    if hasattr(effect, "average") and hasattr(effect, "deciles"):
+        return "pd"
+    if hasattr(effect, "counts") and hasattr(effect, "values") and hasattr(effect, "kind"):
+        return "ale"
+    if hasattr(effect, "prototype_indices") and hasattr(effect, "criticism_indices"):
+        return "prototypes"
+    raise TypeError(
+        "effects must be permutation importances, partial dependences, ALE results, H "
+        "statistics "
+        f"(surrogates.effects) or prototypes (surrogates.prototypes), got {type(effect).__name__}"
+    )
+
+
+def _is_single_effect(effects) -> bool:
+    try:
+        _effect_kind(effects)
+    except TypeError:
+        return False
+    return True
+
+
+def _effects_section(effects) -> str:
+    """Plots (and for importances a table) of global effects the caller computed."""
+    import pandas as pd
+
+    from . import plots
+
+    parts = [
+        "<h2 id='effects'>How the model behaves overall</h2>",
+        "<p class='muted'>Permutation importance, partial dependence (with ICE curves), "
+        "accumulated local effects and prototypes as passed by the caller (surrogates); "
+        "this page computed none of them.</p>",
+    ]
+    figures = []
+    for i, effect in enumerate(effects):
+        kind = _effect_kind(effect)
+        key = f"effect-{i}"
+        if kind == "importance":
+            fig = plots.permutation_importance(effect)
+            extras = effect.extras or {}
+            frame = pd.DataFrame(
+                {
+                    "feature": list(effect.term_names),
+                    "importance": np.asarray(effect.importances, float).reshape(-1),
+                }
+            )
+            for col in ("std", "ci_low", "ci_high"):
+                if col in extras:
+                    frame[col] = np.asarray(extras[col], float)
+            frame = frame.sort_values("importance", ascending=False, kind="stable")
+            parts.append(
+                f"<div class='effect-table' id='{key}-table' data-kind='importance'>"
+                f"{_table(frame)}</div>"
+            )
+            caption = "Permutation importance"
+        elif kind == "pd":
+            fig = plots.partial_dependence(effect)
+            caption = f"Partial dependence on {' and '.join(effect.features)}"
+            if getattr(effect, "individual", None) is not None and len(effect.features) == 1:
+                caption += " with ICE curves"
+        elif kind == "interaction":
+            fig = plots.interaction_strength(effect)
+            caption = "Interaction strength (Friedman's H)"
+        elif kind == "ale":
+            fig = plots.ale(effect)
+            caption = f"Accumulated local effects of {' and '.join(effect.features)}"
+        else:
+            try:  # image-like rows: a gallery; any other rows: the table of chosen rows
+                fig = plots.prototypes(effect)
+            except ValueError:
+                fig = None
+            parts.append(
+                f"<div class='effect-table' id='{key}-table' data-kind='prototypes'>"
+                f"{_table(effect.to_frame())}</div>"
+                if fig is None
+                else ""
+            )
+            if fig is None:
+                continue
+            caption = "Prototypes and criticisms (MMD-critic)"
+        figures.append(_figure_html(fig, caption, key))
+    parts.append("<div class='plots'>" + "\n".join(figures) + "</div>")
+    return "\n".join(parts)
+
+
+def _counterfactual_section(results) -> str:
+    """Counterfactual rows the caller computed: the sentence per row, validity (re-checked
+    on the model) and whether the first is proven nearest, then the rows as a table."""
+    parts = [
+        "<h2 id='counterfactuals'>What would have to change (counterfactuals)</h2>",
+        "<p class='muted'>As passed by the caller (surrogates.counterfactuals); each row "
+        "was re-checked on the model when it was computed.</p>",
+    ]
+    for i, cf in enumerate(results):
+        n = len(cf.rows)
+        valid = int(np.count_nonzero(np.asarray(cf.valid, bool)))
+        proof = "proven nearest under the cost" if cf.exact else "searched (not proven nearest)"
+        head = (
+            f"<h3>Row {i + 1}: predicted {_esc(cf.original)} (method {_esc(cf.method)}, "
+            f"{_esc(proof)})</h3>"
+        )
+        status = (
+            f"<p class='cf-status' data-valid='{valid}' data-n='{n}' "
+            f"data-exact='{str(bool(cf.exact)).lower()}'>{valid} of {n} valid; "
+            f"{_esc(proof)}" + (f"; {_esc(cf.message)}" if cf.message else "") + "</p>"
+        )
+        items = "".join(
+            f"<li data-valid='{str(bool(cf.valid[j])).lower()}'>{_esc(cf.describe(j))} "
+            f"<span class='muted'>(cost {float(cf.costs[j]):.4g})</span></li>"
+            for j in range(n)
+        )
+        body = f"<ol>{items}</ol>" if n else "<p>none found</p>"
+        table = f"<div class='cf-table'>{_table(cf.to_frame())}</div>" if n else ""
+        parts.append(f"<div class='counterfactual' id='cf-{i}'>{head}{status}{body}{table}</div>")
+    return "\n".join(parts)
+
+
 def _n_terms(model) -> int | None:
     target = getattr(model, "student_", None) or model
     try:
@@ -344,6 +474,8 @@ def report(
     title: str | None = None,
     comparison: pd.DataFrame | None = None,
     max_terms: int = 12,
+    effects: Sequence | None = None,
+    counterfactuals: Sequence | object | None = None,
 ) -> str:
     """Write (when ``path`` is given) and return one offline HTML page about ``model``.
 
@@ -363,6 +495,11 @@ def report(
         shown as is; no comparison section without it.
     max_terms : plots of the ``max_terms`` most important terms; the page says
         how many more there are.
+    effects : precomputed global effects (``surrogates.permutation_importance``,
+        ``partial_dependence``, ``ale`` results), drawn in an "effects" section; no
+        section without them.
+    counterfactuals : a precomputed ``surrogates.counterfactuals`` result or a list of
+        them, shown with validity and whether each set is proven nearest.
 
     The page is built from the fitted model and these inputs; nothing is fitted.
     """
@@ -431,6 +568,14 @@ def report(
         )
     if comparison is not None:
         sections.append(_comparison(comparison))
+    if effects is not None:  # one result, or a list of them
+        effects = [effects] if _is_single_effect(effects) else list(effects)
+    if effects:
+        sections.append(_effects_section(effects))
+    if counterfactuals is not None:
+        if hasattr(counterfactuals, "changes"):  # one result
+            counterfactuals = [counterfactuals]
+        sections.append(_counterfactual_section(list(counterfactuals)))
     from .. import __version__
 
     sections.append(

@@ -821,3 +821,327 @@ def residuals(y_true: np.ndarray, y_pred: np.ndarray) -> Figure:
     ax.set_ylabel("observed - predicted")
     ax.set_title("Residuals")
     return fig
+
+
+# --- global effects of a black box (surrogates.effects results, read by attribute) -------
+# These take surrogates' PartialDependence / ALE dataclasses and a permutation-importance
+# GlobalExplanation as plain data: glassbox.render never imports surrogates.
+
+
+def _effect_output(values: np.ndarray, names: Sequence[str], output) -> tuple[np.ndarray, str]:
+    """One output (last axis) of an effect array; a single output keeps its own name."""
+    names = list(names)
+    k = values.shape[-1]
+    if output is None:
+        i = k - 1
+    elif isinstance(output, str):
+        if output not in names:
+            raise ValueError(f"output {output!r} is not one of {names}")
+        i = names.index(output)
+    else:
+        i = int(output)
+        if not -k <= i < k:
+            raise ValueError(f"output {i} is out of range for {k} outputs")
+        i %= k
+    label = names[i] if i < len(names) else ("" if k == 1 else f"output {i}")
+    return values[..., i], label
+
+
+def _rug(ax: Axes, deciles: np.ndarray) -> None:
+    """The feature's deciles as short ticks along the bottom of the axes (where the
+    data is), as scikit-learn's PartialDependenceDisplay marks them."""
+    ax.plot(
+        np.asarray(deciles, float),
+        np.zeros(len(deciles)),
+        "|",
+        color="black",
+        ms=10,
+        mew=1,
+        transform=ax.get_xaxis_transform(),
+        clip_on=True,
+        label="deciles of the data",
+    )
+
+
+def partial_dependence(
+    pdep,
+    *,
+    output: Output = None,
+    centered: bool = False,
+    max_ice: int = 100,
+    rug: bool = True,
+) -> Figure:
+    """Partial dependence of one feature with its ICE curves and a decile rug, or of a
+    pair as a heat map (``partial_dependence_heatmap``).
+
+    ``pdep``: a ``surrogates.effects.PartialDependence`` (read by attribute). With
+    ``centered`` each curve is drawn minus its value at the first grid point (c-ICE,
+    ``pdep.centered()``). At most ``max_ice`` ICE curves are drawn (evenly chosen rows).
+    """
+    if len(pdep.features) == 2:
+        return partial_dependence_heatmap(pdep, output=output, centered=centered)
+    if centered:
+        avg_all, ice_all = pdep.centered()
+    else:
+        avg_all, ice_all = pdep.average, pdep.individual
+    avg, out_name = _effect_output(np.asarray(avg_all, float), pdep.output_names, output)
+    grid = np.asarray(pdep.grid[0], float)
+    fig = _figure(5.5, 3.8)
+    ax = fig.add_subplot()
+    if ice_all is not None:
+        from matplotlib.collections import LineCollection
+
+        ice, _ = _effect_output(np.asarray(ice_all, float), pdep.output_names, output)
+        rows = np.unique(np.linspace(0, len(ice) - 1, min(max_ice, len(ice))).astype(int))
+        segs = [np.column_stack([grid, ice[r]]) for r in rows]
+        lines = LineCollection(
+            segs, colors=_GREY, linewidths=0.6, alpha=0.35, label=f"ICE ({len(rows)} rows)"
+        )
+        lines.set_gid("ice")
+        ax.add_collection(lines)
+        ax.update_datalim(np.concatenate(segs))
+        ax.autoscale_view()
+    (line,) = ax.plot(grid, avg, color=_BLUE, lw=2.2, label="partial dependence (average)")
+    line.set_gid("average")
+    if rug:
+        _rug(ax, pdep.deciles[0])
+    ax.set_xlabel(pdep.features[0])
+    scale = getattr(pdep, "scale", "output")
+    what = scale + (f" ({out_name})" if out_name else "")
+    if centered:  # c-ICE: the change from the first grid point
+        what = f"change in {what}"
+    ax.set_ylabel(what)
+    title = "Centred partial dependence" if centered else "Partial dependence"
+    ax.set_title(f"{title} on {pdep.features[0]} ({pdep.method})")
+    # below the axes: inside, a legend would cover the ICE curves it explains
+    n_items = len(ax.get_legend_handles_labels()[0])
+    fig.legend(loc="outside lower center", ncols=n_items, fontsize="small", frameon=False)
+    return fig
+
+
+def partial_dependence_heatmap(pdep, *, output: Output = None, centered: bool = False) -> Figure:
+    """Two-feature partial dependence as a heat map on the grid (cells centred on the
+    grid values, so unevenly spaced grids keep their spacing)."""
+    if len(pdep.features) != 2:
+        raise ValueError(f"a heat map needs a pair of features, got {list(pdep.features)}")
+    avg_all = pdep.centered()[0] if centered else pdep.average
+    values, out_name = _effect_output(np.asarray(avg_all, float), pdep.output_names, output)
+    fig = _figure(5.8, 4.4)
+    ax = fig.add_subplot()
+    g0, g1 = (np.asarray(g, float) for g in pdep.grid)
+    mesh = ax.pcolormesh(_cell_edges(g0), _cell_edges(g1), values.T, cmap="viridis", shading="flat")
+    mesh.set_gid("pd")
+    ax.set_xlabel(pdep.features[0])
+    ax.set_ylabel(pdep.features[1])
+    ax.set_title(f"Partial dependence on {pdep.features[0]} and {pdep.features[1]}")
+    scale = getattr(pdep, "scale", "output")
+    label = scale + (f" ({out_name})" if out_name else "")
+    fig.colorbar(mesh, ax=ax, label=f"change in {label}" if centered else label)
+    return fig
+
+
+def _cell_edges(grid: np.ndarray) -> np.ndarray:
+    """Edges of cells centred on the grid values (half way to each neighbour)."""
+    if grid.size == 1:
+        return np.array([grid[0] - 0.5, grid[0] + 0.5])
+    mids = (grid[1:] + grid[:-1]) / 2
+    return np.concatenate([[2 * grid[0] - mids[0]], mids, [2 * grid[-1] - mids[-1]]])
+
+
+def ale(effect, *, output: Output = None) -> Figure:
+    """Accumulated local effects: a line over the bin edges with its bootstrap band
+    (when computed) and the rows per bin underneath; levels as bars for a categorical
+    feature; a heat map of the second-order effect for a pair.
+
+    ``effect``: a ``surrogates.effects.ALE`` (read by attribute)."""
+    values, out_name = _effect_output(np.asarray(effect.values, float), effect.output_names, output)
+    band = None
+    if effect.lower is not None and effect.upper is not None:
+        lo, _ = _effect_output(np.asarray(effect.lower, float), effect.output_names, output)
+        hi, _ = _effect_output(np.asarray(effect.upper, float), effect.output_names, output)
+        band = (lo, hi)
+    ylabel = "accumulated local effect" + (f" on {out_name}" if out_name else "")
+    if effect.kind == "pair":
+        fig = _figure(5.8, 4.4)
+        ax = fig.add_subplot()
+        lim = float(np.nanmax(np.abs(values))) or 1.0
+        e0, e1 = (np.asarray(g, float) for g in effect.grid)
+        # values sit on the edge grid: each cell centred on one edge point
+        mesh = ax.pcolormesh(
+            _cell_edges(e0), _cell_edges(e1), values.T, cmap="RdBu_r", vmin=-lim, vmax=lim
+        )
+        mesh.set_gid("ale")
+        ax.set_xlabel(effect.features[0])
+        ax.set_ylabel(effect.features[1])
+        ax.set_title(f"Second-order ALE of {effect.features[0]} and {effect.features[1]}")
+        fig.colorbar(mesh, ax=ax, label=ylabel)
+        return fig
+    fig = _figure(5.5, 4.0)
+    ax, dax = fig.subplots(
+        2, 1, sharex=effect.kind != "categorical", gridspec_kw={"height_ratios": [3, 1]}
+    )
+    grid = np.asarray(effect.grid[0])
+    counts = np.asarray(effect.counts, float)
+    if effect.kind == "categorical":
+        x = np.arange(len(grid))
+        yerr = None if band is None else np.vstack([values - band[0], band[1] - values])
+        ax.bar(x, values, color=_BLUE, yerr=yerr, ecolor=_GREY, capsize=3, gid="ale")
+        labels = [_fmt(g) for g in grid]
+        ax.set_xticks(x, labels)
+        ax.tick_params(labelbottom=False)
+        dax.bar(x, counts, color=_DENSITY, width=0.8)
+        dax.set_xticks(x, labels, rotation=30 if len(x) > 6 else 0)
+    else:
+        edges = grid.astype(float)
+        if band is not None:
+            ax.fill_between(
+                edges,
+                band[0],
+                band[1],
+                color=_BLUE,
+                alpha=0.2,
+                lw=0,
+                label="bootstrap band",
+                gid="band",
+            )
+        (line,) = ax.plot(edges, values, color=_BLUE, lw=2, marker=".", label="ALE")
+        line.set_gid("ale")
+        # quantile bins hold about equal rows: rows per unit of the feature shows
+        # where the data is dense (and where the curve rests on few rows)
+        dax.stairs(counts / np.diff(edges), edges, fill=True, color=_DENSITY)
+        dax.set_ylabel("rows / unit")
+        if band is not None:
+            ax.legend(loc="best", fontsize="small")
+    ax.axhline(0, color=_GREY, lw=0.8, ls="--")
+    ax.set_ylabel(ylabel)
+    ax.set_title(f"Accumulated local effects of {effect.features[0]}")
+    if not dax.get_ylabel():
+        dax.set_ylabel("rows")
+    dax.set_xlabel(effect.features[0])
+    return fig
+
+
+def permutation_importance(explanation: GlobalExplanation, *, max_terms: int = 20) -> Figure:
+    """Permutation importances as bars, largest on top, with their confidence
+    intervals (``extras["ci_low"]``/``["ci_high"]``) as error bars when present."""
+    imp = np.asarray(explanation.importances, float).reshape(-1)
+    extras = explanation.extras or {}
+    lo = extras.get("ci_low")
+    hi = extras.get("ci_high")
+    order = np.argsort(-imp, kind="stable")[:max_terms]
+    names = [explanation.term_names[i] for i in order]
+    fig = _figure(6.0, 0.34 * len(names) + 1.4)
+    ax = fig.add_subplot()
+    y = np.arange(len(names))[::-1]
+    xerr = None
+    if lo is not None and hi is not None:
+        lo, hi = np.asarray(lo, float)[order], np.asarray(hi, float)[order]
+        if np.isfinite(lo).all() and np.isfinite(hi).all():
+            xerr = np.vstack([imp[order] - lo, hi - imp[order]])
+    ax.barh(y, imp[order], color=_BLUE, xerr=xerr, ecolor="black", capsize=3, gid="importance")
+    ax.axvline(0, color=_GREY, lw=0.8)
+    ax.set_yticks(y, names)
+    scoring = extras.get("scoring") or "score"
+    ax.set_xlabel(f"drop in {scoring} when permuted" + ("" if xerr is None else " (bars: CI)"))
+    base = extras.get("baseline_score")
+    title = "Permutation importance"
+    if base is not None:
+        title += f" (baseline {float(base):.4g})"
+    ax.set_title(title)
+    return fig
+
+
+def prototypes(
+    chosen, *, image_shape: tuple[int, int] | None = None, columns: int = 8, cmap: str = "gray_r"
+) -> Figure:
+    """A gallery of prototypes (what the data looks like) and criticisms (what the
+    prototypes miss) for image-like rows: each row drawn as an ``image_shape`` picture
+    (default: a square when the row length is one), titled with its label and, for a
+    criticism, its witness value. ``chosen``: a ``surrogates.prototypes`` result."""
+    protos = np.asarray(chosen.prototypes, float)
+    crits = np.asarray(chosen.criticisms, float).reshape(-1, protos.shape[1])
+    p = protos.shape[1]
+    if image_shape is None:
+        side = int(round(np.sqrt(p)))
+        if side * side != p:
+            raise ValueError(
+                f"rows of {p} values are not square pictures; pass image_shape=(height, width)"
+            )
+        image_shape = (side, side)
+    if int(np.prod(image_shape)) != p:
+        raise ValueError(f"image_shape {tuple(image_shape)} does not hold rows of {p} values")
+    groups = [("prototype", protos, chosen.prototype_labels, None)]
+    if len(crits):
+        groups.append(("criticism", crits, chosen.criticism_labels, chosen.witness))
+    n_rows = sum(int(np.ceil(len(rows) / columns)) for _, rows, _, _ in groups)
+    fig = _figure(1.25 * columns, 1.45 * n_rows + 0.4)
+    grid = fig.add_gridspec(n_rows, columns)
+    lo = min(float(protos.min()), float(crits.min()) if len(crits) else np.inf)
+    hi = max(float(protos.max()), float(crits.max()) if len(crits) else -np.inf)
+    r0 = 0
+    for role, rows, labels, witness in groups:
+        for i, row in enumerate(rows):
+            ax = fig.add_subplot(grid[r0 + i // columns, i % columns])
+            ax.imshow(row.reshape(image_shape), cmap=cmap, vmin=lo, vmax=hi)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_gid(role)
+            title = role if labels is None else f"{role}: {labels[i]}"
+            if witness is not None:
+                title += f"\nw={float(witness[i]):.2g}"
+            ax.set_title(title, fontsize=7, color=_RED if role == "criticism" else "black")
+        r0 += int(np.ceil(len(rows) / columns))
+    mmd = float(getattr(chosen, "mmd2", np.nan))
+    fig.suptitle(
+        f"{len(protos)} prototypes, {len(crits)} criticisms (MMD\u00b2 {mmd:.3g})", fontsize=9
+    )
+    return fig
+
+
+def interaction_strength(explanation: GlobalExplanation, *, output: Output = None) -> Figure:
+    """Friedman's H statistic: one bar per feature (share of its effect that is
+    interaction) and, when pairs were computed (``extras["pair_h"]``), the pairwise H
+    as a matrix with its values written in the cells."""
+    h = np.asarray(explanation.importances, float)
+    pair = explanation.extras.get("pair_h")
+    if h.ndim == 2:
+        h, _ = _effect_output(h, explanation.output_names, output)
+        if pair is not None and np.ndim(pair) == 3:
+            pair, _ = _effect_output(np.asarray(pair, float), explanation.output_names, output)
+    names = list(explanation.term_names)
+    n = len(names)
+    if pair is None:
+        fig = _figure(5.5, 0.34 * n + 1.4)
+        ax = fig.add_subplot()
+    else:
+        fig = _figure(10.5, max(3.6, 0.45 * n + 1.6))
+        ax, mat_ax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.2]})
+    order = np.argsort(-h, kind="stable")
+    y = np.arange(n)[::-1]
+    ax.barh(y, h[order], color=_BLUE, gid="h")
+    ax.set_yticks(y, [names[i] for i in order])
+    ax.set_xlabel("H (share of the feature's effect due to interactions)")
+    ax.set_title("Interaction strength per feature")
+    if pair is not None:
+        pair = np.asarray(pair, float)
+        mesh = mat_ax.imshow(pair, cmap="Purples", vmin=0, vmax=max(float(np.nanmax(pair)), 1e-12))
+        mesh.set_gid("pair_h")
+        mat_ax.set_xticks(np.arange(n), names, rotation=45, ha="right")
+        mat_ax.set_yticks(np.arange(n), names)
+        if n <= 12:  # values in the cells while they are large enough to read
+            top = np.nanmax(pair) if np.isfinite(pair).any() else 1.0
+            for i in range(n):
+                for j in range(n):
+                    if np.isfinite(pair[i, j]):
+                        mat_ax.text(
+                            j,
+                            i,
+                            f"{pair[i, j]:.2f}",
+                            ha="center",
+                            va="center",
+                            fontsize=7,
+                            color="white" if pair[i, j] > 0.6 * top else "black",
+                        )
+        mat_ax.set_title("Pairwise H")
+        fig.colorbar(mesh, ax=mat_ax, label="H")
+    return fig

@@ -187,3 +187,67 @@ def explained_rows(
             lines.append("    (" + "; ".join(notes) + ")")
         lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+# --- global effects and counterfactuals (``glassbox explain --method ...``) -------------
+
+
+def _g(x: float) -> str:
+    """Six significant digits: enough to check against the Python result."""
+    return f"{x:.6g}"
+
+
+def importance_table(expl) -> str:
+    """Permutation importances (a ``GlobalExplanation`` with ``extras`` std, ci_low,
+    ci_high), largest first, one feature per line."""
+    imp = np.asarray(expl.importances, dtype=float).reshape(-1)
+    extras = expl.extras or {}
+    std = np.asarray(extras.get("std", np.full(imp.shape, np.nan)), dtype=float)
+    lo = np.asarray(extras.get("ci_low", np.full(imp.shape, np.nan)), dtype=float)
+    hi = np.asarray(extras.get("ci_high", np.full(imp.shape, np.nan)), dtype=float)
+    width = max([len("feature")] + [len(str(n)) for n in expl.term_names])
+    lines = [f"  {'feature':<{width}}  {'importance':>11}  {'std':>11}  interval"]
+    for i in np.argsort(-imp, kind="stable"):
+        interval = "n/a" if np.isnan(lo[i]) else f"{_g(lo[i])} .. {_g(hi[i])}"
+        lines.append(
+            f"  {str(expl.term_names[i]):<{width}}  {_g(imp[i]):>11}  {_g(std[i]):>11}  {interval}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def effect_table(frame) -> str:
+    """A long effect table (grid value(s), output, value[, band]) as aligned text."""
+    text = frame.to_string(
+        index=False,
+        float_format=_g,
+        columns=[c for c in frame.columns if c != "output" or frame["output"].nunique() > 1],
+    )
+    return "\n".join("  " + line for line in text.splitlines()) + "\n"
+
+
+def counterfactual_text(cf, row_id: str) -> str:
+    """One row's counterfactuals (a ``surrogates`` ``Counterfactuals``): the sentence per
+    counterfactual with its cost and validity, then whether the set is proven nearest."""
+    n = len(cf.rows)
+    valid = int(np.count_nonzero(np.asarray(cf.valid, dtype=bool)))
+    lines = [f"{row_id}: predicted {_value_text(cf.original)}"]
+    if not n:
+        lines.append("  no counterfactual found" + (f" ({cf.message})" if cf.message else ""))
+    for j in range(n):
+        mark = "valid" if bool(cf.valid[j]) else "NOT valid"
+        lines.append(f"  {j + 1}. {cf.describe(j)}")
+        lines.append(f"     cost {_g(float(cf.costs[j]))}, {len(cf.changes[j])} change(s), {mark}")
+    if n:
+        lines.append(f"  valid: {valid} of {n} (each re-checked on the model)")
+    if cf.exact:
+        proof = f"nearest: proven ({cf.method} solver; first row is the nearest under the cost)"
+    else:
+        proof = f"nearest: not proven ({cf.method})"
+        lb = float(getattr(cf, "lower_bound", float("nan")))
+        if not np.isnan(lb):
+            proof += f"; the nearest costs at least {_g(lb)}"
+    lines.append("  " + proof)
+    if cf.message and n:
+        lines.append(f"  note: {cf.message}")
+    lines.append("")
+    return "\n".join(lines)

@@ -25,6 +25,7 @@ from ..models.one_r import OneRClassifier
 from ..models.ripper import RipperClassifier
 from ..models.rule_list import RuleListClassifier
 from ..models.rule_set import RuleSetClassifier, RuleSetRegressor
+from ..models.svm import LinearSVMClassifier
 from ..models.symbolic import SymbolicRegressor
 from ..models.tree import TreeClassifier, TreeRegressor
 
@@ -279,6 +280,77 @@ def _render_glm_classifier(model: GLMClassifier, **_) -> str:
                 for j, n in enumerate(names)
             ],
         ),
+    ]
+    return "\n".join(lines)
+
+
+# --- linear SVM -----------------------------------------------------------------
+
+
+def _svm_table(model, k: int) -> str:
+    """Weights beside their Haufe activation patterns (Cov(X) w: how each term moves
+    with the score; a weight of correlated features cannot be read alone)."""
+    names, levels = _glm_terms(model)
+    sd = getattr(model, "X_std_", None)
+    rows = []
+    for j, n in enumerate(names):
+        w = float(model.coef_[k, j])
+        per_sd = short(w * sd[j]) if sd is not None and levels[j] is None else ""
+        rows.append([n, short(w), per_sd, short(float(model.patterns_[k, j]))])
+    return table(["term", "weight", "per +1 SD", "pattern cov(term, score)"], rows)
+
+
+@renders(LinearSVMClassifier)
+def _render_linear_svm(model: LinearSVMClassifier, **_) -> str:
+    names, levels = _glm_terms(model)
+    eq_names = [_glm_term(n, lv) for n, lv in zip(names, levels)]
+    classes = [str(c) for c in model.classes_]
+    binary = len(classes) == 2
+    head = (
+        f"LinearSVMClassifier: linear SVM, {len(classes)} classes"
+        + ("" if binary else " (one-vs-rest: one binary SVM per class against the rest)")
+        + f", {_count(model.complexity_, 'term')} with non-zero weights, "
+        f"fitted on {model.n_train_} rows"
+    )
+    a = float(model.calibration_)
+    lines = [head, f"penalty: {model.penalty_}", ""]
+    sup = model.n_support_
+    sv = (
+        f"support vectors: {len(model.support_)} of {model.n_train_} rows have margin <= 1 "
+        f"({', '.join(f'{c}: {int(s)}' for c, s in zip(classes, sup))}); "
+        "model.support_vectors_ holds them"
+    )
+    if binary:
+        lines += [
+            _equation("score", model.intercept_[0], model.coef_[0], eq_names),
+            f"predict {classes[1]} when score > 0, else {classes[0]}",
+            f"P(y = {classes[1]}) = 1 / (1 + exp(-{num(a)} * score))",
+            *_level_note(model),
+            f"margin width 2/||w|| = {short(float(model.margin_width_[0]))} "
+            "(in standard deviations of the features)",
+            sv,
+            "",
+            _svm_table(model, 0),
+        ]
+    else:
+        for k, cls in enumerate(classes):
+            lines.append(_equation(f"score({cls})", model.intercept_[k], model.coef_[k], eq_names))
+        lines += [
+            "predict the class with the highest score",
+            f"P(y = k) = exp({num(a)} * score(k)) / sum over classes of exp({num(a)} * score)",
+            *_level_note(model),
+            "margin widths 2/||w|| (in standard deviations of the features): "
+            + ", ".join(f"{c}: {short(float(m))}" for c, m in zip(classes, model.margin_width_)),
+            sv,
+        ]
+        for k, cls in enumerate(classes):
+            lines += ["", f"score({cls}) ({cls} vs rest):", _svm_table(model, k)]
+    lines += [
+        "",
+        "weight: change of the score per +1 unit of the term; pattern: covariance of the term",
+        "with the score on the training rows (Haufe et al. 2014), the way to read weights of",
+        "correlated terms. Probabilities are a monotone calibration of the score (one",
+        "temperature, no intercept), so the most probable class is always the predicted one.",
     ]
     return "\n".join(lines)
 

@@ -10,11 +10,18 @@ tests ``x32 <= threshold``; xgboost tests ``x32 < threshold32``, which for
 float32 inputs equals ``x32 <= nextafter(threshold32, -inf)``, so xgboost
 thresholds are moved down one float32 ulp and every model shares one kernel.
 
+HistGradientBoosting* compares in float64 (``float32_inputs=False``);
+categorical splits (HistGradientBoosting bitsets, xgboost category sets) are
+per-node look-up rows in ``cat_dir``; xgboost's non-NaN ``missing`` value is
+in ``missing`` (inputs equal to it are missing, as NaN is).
+
 Scales (as ``shap.TreeExplainer`` gives them, so values can be compared):
-xgboost and scikit-learn GradientBoosting* explain the raw margin (log-odds
-for binary, per-class margins for multiclass, log for count objectives);
-scikit-learn DecisionTree*/RandomForest*/ExtraTrees* classifiers and glassbox
-TreeClassifier explain class probabilities (one output per class).
+xgboost and scikit-learn (Hist)GradientBoosting* explain the raw margin
+(log-odds for binary, per-class margins for multiclass, log for count
+objectives); scikit-learn DecisionTree*/RandomForest*/ExtraTrees* classifiers
+and glassbox TreeClassifier explain class probabilities (one output per class,
+or per (target, class) for multi-output forests); IsolationForest the mean
+path length.
 """
 
 from __future__ import annotations
@@ -49,18 +56,34 @@ class TreeEnsemble:
     # (level codes for categories): ``encode`` turns raw X into that matrix
     float32_inputs: bool = True
     encode: object = None
+    # xgboost's ``missing``: inputs equal to it (compared in float32) are missing too,
+    # as NaN always is; NaN here means "NaN only"
+    missing: float = float("nan")
+    # trees explained, as [start, stop) boosting rounds; (0, 0) = all
+    iteration_range: tuple[int, int] = (0, 0)
+    # categorical splits: cat_index[node] is the node's row of cat_dir (-1: numeric
+    # split); cat_dir[row, code] is 1 (left), 0 (right) or 2 (the missing-value rule,
+    # for unknown categories); codes outside [0, width) follow the missing-value rule
+    cat_index: np.ndarray | None = None
+    cat_dir: np.ndarray | None = None
 
     @property
     def n_trees(self) -> int:
         return len(self.tree_start) - 1
 
 
-def read_model(model) -> TreeEnsemble:
-    """Dispatch on the model type; a clear TypeError for anything unsupported."""
+def read_model(model, *, iteration_range=None) -> TreeEnsemble:
+    """Dispatch on the model type; a clear TypeError for anything unsupported.
+
+    ``iteration_range`` (xgboost only, as in ``Booster.predict``): the boosting
+    rounds [start, stop) to read; None reads what the model's ``predict`` uses
+    (``best_iteration`` for an early-stopped scikit-learn wrapper, else all)."""
     mod = type(model).__module__
     name = type(model).__name__
     if mod.startswith("xgboost"):
-        return _read_xgboost(model)
+        return _read_xgboost(model, iteration_range)
+    if iteration_range is not None:
+        raise ValueError("iteration_range applies to xgboost models only")
     if mod.startswith("glassbox") and hasattr(model, "split_conditions"):
         return _read_glassbox_tree(model)
     if mod.startswith("sklearn"):
@@ -83,10 +106,15 @@ def read_model(model) -> TreeEnsemble:
             return _read_sklearn_forest(model, list(model.estimators_))
         if name in ("GradientBoostingRegressor", "GradientBoostingClassifier"):
             return _read_sklearn_gb(model)
+        if name in ("HistGradientBoostingRegressor", "HistGradientBoostingClassifier"):
+            return _read_sklearn_hgb(model)
+        if name == "IsolationForest":
+            return _read_isolation_forest(model)
     raise TypeError(
         f"tree_shap does not support {mod}.{name}; supported: xgboost Booster/XGBRegressor/"
         "XGBClassifier, scikit-learn DecisionTree*, RandomForest*, ExtraTrees*, "
-        "GradientBoosting*, and glassbox TreeClassifier/TreeRegressor. For any other model "
+        "GradientBoosting*, HistGradientBoosting*, IsolationForest, and glassbox "
+        "TreeClassifier/TreeRegressor. For any other model "
         "use kernel_shap or exact_shap"
     )
 
@@ -114,13 +142,27 @@ def _concat(trees: list[dict], n_values: int) -> dict:
     return out
 
 
-def _sk_tree(est, scale: float, normalise: bool, n_values: int) -> dict:
+def _sk_tree(est, scale: float, normalise: bool, n_values: int, n_classes=None) -> dict:
+    """One scikit-learn tree. Multi-output trees give one value column per output
+    (regression) or per (output, class) pair, class fractions normalised within
+    each output (classification; ``n_classes`` per output)."""
     t = est.tree_
-    value = t.value.reshape(t.node_count, -1).astype(np.float64)
+    raw = t.value.astype(np.float64)  # (nodes, n_outputs, max_classes)
+    if n_classes is not None and raw.shape[1] > 1:
+        cols = []
+        for j, c in enumerate(n_classes):
+            v = raw[:, j, :c]
+            cols.append(v / v.sum(axis=1, keepdims=True) if normalise else v)
+        value = np.concatenate(cols, axis=1)
+    else:
+        value = raw.reshape(t.node_count, -1)
+        if normalise:  # class fractions, as predict_proba gives them
+            value = value / value.sum(axis=1, keepdims=True)
     if value.shape[1] != n_values:
-        raise TypeError("multi-output scikit-learn trees are not supported by tree_shap")
-    if normalise:  # class fractions, as predict_proba gives them
-        value = value / value.sum(axis=1, keepdims=True)
+        raise TypeError(
+            f"tree_shap cannot read this scikit-learn tree: {value.shape[1]} values per node, "
+            f"expected {n_values}"
+        )
     missing = getattr(t, "missing_go_to_left", None)
     return {
         "left": t.children_left.astype(np.int64),
@@ -185,17 +227,24 @@ def _read_sklearn_forest(model, trees: list) -> TreeEnsemble:
     from sklearn.base import is_classifier
 
     clf = is_classifier(model)
-    if getattr(trees[0], "n_outputs_", 1) != 1:
-        raise TypeError("multi-output scikit-learn trees are not supported by tree_shap")
-    if clf:
-        classes = [str(c) for c in model.classes_]
-        n_values = len(classes)
+    n_out = int(getattr(model, "n_outputs_", 1))
+    n_classes = None
+    if clf and n_out > 1:  # one output per (target, class), as predict_proba's list
+        n_classes = [len(c) for c in model.classes_]
+        names = tuple(f"{j}:{c}" for j, cs in enumerate(model.classes_) for c in cs)
+        n_values = len(names)
+
+        def predict(X):
+            return np.hstack(model.predict_proba(X))
+    elif clf:
+        names = tuple(str(c) for c in model.classes_)
+        n_values = len(names)
         predict = model.predict_proba
     else:
-        classes = []
-        n_values = 1
+        names = tuple(f"output{j}" for j in range(n_out)) if n_out > 1 else ()
+        n_values = n_out
         predict = model.predict
-    parts = [_sk_tree(t, 1.0 / len(trees), clf, n_values) for t in trees]
+    parts = [_sk_tree(t, 1.0 / len(trees), clf, n_values, n_classes) for t in trees]
     arrays = _concat(parts, n_values)
     return TreeEnsemble(
         **arrays,
@@ -203,7 +252,7 @@ def _read_sklearn_forest(model, trees: list) -> TreeEnsemble:
         bias=np.zeros(n_values),
         n_features=int(model.n_features_in_),
         n_outputs=n_values,
-        output_names=tuple(classes),
+        output_names=names,
         link="identity",
         allow_nan=_allow_nan(model),
         float32_values=False,
@@ -277,6 +326,168 @@ def _read_sklearn_gb(model) -> TreeEnsemble:
         float32_values=False,
         predict_raw=predict_raw,
         feature_names=_names(model),
+    )
+
+
+def _read_isolation_forest(model) -> TreeEnsemble:
+    """IsolationForest as shap reads it: each leaf's value is its depth plus the
+    average path length c(n) of the n training samples in it, averaged over
+    trees, so the raw output is the mean path length E[h(x)] and
+    score_samples(x) = -2 ** (-E[h(x)] / c(max_samples))."""
+    from sklearn.ensemble._iforest import _average_path_length
+
+    parts = []
+    n_trees = len(model.estimators_)
+    for est, feats in zip(model.estimators_, model.estimators_features_, strict=True):
+        t = est.tree_
+        left = t.children_left.astype(np.int64)
+        right = t.children_right.astype(np.int64)
+        depth = np.zeros(t.node_count)
+        for nd in range(t.node_count):  # children come after their parent
+            if left[nd] >= 0:
+                depth[left[nd]] = depth[right[nd]] = depth[nd] + 1
+        leaf = left < 0
+        value = np.where(
+            leaf, depth + _average_path_length(t.n_node_samples.astype(np.float64)), 0.0
+        )
+        feats = np.asarray(feats, dtype=np.int64)
+        parts.append(
+            {
+                "left": left,
+                "right": right,
+                "feature": np.where(leaf, -1, feats[np.maximum(t.feature, 0)]),
+                "threshold": t.threshold,
+                "default_left": np.ones(t.node_count),
+                "value": value / n_trees,
+                "cover": t.weighted_n_node_samples,
+            }
+        )
+    arrays = _concat(parts, 1)
+    c_max = float(_average_path_length([model._max_samples])[0])
+
+    def predict_raw(X):
+        score = model.score_samples(_np_or_names(model, X))
+        return (-np.log2(-np.asarray(score, dtype=np.float64)) * c_max).reshape(len(X), 1)
+
+    return TreeEnsemble(
+        **arrays,
+        tree_group=np.zeros(n_trees, dtype=np.int64),
+        bias=np.zeros(1),
+        n_features=int(model.n_features_in_),
+        n_outputs=1,
+        output_names=(),
+        link="identity",
+        allow_nan=_allow_nan(model),
+        float32_values=False,
+        predict_raw=predict_raw,
+        feature_names=_names(model),
+    )
+
+
+def _bits(words: np.ndarray) -> np.ndarray:
+    """scikit-learn's bitsets (uint32 words, bit c of word c // 32) -> bool per code."""
+    w = np.asarray(words, dtype=np.uint32)
+    return ((w[..., :, None] >> np.arange(32, dtype=np.uint32)) & 1).reshape(*w.shape[:-1], -1) > 0
+
+
+def _read_sklearn_hgb(model) -> TreeEnsemble:
+    """HistGradientBoosting*: each predictor's ``nodes`` (thresholds in the input's
+    units, compared in float64; NaN by ``missing_go_to_left``; categorical splits
+    by the left-category bitsets, unknown categories following the missing rule).
+    With categorical features the model encodes X first (categories to codes,
+    categorical columns moved first); ``encode`` does the same and puts the
+    columns back in the user's order, so values are per user column."""
+    predictors = model._predictors
+    k = len(predictors[0])
+    n_features = int(model.n_features_in_)
+    pre = getattr(model, "_preprocessor", None)
+    if pre is not None:  # internal column j is user column perm[j]
+        is_cat = np.asarray(model.is_categorical_, dtype=bool)
+        perm = np.concatenate([np.nonzero(is_cat)[0], np.nonzero(~is_cat)[0]])
+    else:
+        perm = np.arange(n_features)
+    known, f_idx_map = model._bin_mapper.make_known_categories_bitsets()
+    known_bits = _bits(known) if len(known) else np.zeros((0, 256), bool)
+    parts, groups, cat_rows = [], [], []
+    for stage in predictors:
+        for j, pred in enumerate(stage):
+            nd = pred.nodes
+            leaf = nd["is_leaf"].astype(bool)
+            cat = nd["is_categorical"].astype(bool) & ~leaf
+            cidx = np.full(len(nd), -1, dtype=np.int64)
+            if cat.any():
+                left_bits = _bits(pred.raw_left_cat_bitsets)
+                for i in np.nonzero(cat)[0]:
+                    f = int(nd["feature_idx"][i])
+                    row = np.where(left_bits[nd["bitset_idx"][i]], 1, 0).astype(np.int8)
+                    unknown = ~known_bits[f_idx_map[f]]
+                    row[unknown & (row == 0)] = 2
+                    cidx[i] = len(cat_rows)
+                    cat_rows.append(row)
+            parts.append(
+                {
+                    "left": np.where(leaf, -1, nd["left"].astype(np.int64)),
+                    "right": np.where(leaf, -1, nd["right"].astype(np.int64)),
+                    "feature": np.where(leaf, -1, perm[nd["feature_idx"]].astype(np.int64)),
+                    "threshold": np.where(leaf | cat, 0.0, nd["num_threshold"]),
+                    "default_left": nd["missing_go_to_left"],
+                    "value": np.where(leaf, nd["value"], 0.0),
+                    "cover": nd["count"].astype(np.float64),
+                    "cat": cidx,
+                }
+            )
+            groups.append(j)
+    arrays = _concat(parts, 1)
+    # categorical rows are global: shift each tree's local ids by nothing (they are
+    # numbered across trees already); leaves and numeric splits keep -1
+    cat_index = np.concatenate([p["cat"] for p in parts]).astype(np.int64)
+    cat_dir = np.stack(cat_rows) if cat_rows else None
+    bias = np.asarray(model._baseline_prediction, dtype=np.float64).reshape(-1)
+    clf = hasattr(model, "classes_")
+    loss = getattr(model, "loss", "")
+    if clf and k == 1:
+        names, link = (str(model.classes_[1]),), "logit"
+    elif clf:
+        names, link = tuple(str(c) for c in model.classes_), "softmax"
+    else:
+        names, link = (), ("log" if loss in ("poisson", "gamma") else "identity")
+
+    def predict_raw(X):
+        # the model's own raw score (decision_function's path; predict for
+        # regressors applies the inverse link). One OpenMP thread: right after
+        # numba's parallel kernels its OpenMP pool fights ours (measured 0.06 s
+        # instead of 0.0007 s for 60 rows)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="openmp"):
+            raw = model._raw_predict(X)
+        return np.asarray(raw, dtype=np.float64).reshape(len(X), -1)
+
+    encode = None
+    if pre is not None:
+
+        def encode(X):
+            inner = np.asarray(pre.transform(X), dtype=np.float64)
+            out = np.empty_like(inner)
+            out[:, perm] = inner
+            return out
+
+    return TreeEnsemble(
+        **arrays,
+        tree_group=np.asarray(groups, dtype=np.int64),
+        bias=bias,
+        n_features=n_features,
+        n_outputs=k,
+        output_names=names,
+        link=link,
+        allow_nan=True,
+        float32_values=False,
+        predict_raw=predict_raw,
+        feature_names=_names(model),
+        float32_inputs=False,
+        encode=encode,
+        cat_index=cat_index,
+        cat_dir=cat_dir,
     )
 
 
@@ -398,7 +609,31 @@ _LOGIT = ("binary:logistic", "reg:logistic", "binary:logitraw")
 _LOG = ("count:poisson", "reg:gamma", "reg:tweedie", "survival:cox")
 
 
-def _read_xgboost(model) -> TreeEnsemble:
+def _xgb_iteration_range(model, booster, iteration_range) -> tuple[int, int]:
+    """The rounds ``predict`` uses: the scikit-learn wrappers stop at
+    ``best_iteration`` after early stopping; a Booster uses all rounds."""
+    if iteration_range is not None:
+        try:
+            a, b = (int(v) for v in iteration_range)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"iteration_range must be a pair (start, stop) of ints, got {iteration_range!r}"
+            ) from None
+        if a < 0 or b < 0 or (b != 0 and b <= a):
+            raise ValueError(
+                f"iteration_range must satisfy 0 <= start < stop (or stop = 0 for all rounds), "
+                f"got {iteration_range!r}"
+            )
+        if b != 0 or a != 0:
+            return a, b
+        iteration_range = None
+    if model is not booster and hasattr(model, "_get_iteration_range"):
+        a, b = model._get_iteration_range(None)
+        return int(a), int(b)
+    return 0, 0
+
+
+def _read_xgboost(model, iteration_range=None) -> TreeEnsemble:
     import xgboost as xgb
 
     if isinstance(model, xgb.Booster):
@@ -407,13 +642,19 @@ def _read_xgboost(model) -> TreeEnsemble:
         booster = model.get_booster()  # raises xgboost's NotFittedError when unfitted
     else:
         raise TypeError(f"tree_shap does not support xgboost {type(model).__name__}")
+    missing = getattr(model, "missing", np.nan) if model is not booster else np.nan
+    missing = float(np.float32(np.nan if missing is None else missing))
+    it_range = _xgb_iteration_range(model, booster, iteration_range)
     try:  # binary UBJSON: typed arrays map straight to numpy, ~2x faster than JSON
         doc = _ubj_load(bytes(booster.save_raw(raw_format="ubj")))
     except (ValueError, KeyError, IndexError, TypeError):
         doc = json.loads(booster.save_raw(raw_format="json"))
     learner = doc["learner"]
     gb = learner["gradient_booster"]
+    weight_drop = None
     if gb.get("name") == "dart":
+        # dart scales each tree by its weight at prediction time
+        weight_drop = np.asarray(gb.get("weight_drop", []), dtype=np.float64)
         gb = gb["gbtree"]
     if gb.get("name") not in ("gbtree", None) or "model" not in gb:
         raise TypeError(
@@ -427,37 +668,76 @@ def _read_xgboost(model) -> TreeEnsemble:
     trees_json = gb["model"]["trees"]
     tree_info = np.asarray(gb["model"]["tree_info"], dtype=np.int64)
     n_outputs = max(n_class, n_target, 1)
+    indptr = gb["model"].get("iteration_indptr")
+    if indptr is None:  # older models: a fixed number of trees per round
+        per = n_outputs * int(gb["model"]["gbtree_model_param"].get("num_parallel_tree", "1"))
+        indptr = np.arange(0, len(trees_json) + per, per)
+    indptr = np.asarray(indptr, dtype=np.int64)
+    n_rounds = len(indptr) - 1
+    a, b = it_range
+    if b > n_rounds or a >= max(n_rounds, 1):
+        raise ValueError(
+            f"iteration_range {it_range} is outside this model's {n_rounds} boosting rounds"
+        )
+    stop = indptr[b] if b else indptr[-1]
+    keep = range(int(indptr[a]), int(stop))
     parts = []
-    for t in trees_json:
-        if int(t["tree_param"].get("size_leaf_vector", "1")) > 1:
-            raise TypeError(
-                "tree_shap does not support xgboost vector-leaf trees (multi_strategy="
-                "'multi_output_tree'); refit with multi_strategy='one_output_per_tree'"
-            )
-        if any(int(s) != 0 for s in t["split_type"]):
-            raise TypeError(
-                "tree_shap does not support xgboost categorical splits (enable_categorical=True); "
-                "one-hot encode the categorical features or use kernel_shap"
-            )
+    vector_leaf = False
+    cat_sets: list[np.ndarray] = []
+    for i in keep:
+        t = trees_json[i]
+        tw = 1.0 if weight_drop is None or i >= len(weight_drop) else float(weight_drop[i])
+        size_leaf = int(t["tree_param"].get("size_leaf_vector", "1"))
         left = np.asarray(t["left_children"], dtype=np.int64)
         cond = np.asarray(t["split_conditions"], dtype=np.float32)
         leaf = left < 0
+        right = np.asarray(t["right_children"], dtype=np.int64)
+        if size_leaf > 1:
+            # vector leaves (multi_strategy="multi_output_tree"): a leaf's right
+            # child is its row in leaf_weights, one weight per target
+            vector_leaf = True
+            lw = np.asarray(t["leaf_weights"], dtype=np.float32).astype(np.float64)
+            lw = lw.reshape(-1, size_leaf)
+            value = np.zeros((len(left), size_leaf))
+            value[leaf] = lw[right[leaf]] * tw
+            right = np.where(leaf, -1, right)
+        else:
+            value = np.where(leaf, cond.astype(np.float64) * tw, 0.0)
+        cidx = np.full(len(left), -1, dtype=np.int64)
+        split_type = np.asarray(t.get("split_type", []), dtype=np.int64)
+        if split_type.size and (split_type != 0).any():
+            # categorical split: the stored categories go right, all others left
+            cats = np.asarray(t["categories"], dtype=np.int64)
+            seg = np.asarray(t["categories_segments"], dtype=np.int64)
+            size = np.asarray(t["categories_sizes"], dtype=np.int64)
+            for node, a0, n0 in zip(t["categories_nodes"], seg, size, strict=True):
+                cidx[int(node)] = len(cat_sets)
+                cat_sets.append(cats[a0 : a0 + n0])
         # x < t  <=>  x <= nextafter(t, -inf) for float32 x
         thr = np.nextafter(cond, np.float32(-np.inf)).astype(np.float64)
         parts.append(
             {
                 "left": left,
-                "right": np.asarray(t["right_children"], dtype=np.int64),
+                "right": right,
                 "feature": np.where(leaf, -1, np.asarray(t["split_indices"], dtype=np.int64)),
                 "threshold": np.where(leaf, 0.0, thr),
                 "default_left": np.asarray(t["default_left"], dtype=np.uint8),
-                "value": np.where(leaf, cond.astype(np.float64), 0.0),
+                "value": value,
                 "cover": np.asarray(t["sum_hessian"], dtype=np.float64),
+                "cat": cidx,
             }
         )
     if not parts:
         raise ValueError("this xgboost model has no trees; fit it first")
-    arrays = _concat(parts, 1)
+    arrays = _concat(parts, n_outputs if vector_leaf else 1)
+    cat_index = cat_dir = None
+    if cat_sets:
+        cat_index = np.concatenate([p["cat"] for p in parts])
+        width = max(int(c.max()) + 1 if c.size else 1 for c in cat_sets)
+        cat_dir = np.ones((len(cat_sets), width), dtype=np.int8)
+        for r, c in enumerate(cat_sets):
+            cat_dir[r, c] = 0
+    encode = _xgb_category_encoder(gb["model"].get("cats"), booster.feature_types)
     base = np.asarray(
         [float(v) for v in str(param["base_score"]).strip("[]").split(",")], dtype=np.float64
     )
@@ -480,16 +760,19 @@ def _read_xgboost(model) -> TreeEnsemble:
         link = "identity"
 
     def predict_raw(X):
-        # the booster checks names when it was fitted on a DataFrame
-        dm = xgb.DMatrix(
-            np.asarray(X, dtype=np.float32),
-            missing=np.nan,
-            feature_names=booster.feature_names,
-            feature_types=booster.feature_types,
-        )
-        return np.asarray(booster.predict(dm, output_margin=True), dtype=np.float64).reshape(
-            len(X), -1
-        )
+        # the model's own prediction path: its ``missing``, rounds and tree weights
+        # (the booster checks names when it was fitted on a DataFrame)
+        if hasattr(X, "columns"):  # categorical frames: xgboost codes them itself
+            dm = xgb.DMatrix(X, missing=missing, enable_categorical=True)
+        else:
+            dm = xgb.DMatrix(
+                np.asarray(X, dtype=np.float64),
+                missing=missing,
+                feature_names=booster.feature_names,
+                feature_types=booster.feature_types,
+            )
+        margin = booster.predict(dm, output_margin=True, iteration_range=it_range)
+        return np.asarray(margin, dtype=np.float64).reshape(len(X), -1)
 
     names = None
     if booster.feature_names is not None:
@@ -505,7 +788,9 @@ def _read_xgboost(model) -> TreeEnsemble:
         out_names = ()
     return TreeEnsemble(
         **arrays,
-        tree_group=tree_info if n_outputs > 1 else np.zeros(len(parts), dtype=np.int64),
+        tree_group=np.full(len(parts), -1, dtype=np.int64)
+        if vector_leaf
+        else (tree_info[list(keep)] if n_outputs > 1 else np.zeros(len(parts), dtype=np.int64)),
         bias=base,
         n_features=n_features,
         n_outputs=n_outputs,
@@ -515,4 +800,52 @@ def _read_xgboost(model) -> TreeEnsemble:
         float32_values=True,
         predict_raw=predict_raw,
         feature_names=names,
+        missing=missing,
+        iteration_range=it_range,
+        cat_index=cat_index,
+        cat_dir=cat_dir,
+        encode=encode,
     )
+
+
+def _xgb_category_encoder(cats, feature_types):
+    """For models with categorical features (feature type "c"): a function turning
+    a DataFrame into the codes xgboost's trees compare (each value's position among
+    the training categories stored in the model; unknown and missing -> NaN).
+    Arrays are taken as codes already. None when no feature is categorical."""
+    if not feature_types or "c" not in feature_types:
+        return None
+    cat_cols = [j for j, t in enumerate(feature_types) if t == "c"]
+    levels: dict[int, list] = {}
+    if cats:
+        for j, enc in enumerate(cats.get("enc", [])):
+            vals = list(np.asarray(enc.get("values", [])).ravel())
+            offs = list(np.asarray(enc.get("offsets", [])).ravel())
+            if offs:  # strings: utf-8 bytes cut at the offsets
+                raw = bytes(int(v) & 0xFF for v in vals)
+                levels[j] = [raw[a:b].decode() for a, b in zip(offs[:-1], offs[1:], strict=True)]
+            elif vals:
+                levels[j] = vals
+
+    def encode(X):
+        if not hasattr(X, "columns"):
+            return np.ascontiguousarray(np.asarray(X, dtype=np.float64))
+        out = np.empty((len(X), X.shape[1]))
+        for j, col in enumerate(X.columns):
+            s = X[col]
+            if j in cat_cols:
+                lev = levels.get(j)
+                if lev is None:  # no stored categories: the frame's own codes
+                    codes = s.cat.codes.to_numpy() if hasattr(s, "cat") else s.to_numpy()
+                    out[:, j] = np.where(np.asarray(codes) < 0, np.nan, codes)
+                else:
+                    pos = {v: k for k, v in enumerate(lev)}
+                    vals = s.astype(object).to_numpy()
+                    out[:, j] = [
+                        pos.get(str(v) if isinstance(lev[0], str) else v, np.nan) for v in vals
+                    ]
+            else:
+                out[:, j] = np.asarray(s, dtype=np.float64)
+        return out
+
+    return encode

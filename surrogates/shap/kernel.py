@@ -21,6 +21,21 @@ sampled coalitions that fall in them; the samples left are still kernel draws
 from the sizes left. Once sampling would cost over half of enumerating the
 remaining coalitions, they are enumerated and the answer is exact.
 
+Regression adjustment (Witter et al. 2025, in its least-squares form): paired
+Kernel SHAP is exact on games with at most pairwise interactions, so its error
+is the third- and higher-order part of the game. Once the sample holds
+``CUBIC_RATIO`` coalitions per
+term of a cubic in the coalition indicators (M + C(M,2) + C(M,3) terms, used
+while that is at most ``CUBIC_MAX_TERMS``, i.e. M <= 17), the game is fitted by
+that cubic under the same kernel weights and efficiency constraint, and the
+values are the cubic's exact Shapley values (each pair term split in halves,
+each triple in thirds). With every coalition enumerated this equals the plain
+estimator (nested projections); with samples it takes the third order out of
+the error (measured 2-5x lower RMSE at equal budgets, M = 10-16). Its
+sandwich SE uses leverage-corrected residuals (HC3) and a degrees-of-freedom
+factor (n / (n - p))^2, calibrated against exact values (conservative with
+many coalitions per term).
+
 All rows of a block share the same coalitions (one model call per round per
 block, and every regression of the block is one matrix product); every block
 restarts the random stream from the same seed, so a row's values do not depend
@@ -29,6 +44,7 @@ on the block or dask partition it falls in.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import combinations
 from math import comb
 
@@ -41,6 +57,9 @@ from ._masking import coalition_values, explain_dask, finish, prepare, rows_per_
 
 PAIRS_PER_ROUND = 32  # coalition pairs drawn per round in "auto" mode
 MIN_PAIRS = 32  # pairs needed before the variance estimate is trusted
+CUBIC_RATIO = 1.4  # coalitions per cubic term before the regression adjustment is used
+CUBIC_MAX_TERMS = 1200  # M <= 17: beyond, the p x p solve costs more than it saves
+CUBIC_RIDGE = 1e-3  # ridge on pair / triple terms, relative to the linear terms' weight
 
 
 def _size_mass(M: int) -> np.ndarray:
@@ -106,39 +125,118 @@ def _enumerate(M: int, sizes, mass) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(masks), np.concatenate(weights)
 
 
-def _solve(ZE, wE, YE, ZS, YS, YSc, m_sampled, T):
+@lru_cache(maxsize=8)
+def _cubic_terms(M: int):
+    """Pairs and triples of M features, and L mapping cubic coefficients to Shapley values.
+
+    The Shapley value of the game z_i z_j (z_i z_j z_k) gives 1/2 (1/3) to each member.
+    """
+    pairs = np.array(list(combinations(range(M), 2)), dtype=np.intp).reshape(-1, 2)
+    trips = np.array(list(combinations(range(M), 3)), dtype=np.intp).reshape(-1, 3)
+    p = M + len(pairs) + len(trips)
+    L = np.zeros((M, p))
+    L[:, :M] = np.eye(M)
+    for k, t in enumerate(pairs):
+        L[t, M + k] = 0.5
+    for k, t in enumerate(trips):
+        L[t, M + len(pairs) + k] = 1.0 / 3.0
+    return pairs, trips, L
+
+
+def _n_cubic(M: int) -> int:
+    return M + comb(M, 2) + comb(M, 3)
+
+
+def _features(Z: np.ndarray, cubic: bool) -> np.ndarray:
+    Z = Z.astype(np.float64)
+    if not cubic:
+        return Z
+    pairs, trips, _ = _cubic_terms(Z.shape[1])
+    return np.hstack(
+        [
+            Z,
+            Z[:, pairs[:, 0]] * Z[:, pairs[:, 1]],
+            Z[:, trips[:, 0]] * Z[:, trips[:, 1]] * Z[:, trips[:, 2]],
+        ]
+    )
+
+
+def _use_cubic(M: int, n_coalitions: int, P: int, ratio: float) -> bool:
+    """Regression adjustment pays once the sample holds ``ratio`` x the cubic terms."""
+    p = _n_cubic(M)
+    return P > 1 and M >= 4 and p <= CUBIC_MAX_TERMS and n_coalitions >= ratio * p
+
+
+def _solve(ZE, wE, YE, ZS, YS, YSc, m_sampled, T, ratio=None):
     """Constrained WLS for all rows at once; returns phi (R, M, O) and SE (R, M, O).
 
     ZE (K, M) enumerated coalitions with weights wE; YE (R, K, O) = v - v0.
     ZS (P, M) sampled coalitions, YS / YSc their and their complements' values.
     T (R, O) = v(1) - v(0).
+
+    With enough samples the fit is regression-adjusted (Witter et al. 2025): the
+    game is fitted by a cubic in the coalition indicators (all pairs and
+    triples, a small ridge on them) under the same kernel weights and
+    efficiency constraint, and phi are the exact Shapley values of that cubic.
+    Paired Kernel SHAP is already exact on quadratic games, so the error left is
+    the third- and higher-order part of the game; the cubic takes the third
+    order out of it. With every coalition enumerated the cubic fit's Shapley
+    values equal the linear fit's (nested weighted projections), so the
+    adjustment adds no bias beyond its small ridge.
     """
-    ZE = ZE.astype(np.float64)
-    A = (ZE.T * wE) @ ZE
-    b = np.einsum("k,km,rko->rom", wE, ZE, YE)
+    M = ZE.shape[1]
     P = 0 if ZS is None else ZS.shape[0]
+    cubic = _use_cubic(M, ZE.shape[0] + 2 * P, P, CUBIC_RATIO if ratio is None else ratio)
+    DE = _features(ZE, cubic)
+    p = DE.shape[1]
+    A = (DE.T * wE) @ DE
+    b = (YE.transpose(0, 2, 1) * wE) @ DE  # (R, O, p)
     if P:
-        ZS = ZS.astype(np.float64)
-        ZC = 1.0 - ZS
+        DS, DC = _features(ZS, cubic), _features(~ZS, cubic)
         c = 0.5 * m_sampled / P
-        A = A + c * (ZS.T @ ZS + ZC.T @ ZC)
-        b = b + c * (np.einsum("km,rko->rom", ZS, YS) + np.einsum("km,rko->rom", ZC, YSc))
+        A = A + c * (DS.T @ DS + DC.T @ DC)
+        b = b + c * (YS.transpose(0, 2, 1) @ DS + YSc.transpose(0, 2, 1) @ DC)
+    if cubic:
+        ridge = CUBIC_RIDGE * np.mean(np.diag(A)[:M])
+        A[np.arange(M, p), np.arange(M, p)] += ridge
+        L = _cubic_terms(M)[2]
+    else:
+        L = None
     Ainv = np.linalg.inv(A)
     Ainv = 0.5 * (Ainv + Ainv.T)
-    a1 = Ainv.sum(axis=1)
+    a1 = Ainv.sum(axis=1)  # the constraint row is all ones: every term is 1 at z = 1
     s = a1.sum()
-    Ab = b @ Ainv  # (R, O, M)
+    Ab = b @ Ainv  # (R, O, p)
     lam = (Ab.sum(axis=-1) - T) / s
-    phi = Ab - lam[..., None] * a1
+    theta = Ab - lam[..., None] * a1
+    phi = theta if L is None else theta @ L.T
     se = np.zeros_like(phi)
     if P > 1:
         K = Ainv - np.outer(a1, a1) / s
-        rS = YS - np.einsum("km,rom->rko", ZS, phi)
-        rC = YSc - np.einsum("km,rom->rko", ZC, phi)
-        u = 0.5 * (ZS[None, :, None, :] * rS[..., None] + ZC[None, :, None, :] * rC[..., None])
-        u -= u.mean(axis=1, keepdims=True)
-        G = u @ K  # (R, P, O, M)
+        KL = K if L is None else K @ L.T  # (p, M)
+        rS = YS - (theta @ DS.T).transpose(0, 2, 1)
+        rC = YSc - (theta @ DC.T).transpose(0, 2, 1)
+        if cubic:
+            # a fit with many terms shrinks its own residuals; undo it per sample
+            # (HC3: residual / (1 - leverage)) so the SE stays honest
+            hS = c * np.sum((DS @ K) * DS, axis=1)
+            hC = c * np.sum((DC @ K) * DC, axis=1)
+            rS = rS / np.maximum(1.0 - hS, 0.05)[None, :, None]
+            rC = rC / np.maximum(1.0 - hC, 0.05)[None, :, None]
+        # influence of each pair on phi, without forming the (R, P, O, p) scores
+        G = 0.5 * (
+            rS[..., None] * (DS @ KL)[None, :, None, :]
+            + rC[..., None] * (DC @ KL)[None, :, None, :]
+        )
+        G -= G.mean(axis=1, keepdims=True)
         var = (G**2).sum(axis=1) / (P - 1) * m_sampled**2 / P
+        if cubic:
+            # degrees of freedom used by the cubic terms: HC3 alone still leaves
+            # |error| / SE at ~1.8x its normal quantiles near 1.5 coalitions per term
+            # (measured against exact values); (n / (n - p))^2 brings the median to
+            # 0.6-0.7 there and is conservative (0.4-0.65) with more coalitions
+            n = ZE.shape[0] + 2 * P
+            var *= (n / (n - p)) ** 2
         se = np.sqrt(var)
     return phi.transpose(0, 2, 1), se.transpose(0, 2, 1)
 
@@ -188,7 +286,14 @@ def _kernel_block(model, Xb, bg, v0, plan: _Plan, budget, adaptive, tol, scale, 
             continue
         if P:
             p, e = _solve(
-                plan.Z_enum, plan.w_enum, YE[active], ZS_all, YS, YC, plan.m_sampled, T[active]
+                plan.Z_enum,
+                plan.w_enum,
+                YE[active],
+                ZS_all,
+                YS,
+                YC,
+                plan.m_sampled,
+                T[active],
             )
         else:
             p, e = _solve(plan.Z_enum, plan.w_enum, YE[active], None, None, None, 0.0, T[active])

@@ -70,9 +70,10 @@ def linear_shap(
         (values on the linear predictor: log-odds for logistic regression, log
         mean for Poisson / gamma / Tweedie) and glassbox GLMRegressor /
         GLMClassifier (their link scale).
-    X : array-like of shape (n_rows, n_features), DataFrame, dask array or dask DataFrame
-        Rows to explain; a dask input gives a lazy dask array of values.
-    background : array-like of shape (n_background, n_features) or None, default=None
+    X : array-like of shape (n_rows, n_features), DataFrame, scipy sparse matrix, dask array or dask DataFrame
+        Rows to explain; a dask input gives a lazy dask array of values. A
+        sparse X gives dense values (and ``data``), since x - mean is dense.
+    background : array-like or scipy sparse matrix of shape (n_background, n_features) or None, default=None
         Rows whose mean stands in for "feature missing". None uses the training
         mean that glassbox GLMs store; other models need background rows.
     check_additivity : bool, default=True
@@ -106,6 +107,9 @@ def linear_shap(
                 "pass background=X_train"
             )
         mean = np.asarray(mean, dtype=np.float64)
+    elif _is_sparse(background):
+        B = _sparse_checked(background, "background")
+        mean = np.asarray(B.mean(axis=0), dtype=np.float64).ravel()
     else:
         mean = as_rows(background, allow_nan=False, name="background").mean(axis=0)
     if mean.shape != (M,):
@@ -121,7 +125,17 @@ def linear_shap(
             return v[:, :, 0] if single else v
 
         return map_dask(block, X, (M,) if single else (M, coef.shape[0]))
-    Xa = as_rows(X, allow_nan=False)
+    if _is_sparse(X):
+        # the values are dense anyway (x - mean is), so the rows are densified once
+        Xs = _sparse_checked(X, "X")
+        if Xs.shape[0] * Xs.shape[1] > 50_000_000:
+            raise ValueError(
+                f"X is sparse with {Xs.shape[0]} x {Xs.shape[1]} entries; SHAP values are "
+                "dense, so explain it in blocks of fewer rows"
+            )
+        Xa = np.ascontiguousarray(Xs.toarray(), dtype=np.float64)
+    else:
+        Xa = as_rows(X, allow_nan=False)
     if Xa.shape[1] != M:
         raise ValueError(f"X has {Xa.shape[1]} features but the model has {M}")
     names = feature_names_of(X, M, feature_names if feature_names is not None else _names(model, M))
@@ -182,6 +196,24 @@ def _glm_with_levels(model, X, background, check_additivity, feature_names):
         link=exp.link,
         method="linear_shap",
     )
+
+
+def _is_sparse(X) -> bool:
+    return type(X).__module__.startswith("scipy.sparse")
+
+
+def _sparse_checked(X, name: str):
+    """A scipy sparse matrix as CSR float64, refusing NaN / infinity like as_rows."""
+    import scipy.sparse as sp
+
+    Xs = sp.csr_matrix(X, dtype=np.float64)
+    if Xs.ndim != 2 or Xs.shape[0] == 0 or Xs.shape[1] == 0:
+        raise ValueError(f"{name} must be a non-empty 2-D matrix, got shape {Xs.shape}")
+    if np.isnan(Xs.data).any():
+        raise ValueError(f"{name} contains NaN; impute or drop missing values")
+    if np.isinf(Xs.data).any():
+        raise ValueError(f"{name} contains infinity; replace or drop those values")
+    return Xs
 
 
 def _names(model, M):

@@ -32,9 +32,16 @@ Counting the background rows per failed set C and summing over subsets of H
 with a ranked zeta transform gives per-leaf tables over H, so the cost is
 O(|R| L + rows L d) per tree -- rows plus background, never rows x background.
 
-Interaction values (path-dependent) follow shap's definition: for i != j,
+Interaction values follow shap's definition: for i != j,
 Phi_ij = (phi_i with j always present - phi_i with j always absent) / 2, and
-Phi_ii = phi_i - sum_{j != i} Phi_ij.
+Phi_ii = phi_i - sum_{j != i} Phi_ij. Interventional interactions use the same
+(H, C) leaf games: their Shapley interaction index is a closed form in |A|, |B|
+(see ``_interventional_interaction_rows``).
+
+shap's interventional ``model_output="probability"`` rescales each (row,
+background row) pair's margin values by (p_x - p_r) / (m_x - m_r); that weight
+ties x to r, so those values group the background by failed set per leaf
+instead of using the tables (``_interventional_scaled_rows``).
 """
 
 from __future__ import annotations
@@ -113,6 +120,8 @@ class _Trees(NamedTuple):
     leaf_z: np.ndarray  # (n_leaves, d_max) their cover-ratio products
     wts: np.ndarray  # Shapley weights w[n, k], see _shapley_weights
     max_depth: int  # deepest leaf: walk stacks hold max_depth + 2 nodes
+    cat_idx: np.ndarray  # (n_nodes,) int64 row of cat_dir for categorical splits, -1 numeric
+    cat_dir: np.ndarray  # (n_cat, width) int8 per category: 1 left, 0 right, 2 missing rule
 
 
 @njit(cache=True)
@@ -288,10 +297,17 @@ def _leaf_direct(phi, lf, nd, H, d, group, value, leaf_feat, leaf_z, wts, coef, 
 
 
 @njit(cache=True)
-def _go_left(x, f, thr, dleft):
+def _go_left(x, f, thr, dleft, ci, cat_dir):
     v = x[f]
     if np.isnan(v):
         return dleft != 0
+    if ci >= 0:  # categorical split: a look-up by category code
+        if v < 0 or v >= cat_dir.shape[1]:
+            return dleft != 0  # unknown categories follow the missing-value rule
+        c = cat_dir[ci, int(v)]
+        if c == 2:
+            return dleft != 0
+        return c == 1
     return v <= thr
 
 
@@ -305,7 +321,20 @@ def _walk_from(root, st_node, st_mask):
 
 
 @njit(cache=True, inline="always")
-def _next_leaf(x, st_node, st_mask, sp, left, right, feature, threshold, default_left, node_pos):
+def _next_leaf(
+    x,
+    st_node,
+    st_mask,
+    sp,
+    left,
+    right,
+    feature,
+    threshold,
+    default_left,
+    node_pos,
+    cat_idx,
+    cat_dir,
+):
     """Go on with the depth-first walk of row x to the next leaf.
 
     Nodes are popped off the stack; a split node's children are pushed, the
@@ -320,7 +349,7 @@ def _next_leaf(x, st_node, st_mask, sp, left, right, feature, threshold, default
         if left[nd] < 0:
             return nd, m, sp
         bit = 1 << node_pos[nd]
-        goes_left = _go_left(x, feature[nd], threshold[nd], default_left[nd])
+        goes_left = _go_left(x, feature[nd], threshold[nd], default_left[nd], cat_idx[nd], cat_dir)
         st_node[sp] = right[nd]
         st_mask[sp] = m | bit if goes_left else m
         st_node[sp + 1] = left[nd]
@@ -351,6 +380,8 @@ def _path_dependent_rows(X, trees, leaf_r, tab_off, tab, out, rbv):
         leaf_z,
         wts,
         max_depth,
+        cat_idx,
+        cat_dir,
     ) = trees
     n, nf = X.shape
     n_out = out.shape[2]
@@ -435,12 +466,20 @@ def _path_dependent_rows(X, trees, leaf_r, tab_off, tab, out, rbv):
                 bit = 1 << node_pos[nd]
                 # right child goes to slot sp, left to sp + 1 (popped first); same
                 # missing-value rule as _go_left (what _next_leaf does, for a block of rows)
-                for r in range(nr):
-                    m = st_mask[sp, r]
-                    v = xt[f, r]
-                    gl = (v <= thr) | (dl & np.isnan(v))
-                    st_mask[sp + 1, r] = m if gl else m | bit
-                    st_mask[sp, r] = m | bit if gl else m
+                ci = cat_idx[nd]
+                if ci >= 0:
+                    for r in range(nr):
+                        m = st_mask[sp, r]
+                        gl = _go_left(xt[:, r], f, thr, default_left[nd], ci, cat_dir)
+                        st_mask[sp + 1, r] = m if gl else m | bit
+                        st_mask[sp, r] = m | bit if gl else m
+                else:
+                    for r in range(nr):
+                        m = st_mask[sp, r]
+                        v = xt[f, r]
+                        gl = (v <= thr) | (dl & np.isnan(v))
+                        st_mask[sp + 1, r] = m if gl else m | bit
+                        st_mask[sp, r] = m | bit if gl else m
                 st_node[sp] = right[nd]
                 st_node[sp + 1] = left[nd]
                 sp += 2
@@ -481,6 +520,8 @@ def _interaction_rows(X, trees, out):
         leaf_z,
         wts,
         max_depth,
+        cat_idx,
+        cat_dir,
     ) = trees
     n = X.shape[0]
     n_trees = tree_start.shape[0] - 1
@@ -508,6 +549,8 @@ def _interaction_rows(X, trees, out):
                         threshold,
                         default_left,
                         node_pos,
+                        cat_idx,
+                        cat_dir,
                     )
                     if nd < 0:
                         break
@@ -573,6 +616,8 @@ def _fail_masks(B, trees, masks):
         leaf_z,
         wts,
         max_depth,
+        cat_idx,
+        cat_dir,
     ) = trees
     n = B.shape[0]
     n_trees = tree_start.shape[0] - 1
@@ -596,6 +641,8 @@ def _fail_masks(B, trees, masks):
                         threshold,
                         default_left,
                         node_pos,
+                        cat_idx,
+                        cat_dir,
                     )
                     if nd < 0:
                         break
@@ -654,8 +701,40 @@ def _interventional_tables(leaf_d, masks, tab_off, wts, tab):
             tab[off + 2 * size + u] = tout
 
 
+@njit(cache=True)
+def _leaf_sparse_interventional(phi, lf, nd, H, d, group, value, leaf_feat, wts, masks_sorted, inv):
+    """A leaf without tables: runs of equal failed sets among its sorted
+    background masks, each counted when it is a subset of H."""
+    n_bg = masks_sorted.shape[1]
+    full = (1 << d) - 1
+    nb = _popcount(full & ~H)
+    i = 0
+    while i < n_bg:
+        cset = masks_sorted[lf, i]
+        j = i
+        while j < n_bg and masks_sorted[lf, j] == cset:
+            j += 1
+        cnt = (j - i) * inv
+        i = j
+        if cset & ~H:
+            continue
+        na = _popcount(cset)
+        nn = na + nb
+        if nn == 0:
+            continue
+        for p in range(d):
+            bit = 1 << p
+            if cset & bit:
+                _add(phi, leaf_feat[lf, p], group, value, nd, cnt * wts[nn, na - 1])
+            elif not H & bit:
+                _add(phi, leaf_feat[lf, p], group, value, nd, -cnt * wts[nn, na])
+
+
 @njit(cache=True, parallel=True)
-def _interventional_rows(X, trees, tab_off, tab, masks_sorted, out):
+def _interventional_block_rows(X, trees, tab_off, tab, masks_sorted, out, rbv):
+    """Interventional values, one block of ``rbv`` rows walking each tree
+    together as in ``_path_dependent_rows``; at a table leaf every row reads the
+    three tables of ``_interventional_tables`` at its satisfied set H."""
     (
         left,
         right,
@@ -672,20 +751,156 @@ def _interventional_rows(X, trees, tab_off, tab, masks_sorted, out):
         leaf_z,
         wts,
         max_depth,
+        cat_idx,
+        cat_dir,
+    ) = trees
+    n, nf = X.shape
+    n_out = out.shape[2]
+    n_trees = tree_start.shape[0] - 1
+    inv = 1.0 / masks_sorted.shape[1]
+    n_blocks = (n + rbv - 1) // rbv
+    for b in prange(n_blocks):
+        r0 = b * rbv
+        nr = min(n, r0 + rbv) - r0
+        # the block transposed: one feature's values are contiguous across rows
+        xt = np.zeros((nf, rbv))
+        for r in range(nr):
+            for f in range(nf):
+                xt[f, r] = X[r0 + r, f]
+        acc = np.zeros((nf, n_out, rbv))
+        # DFS stack of nodes, each with the failed-feature masks of all rows
+        st_node = np.empty(max_depth + 2, np.int64)
+        st_mask = np.zeros((max_depth + 2, rbv), np.int64)
+        hs = np.empty(rbv, np.int64)
+        a_out = np.empty(rbv)
+        same = np.empty(rbv)
+        cv = np.empty(rbv)
+        for t in range(n_trees):
+            group = tree_group[t]
+            st_node[0] = tree_start[t]
+            st_mask[0, :] = 0
+            sp = 1
+            while sp > 0:
+                sp -= 1
+                nd = st_node[sp]
+                if left[nd] < 0:
+                    lf = leaf_of_node[nd]
+                    d = leaf_d[lf]
+                    if d == 0:
+                        continue
+                    full = (1 << d) - 1
+                    off = tab_off[lf]
+                    if off < 0:
+                        for r in range(nr):
+                            _leaf_sparse_interventional(
+                                out[r0 + r],
+                                lf,
+                                nd,
+                                full & ~st_mask[sp, r],
+                                d,
+                                group,
+                                value,
+                                leaf_feat,
+                                wts,
+                                masks_sorted,
+                                inv,
+                            )
+                        continue
+                    # in-features get S_same[H] - S_shift[H - p], out-features -T_out[H]
+                    size = 1 << d
+                    for r in range(nr):
+                        h = full & ~st_mask[sp, r]
+                        hs[r] = h
+                        same[r] = tab[off + h]
+                        a_out[r] = -tab[off + 2 * size + h]
+                    for p in range(d):
+                        bit = 1 << p
+                        for r in range(nr):
+                            h = hs[r]
+                            c = same[r] - tab[off + size + (h ^ bit)] if h & bit else a_out[r]
+                            cv[r] = c * inv
+                        f = leaf_feat[lf, p]
+                        if group >= 0:
+                            v = value[nd, 0]
+                            for r in range(nr):
+                                acc[f, group, r] += cv[r] * v
+                        else:
+                            for k in range(n_out):
+                                v = value[nd, k]
+                                for r in range(nr):
+                                    acc[f, k, r] += cv[r] * v
+                    continue
+                f = feature[nd]
+                thr = threshold[nd]
+                dl = default_left[nd] != 0
+                bit = 1 << node_pos[nd]
+                # right child goes to slot sp, left to sp + 1 (popped first); same
+                # missing-value rule as _go_left (what _next_leaf does, for a block of rows)
+                ci = cat_idx[nd]
+                if ci >= 0:
+                    for r in range(nr):
+                        m = st_mask[sp, r]
+                        gl = _go_left(xt[:, r], f, thr, default_left[nd], ci, cat_dir)
+                        st_mask[sp + 1, r] = m if gl else m | bit
+                        st_mask[sp, r] = m | bit if gl else m
+                else:
+                    for r in range(nr):
+                        m = st_mask[sp, r]
+                        v = xt[f, r]
+                        gl = (v <= thr) | (dl & np.isnan(v))
+                        st_mask[sp + 1, r] = m if gl else m | bit
+                        st_mask[sp, r] = m | bit if gl else m
+                st_node[sp] = right[nd]
+                st_node[sp + 1] = left[nd]
+                sp += 2
+        for r in range(nr):
+            for f in range(nf):
+                for k in range(n_out):
+                    out[r0 + r, f, k] += acc[f, k, r]
+
+
+@njit(cache=True, parallel=True)
+def _interventional_scaled_rows(X, trees, order, run_ptr, run_set, run_begin, run_end, scale, out):
+    """Interventional values with a weight per (row, background row) pair:
+    phi_i(x) = mean_r scale[x, r] * phi_i(x, r), phi(x, r) the baseline Shapley
+    values of the margin. shap's ``model_output="probability"`` rescales each
+    pair by (sigma(m_x) - sigma(m_r)) / (m_x - m_r). The weight depends on both
+    rows, so no table over x's set H is possible; instead each leaf's background
+    rows are grouped by their failed set C (runs of ``order``), a group is
+    skipped in O(1) unless C is a subset of H, and only the rows of groups
+    that count are summed."""
+    (
+        left,
+        right,
+        feature,
+        threshold,
+        default_left,
+        value,
+        tree_start,
+        tree_group,
+        node_pos,
+        leaf_of_node,
+        leaf_d,
+        leaf_feat,
+        leaf_z,
+        wts,
+        max_depth,
+        cat_idx,
+        cat_dir,
     ) = trees
     n = X.shape[0]
     n_trees = tree_start.shape[0] - 1
-    n_bg = masks_sorted.shape[1]
-    inv = 1.0 / n_bg
+    inv = 1.0 / scale.shape[1]
     n_blocks = (n + _RB - 1) // _RB
     for b in prange(n_blocks):
         st_node = np.empty(max_depth + 2, np.int64)
         st_mask = np.empty(max_depth + 2, np.int64)
         for t in range(n_trees):
+            group = tree_group[t]
             for r in range(b * _RB, min(n, (b + 1) * _RB)):
                 x = X[r]
                 phi = out[r]
-                group = tree_group[t]
+                sc = scale[r]
                 sp = _walk_from(tree_start[t], st_node, st_mask)
                 while True:
                     nd, m, sp = _next_leaf(
@@ -699,6 +914,8 @@ def _interventional_rows(X, trees, tab_off, tab, masks_sorted, out):
                         threshold,
                         default_left,
                         node_pos,
+                        cat_idx,
+                        cat_dir,
                     )
                     if nd < 0:
                         break
@@ -708,41 +925,182 @@ def _interventional_rows(X, trees, tab_off, tab, masks_sorted, out):
                         continue
                     full = (1 << d) - 1
                     H = full & ~m
-                    off = tab_off[lf]
-                    if off >= 0:
-                        size = 1 << d
-                        same = tab[off + H]
-                        tout = tab[off + 2 * size + H]
-                        for p in range(d):
-                            bit = 1 << p
-                            if H & bit:
-                                c = same - tab[off + size + (H ^ bit)]
-                            else:
-                                c = -tout
-                            _add(phi, leaf_feat[lf, p], group, value, nd, c * inv)
-                        continue
-                    # sparse leaf: runs of equal failed sets among the sorted background masks
                     nb = _popcount(full & ~H)
-                    i = 0
-                    while i < n_bg:
-                        cset = masks_sorted[lf, i]
-                        j = i
-                        while j < n_bg and masks_sorted[lf, j] == cset:
-                            j += 1
-                        cnt = (j - i) * inv
-                        i = j
+                    for run in range(run_ptr[lf], run_ptr[lf + 1]):
+                        cset = run_set[run]
                         if cset & ~H:
                             continue
                         na = _popcount(cset)
                         nn = na + nb
                         if nn == 0:
                             continue
+                        tot = 0.0
+                        for k in range(run_begin[run], run_end[run]):
+                            tot += sc[order[lf, k]]
+                        cnt = tot * inv
                         for p in range(d):
                             bit = 1 << p
                             if cset & bit:
                                 _add(phi, leaf_feat[lf, p], group, value, nd, cnt * wts[nn, na - 1])
                             elif not H & bit:
                                 _add(phi, leaf_feat[lf, p], group, value, nd, -cnt * wts[nn, na])
+
+
+@njit(cache=True, inline="always")
+def _add2(out, f1, f2, group, value, nd, c):
+    """out[f1, f2] += c * leaf value, like _add for a pair of features."""
+    if group >= 0:
+        out[f1, f2, group] += c * value[nd, 0]
+    else:
+        for k in range(value.shape[1]):
+            out[f1, f2, k] += c * value[nd, k]
+
+
+@njit(cache=True, parallel=True)
+def _interventional_interaction_rows(X, trees, masks_sorted, out):
+    """Off-diagonal interventional interaction values (shap's convention: half the
+    Shapley interaction index). For one leaf, row x and background row r with
+    C subset of H (see the module docstring) the game is v [A in S][B out of S],
+    A = C, B = F - H, n = |A| + |B|; its interaction index is
+    (|A|-2)! |B|! / (n-1)! within A, |A|! (|B|-2)! / (n-1)! within B and
+    -(|A|-1)! (|B|-1)! / (n-1)! across, each w[n - 1, .] of the Shapley weights."""
+    (
+        left,
+        right,
+        feature,
+        threshold,
+        default_left,
+        value,
+        tree_start,
+        tree_group,
+        node_pos,
+        leaf_of_node,
+        leaf_d,
+        leaf_feat,
+        leaf_z,
+        wts,
+        max_depth,
+        cat_idx,
+        cat_dir,
+    ) = trees
+    n = X.shape[0]
+    n_trees = tree_start.shape[0] - 1
+    n_bg = masks_sorted.shape[1]
+    half_inv = 0.5 / n_bg
+    n_blocks = (n + _RB - 1) // _RB
+    for b in prange(n_blocks):
+        st_node = np.empty(max_depth + 2, np.int64)
+        st_mask = np.empty(max_depth + 2, np.int64)
+        for t in range(n_trees):
+            group = tree_group[t]
+            for r in range(b * _RB, min(n, (b + 1) * _RB)):
+                x = X[r]
+                o = out[r]
+                sp = _walk_from(tree_start[t], st_node, st_mask)
+                while True:
+                    nd, m, sp = _next_leaf(
+                        x,
+                        st_node,
+                        st_mask,
+                        sp,
+                        left,
+                        right,
+                        feature,
+                        threshold,
+                        default_left,
+                        node_pos,
+                        cat_idx,
+                        cat_dir,
+                    )
+                    if nd < 0:
+                        break
+                    lf = leaf_of_node[nd]
+                    d = leaf_d[lf]
+                    if d < 2:
+                        continue
+                    full = (1 << d) - 1
+                    H = full & ~m
+                    Bset = full & ~H
+                    nb = _popcount(Bset)
+                    i = 0
+                    while i < n_bg:
+                        cset = masks_sorted[lf, i]
+                        j = i
+                        while j < n_bg and masks_sorted[lf, j] == cset:
+                            j += 1
+                        cnt = (j - i) * half_inv
+                        i = j
+                        if cset & ~H:
+                            continue
+                        na = _popcount(cset)
+                        nn = na + nb
+                        if nn < 2:
+                            continue
+                        c_aa = cnt * wts[nn - 1, na - 2] if na >= 2 else 0.0
+                        c_bb = cnt * wts[nn - 1, na] if nb >= 2 else 0.0
+                        c_ab = -cnt * wts[nn - 1, na - 1] if na >= 1 and nb >= 1 else 0.0
+                        for p in range(d):
+                            bp = 1 << p
+                            in_a = (cset & bp) != 0
+                            in_b = (Bset & bp) != 0
+                            if not (in_a or in_b):
+                                continue
+                            fp = leaf_feat[lf, p]
+                            for q in range(p + 1, d):
+                                bq = 1 << q
+                                if cset & bq:
+                                    c = c_aa if in_a else c_ab
+                                elif Bset & bq:
+                                    c = c_ab if in_a else c_bb
+                                else:
+                                    continue
+                                if c != 0.0:
+                                    fq = leaf_feat[lf, q]
+                                    _add2(o, fp, fq, group, value, nd, c)
+                                    _add2(o, fq, fp, group, value, nd, c)
+
+
+@njit(cache=True, parallel=True)
+def _predict_margin(X, trees, bias, out):
+    """The ensemble's raw output as read (bias + one leaf value per tree)."""
+    (
+        left,
+        right,
+        feature,
+        threshold,
+        default_left,
+        value,
+        tree_start,
+        tree_group,
+        node_pos,
+        leaf_of_node,
+        leaf_d,
+        leaf_feat,
+        leaf_z,
+        wts,
+        max_depth,
+        cat_idx,
+        cat_dir,
+    ) = trees
+    n = X.shape[0]
+    n_trees = tree_start.shape[0] - 1
+    for r in prange(n):
+        x = X[r]
+        for k in range(out.shape[1]):
+            out[r, k] = bias[k]
+        for t in range(n_trees):
+            nd = tree_start[t]
+            while left[nd] >= 0:
+                if _go_left(x, feature[nd], threshold[nd], default_left[nd], cat_idx[nd], cat_dir):
+                    nd = left[nd]
+                else:
+                    nd = right[nd]
+            g = tree_group[t]
+            if g >= 0:
+                out[r, g] += value[nd, 0]
+            else:
+                for k in range(value.shape[1]):
+                    out[r, k] += value[nd, k]
 
 
 # ----------------------------------------------------------------------------
@@ -789,6 +1147,10 @@ class _Prepared:
             self.leaf_z,
             self.wts,
             int(self.max_depth),
+            ens.cat_index
+            if ens.cat_index is not None
+            else np.full(len(ens.left), -1, dtype=np.int64),
+            ens.cat_dir if ens.cat_dir is not None else np.zeros((1, 1), dtype=np.int8),
         )
 
     def table_offsets(self, per_leaf: int, max_d: int, ok=None) -> tuple[np.ndarray, int]:
@@ -819,9 +1181,22 @@ class _Prepared:
         return out
 
 
+def _sigmoid(m: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(m, dtype=np.float64)))
+
+
 def _as_float32_grid(X: np.ndarray) -> np.ndarray:
     """Both xgboost and scikit-learn compare float32 inputs against thresholds."""
     return np.ascontiguousarray(X.astype(np.float32).astype(np.float64))
+
+
+def _grid(ens: TreeEnsemble, X: np.ndarray) -> np.ndarray:
+    """X as the model compares it: float32 (or float64 for glassbox trees), with
+    xgboost's non-NaN ``missing`` value turned into NaN (xgboost drops both)."""
+    G = _as_float32_grid(X) if ens.float32_inputs else np.ascontiguousarray(X, dtype=np.float64)
+    if not np.isnan(ens.missing):
+        G = np.where(G == ens.missing, np.nan, G)
+    return G
 
 
 def tree_shap(
@@ -833,26 +1208,36 @@ def tree_shap(
     check_additivity: bool = True,
     progress: bool = True,
     feature_names=None,
+    iteration_range: tuple[int, int] | None = None,
+    model_output: str = "raw",
 ) -> LocalExplanation:
     """Exact SHAP values of a tree ensemble.
 
     Parameters
     ----------
     model : tree ensemble
-        xgboost Booster / XGBRegressor / XGBClassifier, scikit-learn
-        DecisionTree*, RandomForest*, ExtraTrees*, GradientBoosting*, or a
-        glassbox TreeClassifier / TreeRegressor.
+        xgboost Booster / XGBRegressor / XGBClassifier / XGBRF* (gbtree or
+        dart with its tree weights, categorical splits, vector-leaf
+        multi-output trees, a non-NaN ``missing`` value), scikit-learn
+        DecisionTree*, RandomForest*, ExtraTrees* (multi-output too),
+        GradientBoosting*, HistGradientBoosting* (NaN and categorical splits),
+        IsolationForest, or a glassbox TreeClassifier / TreeRegressor.
     X : array-like of shape (n_rows, n_features), DataFrame, dask array or dask DataFrame
-        Rows to explain. NaN follows the model's own missing-value rule
-        (xgboost's default direction, scikit-learn's ``missing_go_to_left``);
-        refused for models that do not accept NaN.
+        Rows to explain; one row may be a 1-D array or a pandas Series (the
+        result then has one row), and an xgboost ``DMatrix`` is read with its
+        absent entries as missing. NaN follows the model's own missing-value
+        rule (xgboost's default direction and ``missing`` value,
+        scikit-learn's ``missing_go_to_left``); refused for models that do not
+        accept NaN.
     background : array-like of shape (n_background, n_features) or None, default=None
         None gives path-dependent TreeSHAP (the conditional expectation
         weighted by training cover, like ``shap.TreeExplainer(model)``); rows
         give interventional TreeSHAP (``feature_perturbation="interventional"``),
         averaged over them.
     interactions : bool, default=False
-        Also compute SHAP interaction values (path-dependent only); they are in
+        Also compute SHAP interaction values (path-dependent, or interventional
+        with a ``background``: the Shapley interaction index of the
+        interventional game, halved off the diagonal as in shap); they are in
         ``extras["interaction_values"]`` with shape (n, f, f) or
         (n, f, f, n_outputs), and ``values`` are their row sums.
     check_additivity : bool, default=True
@@ -863,25 +1248,59 @@ def tree_shap(
     feature_names : sequence of str or None, default=None
         Names for the explanation; default the DataFrame's columns, else the
         names the model was fitted with, else x0, x1, ...
+    iteration_range : (start, stop) or None, default=None
+        xgboost only, as in ``Booster.predict``: explain boosting rounds
+        [start, stop). None explains what the model's ``predict`` uses: rounds
+        up to ``best_iteration`` for an early-stopped XGBRegressor/XGBClassifier,
+        all rounds for a Booster.
+    model_output : {"raw", "probability"}, default="raw"
+        "raw" explains the scale the model's trees add up on (stated in
+        ``extras["output_scale"]``: "log-odds" for binary logistic models,
+        "margin" for multiclass, "log" for count objectives, "probability" for
+        scikit-learn forest classifiers, "raw" for regression).
+        "probability" (binary logistic models, with a ``background``) gives
+        shap's interventional probability-scale values: each (row, background
+        row) pair's log-odds values rescaled by (p_x - p_r) / (m_x - m_r), so
+        they add up to the predicted probability minus the mean probability
+        over the background. They cost rows x background x leaves.
 
     Returns
     -------
     LocalExplanation
         Values (n, f) for one output or (n, f, n_outputs), on the scale of
-        ``shap.TreeExplainer``: raw margin for xgboost and GradientBoosting*
+        ``shap.TreeExplainer``: raw margin for xgboost and (Hist)GradientBoosting*
         (``link`` "logit" for binary, "softmax" for multiclass, "log" for count
         objectives), class probabilities for scikit-learn tree/forest
-        classifiers and glassbox TreeClassifier (``link`` "identity"). For a
-        dask ``X`` the result is a lazy dask array of values instead (computed
-        partition by partition on the user's cluster).
+        classifiers and glassbox TreeClassifier (``link`` "identity"), the
+        mean path length for IsolationForest (shap's convention:
+        score_samples = -2 ** (-length / c(max_samples))); the scale is named
+        in ``extras["output_scale"]``. For a dask ``X`` the result is a lazy
+        dask array of values instead (computed partition by partition on the
+        user's cluster).
     """
-    ens = read_model(model)
+    if model_output not in ("raw", "probability"):
+        raise ValueError(f'model_output must be "raw" or "probability", got {model_output!r}')
+    ens = (
+        read_model(model)
+        if iteration_range is None
+        else read_model(model, iteration_range=iteration_range)
+    )
+    probability = model_output == "probability" and ens.link != "identity"
+    if probability:
+        if ens.link != "logit" or ens.n_outputs != 1:
+            raise ValueError(
+                f'model_output="probability" needs a binary logistic model; this model\'s '
+                f"raw output is on a {_scale_of(ens)} scale ({ens.n_outputs} outputs). "
+                'Use model_output="raw", or kernel_shap on predict_proba'
+            )
+        if background is None:
+            raise ValueError(
+                'model_output="probability" needs background rows (interventional values, as '
+                "in shap); path-dependent values exist on the raw (log-odds) scale only"
+            )
+        if interactions:
+            raise ValueError('interaction values are on the raw scale: use model_output="raw"')
     prep = _Prepared(ens)
-    if interactions and background is not None:
-        raise NotImplementedError(
-            "interaction values are implemented for path-dependent TreeSHAP only; "
-            "call tree_shap(model, X, interactions=True) without background"
-        )
     # named frames are matched to the names the model was fitted with, by name
     fitted_names = ens.feature_names
     schema = getattr(model, "input_schema_", None)
@@ -901,7 +1320,8 @@ def tree_shap(
                 f"background has {bg.shape[1]} columns but the model was fitted on "
                 f"{ens.n_features} features"
             )
-    explainer = _Explainer(prep, bg, interactions)
+    explainer = _Explainer(prep, bg, interactions, probability)
+    X = _as_table(X)
     if is_dask(X):
         f = ens.n_features
         k = ens.n_outputs
@@ -930,6 +1350,8 @@ def tree_shap(
     raw = X
     if ens.encode is not None:  # the model checks columns by name and codes categories
         names = tuple(feature_names) if feature_names is not None else ens.feature_names
+        if names is None:
+            names = feature_names_of(X, ens.n_features)
         X = raw = align_columns(X, fitted_names)
         Xa = ens.encode(X)
     else:
@@ -951,7 +1373,7 @@ def tree_shap(
     if check_additivity:
         explainer.check(raw if ens.encode is not None else Xa, values)
     n = Xa.shape[0]
-    extras = {}
+    extras = {"output_scale": "probability" if probability else _scale_of(ens)}
     if interactions:
         extras["interaction_values"] = inter if ens.n_outputs > 1 else inter[..., 0]
     base_values = np.broadcast_to(base, (n, ens.n_outputs)).copy()
@@ -965,19 +1387,76 @@ def tree_shap(
         data=Xa,
         feature_names=names,
         output_names=ens.output_names,
-        link=ens.link,
+        link="identity" if probability else ens.link,
         method="tree_shap" if bg is None else "tree_shap_interventional",
         extras=extras,
+    )
+
+
+def _as_table(X):
+    """One row (1-D array, list or pandas Series) as a one-row table; an xgboost
+    DMatrix as a dense array with NaN where it stores no value (its missing)."""
+    if type(X).__name__ == "DMatrix" and type(X).__module__.startswith("xgboost"):
+        csr = X.get_data()
+        dense = np.full(csr.shape, np.nan)
+        rows = np.repeat(np.arange(csr.shape[0]), np.diff(csr.indptr))
+        dense[rows, csr.indices] = csr.data
+        if X.feature_names is not None:
+            import pandas as pd
+
+            return pd.DataFrame(dense, columns=list(X.feature_names))
+        return dense
+    if type(X).__name__ == "Series" and hasattr(X, "to_frame"):
+        frame = X.to_frame().T
+        return frame.infer_objects()
+    if isinstance(X, (list, tuple)) or (isinstance(X, np.ndarray) and X.ndim == 1):
+        arr = np.asarray(X)
+        if arr.ndim == 1:
+            return arr.reshape(1, -1)
+    return X
+
+
+def _runs_by_set(masks: np.ndarray) -> tuple:
+    """Each leaf's background rows grouped by failed set: (order (n_leaves, n_bg)
+    row ids sorted by set, run_ptr (n_leaves + 1,) into the runs, and per run its
+    set, first and past-the-end position in ``order``)."""
+    order = np.argsort(masks, axis=1, kind="stable")
+    ms = np.take_along_axis(masks, order, axis=1)
+    new = np.ones(ms.shape, dtype=bool)
+    new[:, 1:] = ms[:, 1:] != ms[:, :-1]
+    leaf_idx, pos = np.nonzero(new)
+    run_ptr = np.concatenate([[0], np.cumsum(new.sum(axis=1))]).astype(np.int64)
+    run_end = np.append(pos[1:], 0).astype(np.int64)
+    run_end[run_ptr[1:] - 1] = ms.shape[1]
+    return (
+        np.ascontiguousarray(order, dtype=np.int64),
+        run_ptr,
+        np.ascontiguousarray(ms[leaf_idx, pos]),
+        pos.astype(np.int64),
+        run_end,
+    )
+
+
+def _scale_of(ens: TreeEnsemble) -> str:
+    return {"logit": "log-odds", "softmax": "margin", "log": "log"}.get(
+        ens.link, "probability" if ens.output_names and ens.bias.size > 1 else "raw"
     )
 
 
 class _Explainer:
     """Holds the per-model tables so every chunk (or dask partition) reuses them."""
 
-    def __init__(self, prep: _Prepared, bg: np.ndarray | None, interactions: bool):
+    def __init__(
+        self,
+        prep: _Prepared,
+        bg: np.ndarray | None,
+        interactions: bool,
+        probability: bool = False,
+    ):
         self.prep = prep
         self.bg = bg
         self.interactions = interactions
+        self.probability = False  # switched on after _fix_bias, which works on the margin
         ens = prep.ens
         if bg is None:
             # tables need 1 / z_p: leaves with a (near) zero cover ratio go the direct way
@@ -998,15 +1477,22 @@ class _Explainer:
                     "shap.sample / k-means summary)"
                 )
             masks = np.zeros((n_leaves, bg.shape[0]), np.int64)
-            bg_grid = _as_float32_grid(bg) if ens.float32_inputs else np.ascontiguousarray(bg)
+            bg_grid = _grid(ens, bg)
             _fail_masks(bg_grid, prep.trees, masks)
             self.tab_off, total = prep.table_offsets(3, _TABLE_D)
             self.tab = np.zeros(max(total, 1))
             _interventional_tables(prep.leaf_d, masks, self.tab_off, prep.wts, self.tab)
             self.base = ens.bias + prep.leaf_sum((masks == 0).mean(axis=1))
+            if probability:  # the pair weights need each background row's own set
+                self._runs = _runs_by_set(masks)
             masks.sort(axis=1)
             self.masks = masks
+        self.bias_fix = np.zeros(ens.n_outputs)
         self._fix_bias()
+        if probability:
+            self.bg_margin = self._margin(bg)
+            self.probability = True
+            self.base = np.array([_sigmoid(self.bg_margin).mean()])
 
     def values(self, X: np.ndarray, *, progress: bool):
         prep = self.prep
@@ -1014,7 +1500,7 @@ class _Explainer:
         n, f, k = X.shape[0], ens.n_features, ens.n_outputs
         out = np.zeros((n, f, k))
         inter = np.zeros((n, f, f, k)) if self.interactions else None
-        Xg = _as_float32_grid(X) if ens.float32_inputs else np.ascontiguousarray(X)
+        Xg = _grid(ens, X)
         desc = "tree_shap" if self.bg is None else "tree_shap_interventional"
         for sl in row_chunks(n, _CHUNK, progress=progress, desc=desc):
             if self.bg is None:
@@ -1027,17 +1513,50 @@ class _Explainer:
                     out[sl],
                     _block_rows(f, k),
                 )
-            else:
-                _interventional_rows(
-                    Xg[sl], prep.trees, self.tab_off, self.tab, self.masks, out[sl]
+            elif self.probability:
+                _interventional_scaled_rows(
+                    Xg[sl], prep.trees, *self._runs, self._pair_scale(X[sl]), out[sl]
                 )
-            if inter is not None:
+            else:
+                _interventional_block_rows(
+                    Xg[sl],
+                    prep.trees,
+                    self.tab_off,
+                    self.tab,
+                    self.masks,
+                    out[sl],
+                    _block_rows(f, k),
+                )
+            if inter is not None and self.bg is None:
                 _interaction_rows(Xg[sl], prep.trees, inter[sl])
+            elif inter is not None:
+                _interventional_interaction_rows(Xg[sl], prep.trees, self.masks, inter[sl])
         if inter is not None:
             diag = out - inter.sum(axis=2)  # Phi_ii = phi_i - sum_{j != i} Phi_ij
             idx = np.arange(f)
             inter[:, idx, idx, :] = diag
         return out, inter
+
+    def _margin(self, X: np.ndarray) -> np.ndarray:
+        """Raw output of the model as read (as shap computes it), on X encoded."""
+        ens = self.prep.ens
+        out = np.zeros((X.shape[0], ens.n_outputs))
+        bias = ens.bias.astype(np.float64) + self.bias_fix
+        _predict_margin(_grid(ens, X), self.prep.trees, bias, out)
+        return out[:, 0]
+
+    def _pair_scale(self, X: np.ndarray) -> np.ndarray:
+        """shap's rescaling of each (row, background row) pair to the probability
+        scale: (sigma(m_x) - sigma(m_r)) / (m_x - m_r), sigma'(m) where the margins tie
+        (shap uses 1 there, a log-odds factor on a probability scale)."""
+        mx = self._margin(X)[:, None]
+        mr = self.bg_margin[None, :]
+        dm = mx - mr
+        sx = _sigmoid(mx)
+        tie = np.abs(dm) < 1e-12
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = (sx - _sigmoid(mr)) / np.where(tie, 1.0, dm)
+        return np.ascontiguousarray(np.where(tie, sx * (1.0 - sx), out))
 
     def _fix_bias(self) -> None:
         """xgboost stores base_score per objective; if our reading of it disagrees with
@@ -1055,10 +1574,13 @@ class _Explainer:
         scale = max(1.0, float(np.abs(own).max()))
         if np.any(np.abs(gap) > 1e-3 * scale):
             self.base = self.base + gap
+            self.bias_fix = gap
 
     def check(self, X: np.ndarray, values: np.ndarray) -> None:
         ens = self.prep.ens
         expected = ens.predict_raw(X)
+        if self.probability:
+            expected = _sigmoid(expected)
         tol = 1e-4 if ens.float32_values else 1e-7
         method = "tree_shap" if self.bg is None else "tree_shap_interventional"
         check_additivity(

@@ -294,3 +294,100 @@ def test_row_chunks_cover_rows_and_progress_can_be_silenced(capsys, monkeypatch)
     assert capsys.readouterr().err == ""
     list(row_chunks(10, 3, progress=True, desc="tbar"))
     assert "tbar" in capsys.readouterr().err
+
+
+def test_permutation_standard_errors_calibrated_with_few_pairs():
+    """|error| / SE against exact values, on a game with interactions of every order
+    (not the one the prior was tuned on): with 5 pairs the 99th percentile stays
+    near the t(4) quantile (4.6; 91 before pooling), and no SE is 0 while wrong."""
+    from scipy import stats
+
+    rng = np.random.default_rng(11)
+    M = 7
+    X, bg = rng.normal(size=(40, M)), rng.normal(size=(12, M))
+    f = make_f(M, seed=5)
+    exact = exact_shap(f, X, bg, progress=False).values
+    for n_perm in (4, 10):
+        ratios = []
+        for seed in range(4):
+            p = permutation_shap(f, X, bg, n_permutations=n_perm, random_state=seed, progress=False)
+            se = p.extras["standard_error"]
+            err = np.abs(p.values - exact)
+            assert not np.any((se == 0) & (err > 1e-9 * np.abs(exact).max()))
+            ratios.append(err / se)
+        df = (n_perm + 1) // 2 - 1
+        q50, q99 = np.quantile(np.concatenate(ratios), [0.5, 0.99])
+        assert q99 < 1.3 * stats.t.ppf(0.995, df), (n_perm, q99)
+        assert q50 > 0.3, (n_perm, q50)  # honest, not uselessly wide
+
+
+def test_permutation_exact_when_pairs_cover_every_order():
+    rng = np.random.default_rng(12)
+    X, bg = rng.normal(size=(5, 3)), rng.normal(size=(6, 3))
+    f = make_f(3, n_out=2)
+    p = permutation_shap(f, X, bg, n_permutations=6, random_state=0, progress=False)
+    ref = np.array([brute_force_shap(f, x, bg) for x in X])
+    np.testing.assert_allclose(p.values, ref.reshape(p.values.shape), atol=1e-12)
+    assert np.all(p.extras["standard_error"] == 0)
+    # one pair of 4 features: no spread to estimate from, the SE is unknown (NaN), not 0
+    X4, bg4 = rng.normal(size=(3, 4)), rng.normal(size=(5, 4))
+    one = permutation_shap(make_f(4), X4, bg4, n_permutations=2, random_state=0, progress=False)
+    assert np.all(np.isnan(one.extras["standard_error"]))
+
+
+def _brute_interactions(f, x, bg):
+    """shap's convention by enumeration: off-diagonal half the Shapley interaction
+    index of v(S) = mean f(x on S, bg elsewhere); diagonal phi_i minus the rest."""
+    M = len(x)
+
+    def v(S):
+        Z = bg.copy()
+        Z[:, list(S)] = x[list(S)]
+        return np.asarray(f(Z), dtype=float).mean(axis=0)
+
+    phi = brute_force_shap(f, x, bg)
+    out = np.zeros((M, M) + phi.shape[1:])
+    for i, j in itertools.permutations(range(M), 2):
+        others = [k for k in range(M) if k not in (i, j)]
+        for t in range(M - 1):
+            w = math.factorial(t) * math.factorial(M - t - 2) / math.factorial(M - 1) / 2
+            for T in itertools.combinations(others, t):
+                T = list(T)
+                out[i, j] += w * (v(T + [i, j]) - v(T + [i]) - v(T + [j]) + v(T))
+    for i in range(M):
+        out[i, i] = phi[i] - out[i].sum(axis=0) + out[i, i]
+    return out
+
+
+@pytest.mark.parametrize("n_out", [None, 2])
+def test_exact_interaction_values_brute_force(data6, n_out):
+    X, bg = data6
+    X, bg = X[:, :5], bg[:, :5]
+    f = make_f(5, n_out=n_out, seed=3)
+    got = exact_shap(f, X, bg, interactions=True, progress=False)
+    inter = got.extras["interaction_values"]
+    assert inter.shape == (len(X), 5, 5) + ((n_out,) if n_out else ())
+    for r in range(len(X)):
+        np.testing.assert_allclose(inter[r], _brute_interactions(f, X[r], bg), atol=1e-12)
+    np.testing.assert_allclose(inter.sum(axis=2), got.values, atol=1e-12)
+    # symmetric, and the same model calls as without interactions
+    np.testing.assert_allclose(inter, np.swapaxes(inter, 1, 2), atol=1e-12)
+    plain = exact_shap(f, X, bg, progress=False)
+    assert plain.extras["n_model_evaluations"] == got.extras["n_model_evaluations"]
+
+
+def test_exact_interactions_match_tree_shap_interventional():
+    from sklearn.ensemble import RandomForestRegressor
+
+    from surrogates.shap.tree import tree_shap
+
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(200, 4))
+    y = X[:, 0] * X[:, 1] + X[:, 2]
+    model = RandomForestRegressor(n_estimators=5, max_depth=4, random_state=0).fit(X, y)
+    bg = X[100:130]
+    a = exact_shap(model.predict, X[:5], bg, interactions=True, progress=False)
+    b = tree_shap(model, X[:5], background=bg, interactions=True, progress=False)
+    np.testing.assert_allclose(
+        a.extras["interaction_values"], b.extras["interaction_values"], atol=1e-10
+    )

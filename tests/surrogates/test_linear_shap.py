@@ -266,3 +266,29 @@ def test_glm_with_text_columns_matches_brute_force_shapley(credit_table, task):
     np.testing.assert_allclose(
         linear_shap(model, X.iloc[:3]).values, model.explain_local(X.iloc[:3]).values
     )
+
+
+# ---------------------------------------------------------------- scipy sparse
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+def test_sparse_X_matches_shap_and_dense(fmt):
+    import scipy.sparse as sp
+    import shap
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    X = sp.random(200, 30, density=0.1, random_state=0, format="csr")
+    y = (X @ rng.normal(size=30) > 0).astype(int)
+    model = LogisticRegression().fit(X, y)
+    # shap's masker keeps at most 100 background rows: 80 are used whole
+    B, rows = X[:80].asformat(fmt), X[100:120].asformat(fmt)
+    got = linear_shap(model, rows, background=B)  # additivity against decision_function
+    ref = shap.LinearExplainer(model, X[:80]).shap_values(X[100:120])
+    ref = ref.toarray() if sp.issparse(ref) else np.asarray(ref)
+    np.testing.assert_allclose(got.values, ref, rtol=1e-10, atol=1e-12)
+    dense = linear_shap(model, rows.toarray(), background=B.toarray())
+    np.testing.assert_allclose(got.values, dense.values, atol=1e-14)
+    np.testing.assert_allclose(got.base_values, dense.base_values, atol=1e-14)
+    bad = X[:5].tolil()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        linear_shap(model, bad.tocsr(), background=B)

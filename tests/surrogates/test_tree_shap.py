@@ -391,7 +391,8 @@ def test_xgboost_nan_matches_pred_contribs():
     np.testing.assert_allclose(got.base_values, contrib[:, -1], rtol=1e-5)
 
 
-def test_xgboost_categorical_split_refused():
+def test_xgboost_categorical_integer_levels():
+    """Integer category levels (more cases in test_tree_shap_xgb_paths.py)."""
     import pandas as pd
     import xgboost as xgb
 
@@ -401,8 +402,10 @@ def test_xgboost_categorical_split_refused():
     model = xgb.XGBRegressor(
         n_estimators=3, max_depth=2, enable_categorical=True, tree_method="hist"
     ).fit(df, y)
-    with pytest.raises(TypeError, match="categorical"):
-        tree_shap(model, df.assign(a=df["a"].cat.codes), progress=False)
+    got = tree_shap(model, df.iloc[:20], progress=False)
+    dm = xgb.DMatrix(df.iloc[:20], enable_categorical=True)
+    ref = model.get_booster().predict(dm, pred_contribs=True)[:, :-1]
+    assert _rel(got.values, ref) < 1e-5
 
 
 # ---------------------------------------------------------------------------
@@ -471,10 +474,11 @@ def test_bad_inputs(reg_data):
     bad[1, 2] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         tree_shap(gb, bad, progress=False)
-    with pytest.raises(NotImplementedError, match="path-dependent"):
-        tree_shap(gb, X[:2], background=X[:5], interactions=True)
-    with pytest.raises(ValueError, match="1-D"):
-        tree_shap(gb, X[0])
+    # one row may be 1-D (explained as a one-row table); 3-D is refused
+    one = tree_shap(gb, X[0], progress=False)
+    np.testing.assert_array_equal(one.values, tree_shap(gb, X[:1], progress=False).values)
+    with pytest.raises(ValueError, match="2-D"):
+        tree_shap(gb, X[None, :3], progress=False)
 
 
 def test_progress_bar(reg_data, monkeypatch, capsys):

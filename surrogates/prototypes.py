@@ -1,0 +1,325 @@
+"""Prototypes and criticisms: MMD-critic (Kim, Khanna and Koyejo 2016).
+
+Prototypes are chosen greedily to minimise the squared maximum mean discrepancy
+(MMD^2) between the data and the chosen rows. With the kernel's column sums
+computed once and the running sums of kernel values against the chosen set
+kept up to date, each greedy step is O(n) plus one kernel column. Criticisms are
+the rows where the witness function |mean k(x, data) - mean k(x, prototypes)| is
+largest, with a log-determinant term that keeps them diverse: log det of the
+kernel on the chosen criticisms, updated after every pick through an
+incremental (pivoted) Cholesky factor, so the term grows with the criticisms
+already chosen. The kernel is computed in row blocks; the full n x n matrix is
+never held in memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from glassbox._validation import default_feature_names
+
+_KERNELS = ("rbf", "laplacian")
+
+
+@dataclass(frozen=True)
+class Prototypes:
+    """Chosen rows: prototypes (represent the data) and criticisms (what they miss).
+
+    ``mmd2`` is the squared MMD between the data and the prototypes (between each
+    class and its prototypes, summed with class weights, when ``y`` was given).
+    ``accuracy`` is the nearest-prototype classifier's accuracy on the data (None
+    without ``y``).
+    """
+
+    prototype_indices: np.ndarray
+    criticism_indices: np.ndarray
+    prototypes: np.ndarray
+    criticisms: np.ndarray
+    prototype_labels: np.ndarray | None
+    criticism_labels: np.ndarray | None
+    witness: np.ndarray  # witness value of each criticism
+    mmd2: float
+    accuracy: float | None
+    kernel: str
+    gamma: float
+    feature_names: tuple[str, ...]
+
+    def predict(self, X) -> np.ndarray:
+        """Label of the nearest prototype (highest kernel value) for each row."""
+        if self.prototype_labels is None:
+            raise ValueError("prototypes were chosen without y; there are no labels to predict")
+        X = _rows(X)
+        best = np.empty(len(X), dtype=np.int64)
+        for s in range(0, len(X), 4096):
+            best[s : s + 4096] = np.argmax(
+                kernel_matrix(X[s : s + 4096], self.prototypes, self.kernel, self.gamma), axis=1
+            )
+        return self.prototype_labels[best]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per chosen row: role, index in X, label, witness, then the features."""
+        rows = np.vstack([self.prototypes, self.criticisms])
+        frame = pd.DataFrame(rows, columns=list(self.feature_names))
+        role = ["prototype"] * len(self.prototype_indices) + ["criticism"] * len(
+            self.criticism_indices
+        )
+        frame.insert(0, "role", role)
+        frame.insert(1, "index", np.concatenate([self.prototype_indices, self.criticism_indices]))
+        if self.prototype_labels is not None:
+            frame.insert(2, "label", np.concatenate([self.prototype_labels, self.criticism_labels]))
+        frame.insert(
+            frame.columns.get_loc("index") + 1 + (self.prototype_labels is not None),
+            "witness",
+            np.concatenate([np.full(len(self.prototype_indices), np.nan), self.witness]),
+        )
+        return frame
+
+
+def _rows(X) -> np.ndarray:
+    from ._rows import as_rows
+
+    X = as_rows(X, allow_nan=False)
+    if not np.isfinite(X).all():
+        raise ValueError("X has NaN or infinity; impute it before choosing prototypes")
+    return X
+
+
+def kernel_matrix(A: np.ndarray, B: np.ndarray, kernel: str, gamma: float) -> np.ndarray:
+    """k(a, b) for every pair of rows: exp(-gamma ||a-b||^2) or exp(-gamma ||a-b||_1)."""
+    if kernel == "rbf":
+        # in place: one n x m array instead of five temporaries
+        d = A @ B.T
+        d *= -2.0
+        d += (A**2).sum(axis=1)[:, None]
+        d += (B**2).sum(axis=1)[None, :]
+        np.maximum(d, 0.0, out=d)
+        d *= -gamma
+        return np.exp(d, out=d)
+    d = np.abs(A[:, None, :] - B[None, :, :]).sum(axis=2)
+    return np.exp(-gamma * d)
+
+
+def _column_sums(X: np.ndarray, kernel: str, gamma: float, block: int) -> np.ndarray:
+    """Column sums of the symmetric kernel matrix from its upper-triangle blocks only
+    (half the kernel evaluations), never holding more than a block pair."""
+    n = len(X)
+    block = int(min(max(n // 8, 256), max(block, 1)))
+    starts = range(0, n, block)
+    sums = np.zeros(n)
+    for a in starts:
+        for b in starts:
+            if b < a:
+                continue
+            kb = kernel_matrix(X[a : a + block], X[b : b + block], kernel, gamma)
+            sums[b : b + block] += kb.sum(axis=0)
+            if b != a:
+                sums[a : a + block] += kb.sum(axis=1)
+    return sums
+
+
+def _greedy_prototypes(X, m, kernel, gamma, colsum, K=None):
+    """Greedy MMD^2 minimisation. Returns chosen positions and, per row, the sum of
+    kernel values against the chosen set."""
+    n = len(X)
+    chosen: list[int] = []
+    s_in = np.zeros(n)  # sum_{j in S} k(x_c, x_j)
+    sum_cs = 0.0  # sum_{j in S} colsum[j]
+    sum_ss = 0.0  # sum_{i, j in S} k(x_i, x_j)
+    diag = np.ones(n)  # both kernels have k(x, x) = 1
+    available = np.ones(n, dtype=bool)
+    for size in range(1, m + 1):
+        # J(S + c) = 2/(n|S+c|) sum_{i, j in S+c} k(x_i, x_j) - 1/|S+c|^2 sum_{S+c} k
+        gain = 2.0 / (n * size) * (sum_cs + colsum) - (sum_ss + 2.0 * s_in + diag) / size**2
+        gain[~available] = -np.inf
+        c = int(np.argmax(gain))
+        col = K[:, c] if K is not None else kernel_matrix(X, X[c : c + 1], kernel, gamma)[:, 0]
+        sum_cs += colsum[c]
+        sum_ss += 2.0 * s_in[c] + diag[c]
+        s_in += col
+        available[c] = False
+        chosen.append(c)
+    return np.asarray(chosen, dtype=np.int64), s_in, sum_ss
+
+
+def _greedy_criticisms(X, proto, s_in, colsum, m, kernel, gamma, regularizer, K=None):
+    """Largest |witness| plus the log det of the kernel on the chosen criticisms."""
+    n = len(X)
+    witness = colsum / n - s_in / max(len(proto), 1)
+    available = np.ones(n, dtype=bool)
+    available[proto] = False
+    residual = np.ones(n)  # k(c, c) - k_cC K_CC^-1 k_Cc (Schur complement), via Cholesky
+    factors: list[np.ndarray] = []
+    chosen: list[int] = []
+    for _ in range(m):
+        score = np.abs(witness)
+        if regularizer == "logdet":
+            # log det K_{C+c} = log det K_C + log residual(c)
+            score = score + np.log(np.maximum(residual, 1e-300))
+        score = np.where(available, score, -np.inf)
+        c = int(np.argmax(score))
+        if not np.isfinite(score[c]):
+            break
+        col = K[:, c] if K is not None else kernel_matrix(X, X[c : c + 1], kernel, gamma)[:, 0]
+        u = col.copy()
+        for f in factors:
+            u -= f[c] * f
+        u /= np.sqrt(max(residual[c], 1e-300))
+        factors.append(u)
+        residual = residual - u**2
+        available[c] = False
+        chosen.append(c)
+    return np.asarray(chosen, dtype=np.int64), witness
+
+
+def mmd2(X, S, *, kernel: str = "rbf", gamma: float | None = None) -> float:
+    """Squared MMD between the rows of X and the rows of S (biased V-statistic)."""
+    X, S = _rows(X), _rows(S)
+    gamma = _gamma(X, gamma)
+    kxx = _column_sums(X, kernel, gamma, 2048).sum()
+    kxs = sum(
+        kernel_matrix(X[s : s + 2048], S, kernel, gamma).sum() for s in range(0, len(X), 2048)
+    )
+    kss = kernel_matrix(S, S, kernel, gamma).sum()
+    return float(kxx / len(X) ** 2 - 2.0 * kxs / (len(X) * len(S)) + kss / len(S) ** 2)
+
+
+def _gamma(X: np.ndarray, gamma) -> float:
+    if gamma is None:  # scikit-learn's "scale": 1 / (n_features * variance)
+        var = X.var()
+        return 1.0 / (X.shape[1] * var) if var > 0 else 1.0
+    if not gamma > 0:
+        raise ValueError(f"gamma must be positive, got {gamma}")
+    return float(gamma)
+
+
+def prototypes(
+    X,
+    n_prototypes: int,
+    *,
+    n_criticisms: int = 0,
+    y=None,
+    kernel: str = "rbf",
+    gamma: float | None = None,
+    regularizer: str | None = "logdet",
+    block_rows: int = 4096,
+) -> Prototypes:
+    """MMD-critic prototypes and criticisms.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame of shape (n_rows, n_features)
+    n_prototypes : int
+        Prototypes in all; with ``y`` they are split across classes as evenly
+        as possible (at least one per class) and chosen within each class.
+    n_criticisms : int, default=0
+        Criticisms in all (split across classes like prototypes when ``y`` is given).
+    y : array-like or None
+        Class labels: class-conditional prototypes and the nearest-prototype
+        classifier's accuracy.
+    kernel : {"rbf", "laplacian"}, default="rbf"
+    gamma : float or None
+        Kernel width; None is 1 / (n_features * X.var()).
+    regularizer : {"logdet", None}, default="logdet"
+        Diversity term for criticisms.
+    block_rows : int, default=4096
+        Up to this many rows (per class) the kernel matrix is held in memory;
+        above, it is computed in blocks and never held whole (memory
+        O(block_rows * n_rows)).
+
+    Returns
+    -------
+    Prototypes
+    """
+    names = tuple(str(c) for c in X.columns) if hasattr(X, "columns") else None
+    X = _rows(X)
+    n = len(X)
+    names = names or tuple(default_feature_names(X.shape[1]))
+    if kernel not in _KERNELS:
+        raise ValueError(f"kernel must be one of {_KERNELS}, got {kernel!r}")
+    if regularizer not in ("logdet", None):
+        raise ValueError(f"regularizer must be 'logdet' or None, got {regularizer!r}")
+    for name, value in (("n_prototypes", n_prototypes), ("n_criticisms", n_criticisms)):
+        if not isinstance(value, (int, np.integer)) or value < (1 if name == "n_prototypes" else 0):
+            raise ValueError(
+                f"{name} must be an integer >= {1 if name == 'n_prototypes' else 0}, got {value!r}"
+            )
+    gamma = _gamma(X, gamma)
+    if y is None:
+        groups = [(None, np.arange(n), int(n_prototypes), int(n_criticisms))]
+    else:
+        y = np.asarray(y)
+        if y.shape != (n,):
+            raise ValueError(f"y must have shape ({n},), got {y.shape}")
+        classes, counts = np.unique(y, return_counts=True)
+        if n_prototypes < len(classes):
+            raise ValueError(
+                f"n_prototypes={n_prototypes} is fewer than the {len(classes)} classes; "
+                "class-conditional prototypes need one per class at least"
+            )
+        share_p = _split(int(n_prototypes), counts)
+        share_c = _split(int(n_criticisms), counts)
+        groups = [
+            (c, np.nonzero(y == c)[0], p, q)
+            for c, p, q in zip(classes, share_p, share_c, strict=True)
+        ]
+    if any(p + q > len(rows) for _, rows, p, q in groups):
+        raise ValueError("more prototypes and criticisms than rows (per class when y is given)")
+    p_idx, c_idx, p_lab, c_lab, wit = [], [], [], [], []
+    total_mmd = 0.0
+    for label, rows, p, q in groups:
+        Xg = X[rows]
+        # small data: the kernel matrix in memory; larger: column sums from blocks and
+        # each picked row's kernel column computed when it is picked
+        K = kernel_matrix(Xg, Xg, kernel, gamma) if len(Xg) <= block_rows else None
+        colsum = K.sum(axis=0) if K is not None else _column_sums(Xg, kernel, gamma, block_rows)
+        chosen, s_in, sum_ss = _greedy_prototypes(Xg, p, kernel, gamma, colsum, K)
+        total_mmd += (
+            len(rows)
+            / n
+            * float(
+                colsum.sum() / len(Xg) ** 2
+                - 2.0 * colsum[chosen].sum() / (len(Xg) * p)
+                + sum_ss / p**2
+            )
+        )
+        crit, witness = _greedy_criticisms(
+            Xg, chosen, s_in, colsum, q, kernel, gamma, regularizer, K
+        )
+        p_idx.append(rows[chosen])
+        c_idx.append(rows[crit])
+        wit.append(witness[crit])
+        if label is not None:
+            p_lab.append(np.full(len(chosen), label, dtype=y.dtype))
+            c_lab.append(np.full(len(crit), label, dtype=y.dtype))
+    p_idx = np.concatenate(p_idx)
+    c_idx = np.concatenate(c_idx)
+    result = Prototypes(
+        prototype_indices=p_idx,
+        criticism_indices=c_idx,
+        prototypes=X[p_idx],
+        criticisms=X[c_idx],
+        prototype_labels=None if y is None else np.concatenate(p_lab),
+        criticism_labels=None if y is None else np.concatenate(c_lab),
+        witness=np.concatenate(wit),
+        mmd2=total_mmd,
+        accuracy=None,
+        kernel=kernel,
+        gamma=gamma,
+        feature_names=names,
+    )
+    if y is not None:
+        acc = float(np.mean(result.predict(X) == y))
+        result = Prototypes(**{**result.__dict__, "accuracy": acc})
+    return result
+
+
+def _split(total: int, counts: np.ndarray) -> list[int]:
+    """``total`` split over classes as evenly as possible, extra ones to the largest."""
+    k = len(counts)
+    share = np.full(k, total // k)
+    for i in np.argsort(-counts, kind="stable")[: total % k]:
+        share[i] += 1
+    return [int(s) for s in share]

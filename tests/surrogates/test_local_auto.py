@@ -1,0 +1,154 @@
+"""LocalSurrogate(n_samples="auto"): the sequential stopping rule against known answers.
+
+Oracle: a black box f(z) = z . w + c (z_0 - m)^2. The offsets are symmetric
+around the row and the kernel depends on |offset| only, so the even term
+(z_0 - x_0)^2 is uncorrelated with every offset and the weighted linear fit
+converges to the exact local slope w + 2 c (x_0 - m) e_0 (with no ridge).
+Its finite-sample error is the only error, so the reported standard errors and
+the tolerance can be checked against the truth.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.ensemble import RandomForestClassifier
+
+from surrogates import LocalSurrogate
+
+W = np.array([1.5, -1.0, 0.8, 0.0, 0.3, -0.2])
+C = 0.6
+
+
+@pytest.fixture(scope="module")
+def quad():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 6))
+    m = 0.2
+    calls = []
+
+    def f(Z):
+        calls.append(len(Z))
+        return Z @ W + C * (Z[:, 0] - m) ** 2
+
+    truth = lambda rows: W + np.outer(2 * C * (rows[:, 0] - m), np.eye(6)[0])  # noqa: E731
+    return X, f, truth, calls
+
+
+def test_tolerance_honoured_and_standard_errors_calibrated(quad):
+    X, f, truth, _ = quad
+    rows = X[:60]
+    tol = 0.05
+    e = LocalSurrogate(
+        f, X, n_features=6, alpha=0.0, tol=tol, random_state=0, task="regression"
+    ).explain(rows)
+    sd = X.std(axis=0)
+    b_hat = e.extras["coefficients"] * sd  # per sd of each feature: the scale tol refers to
+    b_true = truth(rows) * sd
+    se = e.extras["coefficient_std"] * sd
+    n = e.extras["n_samples"]
+    assert (n < 5000).all() and len(np.unique(n)) > 1  # it adapted, within the cap
+    scale = np.abs(b_hat).max(axis=1, keepdims=True)
+    # the rule: every standard error below tol x the largest |coefficient|
+    assert (se <= tol * scale + 1e-12).all()
+    # honoured against the truth: errors within 3 tolerances (normal tails)
+    err = np.abs(b_hat - b_true)
+    assert (err <= 3 * tol * scale).mean() > 0.99
+    # standard errors calibrated: |error| / SE is half-normal
+    z = (err / se).ravel()
+    assert 0.45 < np.median(z) < 0.95  # half-normal median 0.674
+    assert np.quantile(z, 0.95) < 2.6  # half-normal 95% quantile 1.96
+
+
+def test_tighter_tolerance_buys_more_samples_and_smaller_error(quad):
+    X, f, truth, _ = quad
+    rows = X[:30]
+    sd = X.std(axis=0)
+    out = {}
+    for tol in (0.2, 0.03):
+        e = LocalSurrogate(
+            f, X, n_features=6, alpha=0.0, tol=tol, random_state=1, task="regression"
+        ).explain(rows)
+        rmse = np.sqrt(np.mean(((e.extras["coefficients"] - truth(rows)) * sd) ** 2))
+        out[tol] = (e.extras["n_samples"].mean(), rmse)
+    assert out[0.03][0] > 2 * out[0.2][0]
+    assert out[0.03][1] < out[0.2][1]
+
+
+def test_selection_is_the_true_top_k(quad):
+    X, f, truth, _ = quad
+    rows = X[:20]
+    e = LocalSurrogate(f, X, n_features=3, tol=0.05, random_state=2, task="regression").explain(
+        rows
+    )
+    b_true = np.abs(truth(rows) * X.std(axis=0))
+    for r in range(len(rows)):
+        order = np.argsort(-b_true[r])
+        # ties within the tolerance may go either way; clear gaps may not
+        if b_true[r, order[2]] - b_true[r, order[3]] > 0.1 * b_true[r].max():
+            assert set(np.nonzero(e.extras["selected"][r])[0]) == set(order[:3])
+    assert ((e.extras["stability"] > 0) & (e.extras["stability"] <= 1)).all()
+
+
+def test_calls_are_the_samples_used_no_reruns(quad):
+    X, f, _, calls = quad
+    calls.clear()
+    e = LocalSurrogate(f, X, n_features=3, random_state=3, task="regression").explain(X[:15])
+    # each row is evaluated once on each sample it used: nothing is redrawn or rerun
+    assert sum(calls) == e.extras["n_samples"].sum()
+
+
+def test_auto_equals_fixed_budget_at_the_size_it_stopped():
+    """The grown design is a prefix of one draw: auto == n_samples=<where it stopped>."""
+    X, y = make_classification(n_samples=300, n_features=6, random_state=0)
+    model = RandomForestClassifier(n_estimators=15, max_depth=5, random_state=0).fit(X, y)
+    a = LocalSurrogate(model, X, random_state=7).explain(X[:8])
+    for r in range(8):
+        n = int(a.extras["n_samples"][r])
+        b = LocalSurrogate(model, X, n_samples=n, n_repeats=0, random_state=7).explain(X[r : r + 1])
+        np.testing.assert_allclose(b.values[0], a.values[r], rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(
+            b.extras["local_fidelity"][0], a.extras["local_fidelity"][r], rtol=1e-9
+        )
+
+
+def test_deterministic_and_batch_independent():
+    X, y = make_classification(n_samples=300, n_features=8, random_state=1)
+    model = RandomForestClassifier(n_estimators=15, random_state=0).fit(X, y)
+    a = LocalSurrogate(model, X, random_state=3).explain(X[:10])
+    b = LocalSurrogate(model, X, random_state=3).explain(X[:10])
+    np.testing.assert_array_equal(a.values, b.values)
+    np.testing.assert_array_equal(a.extras["n_samples"], b.extras["n_samples"])
+    np.testing.assert_array_equal(a.extras["stability"], b.extras["stability"])
+    one = LocalSurrogate(model, X, random_state=3).explain(X[6:7])
+    np.testing.assert_allclose(one.values[0], a.values[6], rtol=1e-12, atol=1e-14)
+    assert one.extras["stability"][0] == a.extras["stability"][6]
+    c = LocalSurrogate(model, X, random_state=4).explain(X[:10])
+    assert not np.array_equal(a.values, c.values)
+
+
+def test_linear_model_stops_at_the_first_batch_exactly():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(200, 4))
+    w = np.array([2.0, -1.0, 0.5, 0.0])
+    e = LocalSurrogate(
+        lambda Z: Z @ w, X, n_features=4, alpha=0.0, random_state=0, task="regression"
+    ).explain(X[:5])
+    assert (e.extras["n_samples"] == 250).all()
+    np.testing.assert_allclose(e.extras["coefficients"], np.tile(w, (5, 1)), atol=1e-9)
+    np.testing.assert_allclose(e.extras["coefficient_std"], 0.0, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "kw,err,match",
+    [
+        (dict(n_samples="many"), ValueError, "n_samples must be 'auto' or an integer"),
+        (dict(tol=0.0), ValueError, "tol must be a finite number > 0"),
+        (dict(max_samples=3), ValueError, "max_samples must be an integer >= 10"),
+    ],
+)
+def test_bad_auto_settings(kw, err, match):
+    X = np.random.default_rng(0).normal(size=(50, 3))
+    with pytest.raises(err, match=match):
+        LocalSurrogate(lambda Z: Z.sum(axis=1), X, **kw)
