@@ -39,10 +39,22 @@ def align_columns(
     return X.set_axis(cols, axis=1)[names] if cols != list(X.columns) else X[names]
 
 
+#: entries a sparse X may have once made dense (400 MB of float64)
+_MAX_DENSE = 50_000_000
+
+
 def as_rows(X, *, allow_nan: bool, name: str = "X") -> np.ndarray:
-    """X (array or DataFrame) as a float64 C-ordered 2-D array, checked."""
+    """X (array, DataFrame or scipy sparse matrix) as a float64 C-ordered 2-D array, checked."""
     if X is None:
         raise ValueError(f"{name} is None; pass a 2-D array or DataFrame of features")
+    if type(X).__module__.startswith("scipy.sparse"):
+        # masking mixes rows with the background, so the rows become dense anyway
+        if X.shape[0] * X.shape[1] > _MAX_DENSE:
+            raise ValueError(
+                f"{name} is sparse with {X.shape[0]} x {X.shape[1]} entries, too many to make "
+                "dense; explain fewer rows at a time"
+            )
+        X = X.toarray()
     if hasattr(X, "to_numpy") and hasattr(X, "columns"):
         bad = [c for c in X.columns if X[c].dtype.kind not in "biuf"]
         if bad:

@@ -268,3 +268,21 @@ def test_auto_never_spends_past_its_documented_cap(seed):
     X, bg = rng.normal(size=(3, M)), rng.normal(size=(5, M))
     k = kernel_shap(f, X, bg, random_state=seed, progress=False, tol=1e-6)
     assert np.max(k.extras["n_coalitions"]) <= 2 * M + 2048
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+def test_sparse_rows_give_the_dense_rows_values(fmt):
+    import scipy.sparse as sp
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(3)
+    dense = rng.normal(size=(80, 5)) * (rng.random((80, 5)) < 0.4)
+    y = (dense[:, 0] + dense[:, 1] > 0).astype(int)
+    model = LogisticRegression().fit(sp.csr_matrix(dense), y)
+    rows, bg = (sp.csr_matrix(part).asformat(fmt) for part in (dense[:4], dense[40:]))
+    got = kernel_shap(model.decision_function, rows, background=bg, random_state=0)
+    ref = kernel_shap(model.decision_function, dense[:4], background=dense[40:], random_state=0)
+    np.testing.assert_array_equal(got.values, ref.values)
+    # 5 features: exact enumeration, so the closed form of a linear model holds
+    closed = model.coef_[0] * (dense[:4] - dense[40:].mean(axis=0))
+    np.testing.assert_allclose(got.values, closed, atol=1e-9)
