@@ -164,7 +164,10 @@ class TermShape:
     ``grid`` holds one array per feature: bin centres or spline evaluation points
     for continuous features, level labels for categorical ones. ``values`` has one
     axis per feature (plus a last axis for multi-output models). ``lower`` and
-    ``upper`` are pointwise confidence bounds where the backend provides them.
+    ``upper`` are pointwise bounds where the backend provides them, aligned with
+    ``values``: a GAM's pointwise confidence interval (pygam), an EBM's score
+    plus / minus ``std``, the standard deviation of the bin's score across
+    interpret's outer bags (None when the model was fitted with one bag).
 
     Binned models (EBM) also give their complete lookup table: ``cuts`` holds,
     per feature, the bin boundaries (a value x is in the bin ``[lower, upper)``
@@ -183,6 +186,7 @@ class TermShape:
     density: np.ndarray | None = None  # training counts per grid cell, if known
     cuts: tuple[np.ndarray | None, ...] | None = None  # bin boundaries per feature (binned models)
     lookup: np.ndarray | None = None  # values plus missing / unseen cells (binned models)
+    std: np.ndarray | None = None  # per-cell std across bags (EBM), aligned with values
 
 
 @dataclass(frozen=True, repr=False)

@@ -254,9 +254,21 @@ class _BaseEBM(GlassboxMixin):
         edges = np.concatenate([[lo], b, [hi]])
         return (edges[:-1] + edges[1:]) / 2, len(b) + 1, np.array(b, dtype=float)
 
+    def _term_std(self, t: int, inner: tuple[slice, ...]) -> np.ndarray | None:
+        """interpret's ``standard_deviations_`` of term ``t`` (the spread of each
+        bin's score across the outer bags) on the inner bins, or None when there is
+        no spread to show: one bag, or a term interpret left without one."""
+        ebm = self.estimator_
+        stds = getattr(ebm, "standard_deviations_", None)
+        if stds is None or stds[t] is None or len(getattr(ebm, "bag_weights_", ())) < 2:
+            return None
+        return np.asarray(stds[t], dtype=float)[inner].copy()
+
     def explain_global(self) -> GlobalExplanation:
         """Every term's lookup table (mains and pairs) with bin densities, and its
-        importance (mean |score| on the training rows).
+        importance (mean |score| on the training rows). With two or more outer bags,
+        each shape carries interpret's per-bin standard deviation across the bags
+        (``std``) and the band ``values -/+ std`` (``lower`` / ``upper``).
 
         Returns a GlobalExplanation.
         """
@@ -278,19 +290,30 @@ class _BaseEBM(GlassboxMixin):
                 )
             else:
                 kind = "pair"
+            std = self._term_std(t, inner)
+            values = scores[inner]
             shapes.append(
                 TermShape(
                     name=self.term_names_[t],
                     features=tuple(names[f] for f in feats),
                     kind=kind,
                     grid=tuple(grids),
-                    values=scores[inner],
+                    values=values,
+                    lower=None if std is None else values - std,
+                    upper=None if std is None else values + std,
                     density=weights[inner],
                     cuts=cuts,
                     lookup=scores.copy(),
+                    std=std,
                 )
             )
         imp = self.term_importances_
+        n_bags = len(getattr(ebm, "bag_weights_", ()))
+        extras = {}
+        if any(s.std is not None for s in shapes):
+            extras["band"] = (
+                f"± sd: the standard deviation of a score across the {n_bags} outer bags"
+            )
         return GlobalExplanation(
             term_names=tuple(self.term_names_),
             importances=imp,
@@ -299,6 +322,7 @@ class _BaseEBM(GlassboxMixin):
             link=self.link_,
             method="ebm",
             shapes=tuple(shapes),
+            extras=extras,
         )
 
 

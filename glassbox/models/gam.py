@@ -333,6 +333,7 @@ class _BaseGAM(GlassboxMixin):
             extras={
                 "lam": [g.lam for g in self.gams_],
                 "edf": [g.statistics_["edof"] for g in self.gams_],
+                "band": "interval: pygam's 95% pointwise confidence interval of the score",
             },
         )
 

@@ -222,6 +222,8 @@ def shape(
     else:
         fig, dax = ax.figure, None
     x = np.arange(len(grid)) if categorical else grid.astype(float)
+    # an EBM's band is the spread across its bags, not a confidence interval
+    band_label = "± 1 sd across bags" if term.std is not None else "confidence band"
     for k in columns:
         pick = output if k is None else k
         values, _ = _pick_output(raw, (), pick, axis=1)
@@ -279,7 +281,7 @@ def shape(
                 color=line.get_color(),
                 alpha=0.2 if k is None else 0.12,
                 lw=0,
-                label="confidence band" if k is None else None,
+                label=None if k is not None else band_label,
             )
     if not categorical and (len(columns) > 1 or term.lower is not None):
         ax.legend(loc="best", fontsize="small")

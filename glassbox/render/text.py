@@ -486,15 +486,45 @@ def _axis_labels(shape: TermShape, i: int) -> list[str]:
     return ["missing", *inner, "(unseen)"]
 
 
+def _band_cells(shape: TermShape, n_out: int) -> tuple[str, list[list[str]]] | None:
+    """The band column of a level table: its head ('± sd' for a spread across
+    bags, 'interval' for lower .. upper) and, per output, one cell per level;
+    None when the shape has no band."""
+    if shape.std is not None:
+        per = _outputs_of(shape.std, n_out)
+        return "± sd", [[f"±{short(v)}" for v in p] for p in per]
+    if shape.lower is None or shape.upper is None:
+        return None
+    lo, hi = _outputs_of(shape.lower, n_out), _outputs_of(shape.upper, n_out)
+    return "interval", [
+        [f"{_signed(a)} .. {_signed(b)}" for a, b in zip(lo[k], hi[k])] for k in range(n_out)
+    ]
+
+
 def _level_table(shape: TermShape, outs: list[str], indent: str = "    ") -> str:
     n_out = len(outs)
     per = _outputs_of(shape.values, n_out)
-    heads = ["level"] + (["score"] if n_out == 1 else [f"score[{o}]" for o in outs])
+    band = _band_cells(shape, n_out)
+    heads = ["level"]
+    for o in outs:  # each output's score, then its band when there is one
+        heads.append("score" if n_out == 1 else f"score[{o}]")
+        if band is not None:
+            heads.append(band[0] if n_out == 1 else f"{band[0]}[{o}]")
+    width = 2 if band is not None else 1
     rows = []
     if _missing_cells(shape) is not None:  # NaN has its own score: show it first
-        rows.append(["(missing)"] + [_signed(p[0]) for p in _outputs_of(shape.lookup, n_out)])
-    rows += [[str(lv)] + [_signed(p[i]) for p in per] for i, lv in enumerate(shape.grid[0])]
-    return "\n".join(indent + line for line in table(heads, rows).splitlines())
+        miss = _outputs_of(shape.lookup, n_out)
+        rows.append(["(missing)"] + [c for p in miss for c in [_signed(p[0]), ""][:width]])
+    for i, lv in enumerate(shape.grid[0]):
+        cells = [str(lv)]
+        for k, p in enumerate(per):
+            cells.append(_signed(p[i]))
+            if band is not None:
+                cells.append(band[1][k][i])
+        rows.append(cells)
+    return "\n".join(
+        indent + line for line in table(heads, rows, "l" + "r" * (len(heads) - 1)).splitlines()
+    )
 
 
 def _pair_grid(shape: TermShape, outs: list[str], indent: str = "    ", size: int = 5) -> str:
@@ -642,6 +672,12 @@ def additive_summary(g: GlobalExplanation, head: str, max_terms: int | None = MA
             f"(importance {lo if lo == hi else f'{lo} .. {hi}'}{share}); "
             "export_text(model, max_terms=None) prints every term"
         )
+    band_note = g.extras.get("band")
+    if band_note and any(
+        g.shapes[t].lower is not None and t in extra and len(g.shapes[t].features) == 1
+        for t in shown
+    ):
+        lines += ["", band_note]
     for t in shown:
         if t in extra:
             lines += ["", f"{g.term_names[t]}:", extra[t]]

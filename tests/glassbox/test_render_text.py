@@ -479,7 +479,8 @@ def test_rule_list_whole_printout():
 
 def test_gam_whole_printout_of_a_factor_term():
     """One categorical column, almost no penalty: the factor's scores are the group
-    means (1 and 3) minus the intercept mean(y) = 2."""
+    means (1 and 3) minus the intercept mean(y) = 2; y is exactly the group means, so
+    the residual scale and with it the width of pygam's interval are 0."""
     from glassbox import GAMRegressor
 
     X = pd.DataFrame({"c": ["a"] * 4 + ["b"] * 4}, dtype=object)
@@ -497,11 +498,13 @@ term  shape (low .. high x)   score range  importance
 ----  ----------------------  -----------  ----------
 c     2 levels (table below)  -1 .. +1              1
 
+interval: pygam's 95% pointwise confidence interval of the score
+
 c:
-    level  score
-    -----  -----
-    a         -1
-    b         +1"""
+    level  score  interval
+    -----  -----  --------
+    a         -1  -1 .. -1
+    b         +1  +1 .. +1"""
     )
 
 
