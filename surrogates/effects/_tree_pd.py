@@ -223,6 +223,14 @@ def tree_ice(ens, X: np.ndarray, feats: list[int], grids: list[np.ndarray]) -> n
     if ens.float32_inputs:  # the libraries compare float32(x) with the threshold
         Xc = Xc.astype(np.float32).astype(np.float64)
         cmp_grids = [g.astype(np.float32).astype(np.float64) for g in cmp_grids]
+    missing = getattr(ens, "missing", np.nan)
+    if not np.isnan(missing):  # xgboost's own missing value: inputs equal to it are missing
+        Xc = np.where(Xc == missing, np.nan, Xc)
+        if any(np.any(g == missing) for g in cmp_grids):
+            raise ValueError(
+                f"the grid holds the model's missing value {missing:g}; choose other grid "
+                "values or use method='brute'"
+            )
     for g in cmp_grids:
         if np.any(np.diff(g) < 0):
             raise ValueError("grid values must be increasing for the tree method")

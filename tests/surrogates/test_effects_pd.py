@@ -206,3 +206,19 @@ def test_hist_gradient_boosting_and_categorical_splits_fall_back(data):
     assert partial_dependence(cat, Xc, 0, grid=5).method == "brute"
     with pytest.raises(TypeError, match="categorical"):
         partial_dependence(cat, Xc, 0, grid=5, method="tree")
+
+
+def test_tree_pd_honours_xgboosts_own_missing_value():
+    import xgboost as xgb
+
+    from surrogates import partial_dependence
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3)).round(1)  # many exact zeros: the missing marker below
+    y = X[:, 0] + 2 * (X[:, 1] > 0) + X[:, 2] ** 2
+    model = xgb.XGBRegressor(n_estimators=20, max_depth=3, missing=0.0).fit(X, y)
+    grid = np.array([-1.05, -0.55, 0.45, 0.95])
+    tree = partial_dependence(model, X[:60], 0, grid=grid, kind="both", method="tree")
+    brute = partial_dependence(model, X[:60], 0, grid=grid, kind="both", method="brute")
+    # xgboost predicts in float32: agreement to float32 rounding, not 1e-12
+    np.testing.assert_allclose(tree.individual, brute.individual, atol=1e-5)
