@@ -20,6 +20,7 @@ from .effects import (
 from .local import LocalSurrogate
 from .metrics import Fidelity, additivity_error, agreement, fidelity, stability
 from .prototypes import Prototypes, prototypes
+from .text import TextExplanation, explain_text
 
 _register_model_file()  # glassbox.io.save/load now hold Surrogate too
 
@@ -34,6 +35,7 @@ __all__ = [
     "PartialDependence",
     "Prototypes",
     "Surrogate",
+    "TextExplanation",
     "additivity_error",
     "agreement",
     "ale",
@@ -41,6 +43,7 @@ __all__ = [
     "as_blackbox",
     "counterfactuals",
     "distill",
+    "explain_text",
     "fidelity",
     "interaction_strength",
     "pareto",
