@@ -542,6 +542,13 @@ def _pair_grid(shape: TermShape, outs: list[str], indent: str = "    ", size: in
             labels[i] = labels[i][1:-1]
         picks.append(idx)
     blocks = []
+    n_bins = [len(g) for g in shape.grid]
+    if any(n > size for n in n_bins):  # say it is a sample: the bins shown are not adjacent
+        blocks.append(
+            f"{indent}{min(n_bins[0], size)} x {min(n_bins[1], size)} of the "
+            f"{n_bins[0]} x {n_bins[1]} bins, evenly spaced (every bin: export_text(model, "
+            "full=True)):"
+        )
     for k, per in enumerate(_outputs_of(source, len(outs))):
         heads = [f"{shape.features[0]} \\ {shape.features[1]}"] + [labels[1][j] for j in picks[1]]
         rows = [[labels[0][i]] + [_signed(per[i, j]) for j in picks[1]] for i in picks[0]]
