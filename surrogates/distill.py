@@ -597,7 +597,7 @@ class Surrogate:
         tree = getattr(self.student_, "tree_", None)
         if tree is not None and hasattr(self.student_, "apply"):  # a scikit-learn tree
             leaves = self.student_.apply(X.astype(np.float32))
-            return leaves, _leaf_paths(tree, self.feature_names_)
+            return leaves, _sklearn_leaf_paths(tree, self.feature_names_)
         rules = _rule_regions(self.student_, self._frame(X))
         if rules is not None:
             return rules
@@ -643,38 +643,39 @@ def _rule_regions(student, Xf):
     return ids, names
 
 
-def _glassbox_leaf_paths(student) -> dict:
-    """leaf id -> 'a <= 1 and Home in {owner, priv}' for a fitted glassbox tree."""
-    nodes, sides = student.nodes(), student.split_conditions()
+def _leaf_paths(left, right, sides) -> dict:
+    """leaf id -> 'a <= 1 and b > 2': the conditions on the way to every leaf of a
+    tree given as child arrays (-1 at a leaf) and ``sides(node)`` -> (left text,
+    right text) of a split."""
     paths = {}
     stack = [(0, [])]
     while stack:
         node, conds = stack.pop()
-        if nodes.left[node] < 0:
+        if left[node] < 0:
             paths[node] = " and ".join(conds) if conds else "(all rows)"
             continue
-        left_text, right_text = sides[node]
-        stack.append((nodes.right[node], conds + [right_text]))
-        stack.append((nodes.left[node], conds + [left_text]))
+        left_text, right_text = sides(node)
+        stack.append((right[node], conds + [right_text]))
+        stack.append((left[node], conds + [left_text]))
     return paths
 
 
-def _leaf_paths(tree, names) -> dict:
-    """leaf id -> 'a <= 1 and b > 2' for a fitted scikit-learn tree."""
+def _glassbox_leaf_paths(student) -> dict:
+    """Leaf paths of a fitted glassbox tree, in its printed conditions
+    ('Home in {owner, priv}', short cut points)."""
+    nodes, conditions = student.nodes(), student.split_conditions()
+    return _leaf_paths(nodes.left, nodes.right, conditions.__getitem__)
+
+
+def _sklearn_leaf_paths(tree, names) -> dict:
+    """Leaf paths of a fitted scikit-learn tree."""
     from glassbox._format import num
 
-    paths = {}
-    stack = [(0, [])]
-    while stack:
-        node, conds = stack.pop()
-        left, right = tree.children_left[node], tree.children_right[node]
-        if left < 0:
-            paths[node] = " and ".join(conds) if conds else "(all rows)"
-            continue
+    def sides(node):
         name, thr = names[tree.feature[node]], num(tree.threshold[node])
-        stack.append((right, conds + [f"{name} > {thr}"]))
-        stack.append((left, conds + [f"{name} <= {thr}"]))
-    return paths
+        return f"{name} <= {thr}", f"{name} > {thr}"
+
+    return _leaf_paths(tree.children_left, tree.children_right, sides)
 
 
 def _check_common(blackbox, X, n_queries, confidence, labels, task):
