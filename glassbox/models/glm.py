@@ -213,6 +213,16 @@ class _LinearExplainMixin:
     def _coef_2d(self) -> np.ndarray:
         return np.atleast_2d(self.coef_)
 
+    def _by_column(self, per_term: np.ndarray) -> np.ndarray:
+        """Per-term numbers (..., n_terms, k) summed into their input columns
+        (..., n_columns, k): a categorical column's level dummies become one."""
+        names = list(self.input_schema_.names)
+        owner = np.array([names.index(c) for c, _, _ in self.term_columns_], dtype=int)
+        out = np.zeros((*per_term.shape[:-2], len(names), per_term.shape[-1]))
+        for j in range(len(names)):
+            out[..., j, :] = per_term[..., owner == j, :].sum(axis=-2)
+        return out
+
     def _design(self, X):
         """(validated frame, design matrix) of X at predict."""
         frame = check_frame(self, X, reset=False)
@@ -229,11 +239,7 @@ class _LinearExplainMixin:
         coef = self._coef_2d()  # (n_outputs, n_terms)
         intercept = np.atleast_1d(self.intercept_)
         per_term = (D - self.X_mean_)[:, :, None] * coef.T[None, :, :]
-        names = list(self.input_schema_.names)
-        owner = np.array([names.index(c) for c, _, _ in self.term_columns_], dtype=int)
-        values = np.zeros((D.shape[0], len(names), coef.shape[0]))
-        for j in range(len(names)):
-            values[:, j, :] = per_term[:, owner == j, :].sum(axis=1)
+        values = self._by_column(per_term)
         base = intercept + (coef * self.X_mean_).sum(axis=1)
         base_values = np.broadcast_to(base, (D.shape[0], coef.shape[0])).copy()
         if coef.shape[0] == 1:

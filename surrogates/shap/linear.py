@@ -175,9 +175,7 @@ def _glm_with_levels(model, X, background, check_additivity, feature_names):
         _, D_bg = model._design(background)
         coef = np.atleast_2d(model.coef_)
         shift = (D_bg.mean(axis=0) - model.X_mean_)[:, None] * coef.T  # (n_terms, n_outputs)
-        names = list(model.input_schema_.names)
-        owner = np.array([names.index(c) for c, _, _ in model.term_columns_], dtype=int)
-        per_column = np.stack([shift[owner == j].sum(axis=0) for j in range(len(names))])
+        per_column = model._by_column(shift)  # (n_columns, n_outputs)
         single = coef.shape[0] == 1
         values = exp.values - (per_column[:, 0] if single else per_column)[None]
         base_values = exp.base_values + (shift.sum(axis=0)[0] if single else shift.sum(axis=0))
