@@ -36,7 +36,8 @@ def align_columns(
             f"{name} columns do not match {against}: missing {missing[:5]}, unexpected "
             f"{extra[:5]}; pass the same columns"
         )
-    return X.set_axis(cols, axis=1)[names] if cols != list(X.columns) else X[names]
+    # reordered under the labels X has (a model fitted on 0, 1, 2 is handed 0, 1, 2)
+    return X[[X.columns[cols.index(n)] for n in names]]
 
 
 #: entries a sparse X may have once made dense (400 MB of float64)

@@ -566,7 +566,9 @@ def as_blackbox(
             classes=classes if classes is not None else getattr(model, "classes_", None),
             n_features=n_features,
             feature_names=names,
-            as_frame=_sklearn_feature_names(model) is not None,
+            # a frame only for models that recorded text names (scikit-learn warns when a
+            # model fitted on integer labels is handed a frame); others take an array
+            as_frame=getattr(model, "feature_names_in_", None) is not None,
             description=f"{type(model).__name__}.{fn.__name__}",
             **common,
         )
@@ -588,7 +590,7 @@ def as_blackbox(
             classes=classes,
             n_features=getattr(owner, "n_features_in_", None) if owner is not None else None,
             feature_names=names,
-            as_frame=owner is not None and _sklearn_feature_names(owner) is not None,
+            as_frame=owner is not None and getattr(owner, "feature_names_in_", None) is not None,
             description=desc,
             **common,
         )
@@ -643,8 +645,9 @@ def _from_any_raw(model, *, classes, feature_names, batch_size) -> BlackBox:
         classes=classes if classes is not None else getattr(owner, "classes_", None),
         n_features=getattr(owner, "n_features_in_", None),
         feature_names=feature_names or fitted_names,
-        # models fitted on named columns are handed DataFrames (they check the names)
-        as_frame=fitted_names is not None,
+        # models that recorded text names are handed DataFrames (they check the names;
+        # scikit-learn warns when a model fitted on integer labels is handed a frame)
+        as_frame=owner is not None and getattr(owner, "feature_names_in_", None) is not None,
         batch_size=batch_size,
         description=f"{type(owner).__name__}.{method}"
         if owner is not None

@@ -35,6 +35,7 @@ def test_glassbox_tree_on_text_columns_and_missing_values_matches_shap(credit_ta
     assert got.feature_names == tuple(X.columns)
 
 
+@pytest.mark.filterwarnings("error::UserWarning")  # no "X has feature names" warning
 def test_integer_column_labels_are_matched_by_name():
     from glassbox import GLMRegressor, TreeRegressor
 
