@@ -362,6 +362,22 @@ def _add_model_commands(sub) -> None:
     )
     rep.add_argument("--fast", action="store_true", help="with --compare: quick settings")
     rep.add_argument(
+        "--effects",
+        action="store_true",
+        help="add how the model behaves overall on the scored rows: permutation importance "
+        "(against the target), partial dependence with ICE and ALE for the most important "
+        "numeric columns (needs surrogates)",
+    )
+    rep.add_argument(
+        "--counterfactuals",
+        type=_positive_int,
+        default=0,
+        metavar="N",
+        help="add, for the first N scored rows, the nearest changes that flip the "
+        "prediction (classifiers; each re-checked on the model; needs surrogates)",
+    )
+    rep.add_argument("--seed", type=int, default=0, help="seed for --effects/--counterfactuals")
+    rep.add_argument(
         "--family",
         action="append",
         choices=sorted(FAMILIES),
@@ -1713,6 +1729,55 @@ def _report_data(args, model, meta):
     return X, y, None, what, whole
 
 
+def _report_extras(args, model, meta: dict, X, y):
+    """(effects, counterfactuals) for ``report --effects / --counterfactuals N``,
+    computed on the scored rows the model accepts."""
+    import numpy as np
+
+    try:
+        from surrogates import counterfactuals
+        from surrogates.effects import ale, partial_dependence, permutation_importance
+    except ImportError:
+        raise UsageError("--effects and --counterfactuals need the surrogates package") from None
+    levels = _levels_of(model, meta, X.columns)
+    ok = ~_refused(model, X, levels)
+    rows = X[ok]
+    if len(rows) < 2:
+        raise UsageError("--effects and --counterfactuals need at least 2 rows the model accepts")
+    if (~ok).any():
+        _note(args, f"{int((~ok).sum())} row(s) with values the model refuses are left out")
+    effects, cfs = None, None
+    if args.effects:
+        f, Xn, coded = _effects_input(model, rows, levels)
+        yv = None if y is None else y[ok]
+        if yv is not None and hasattr(model, "classes_"):  # CSV text as the model's classes
+            by_text = {str(c): c for c in model.classes_}
+            yv = np.asarray([by_text.get(str(v), v) for v in yv])
+        _note(args, "--effects: permutation importance, partial dependence and ALE")
+        imp = permutation_importance(f, Xn, yv, n_repeats=5, random_state=args.seed)
+        effects = [imp]
+        text_cols = set(coded.levels) if coded is not None else set()
+        size = np.asarray(imp.importances, dtype=float).reshape(len(imp.term_names), -1)
+        order = np.argsort(-size.sum(axis=1), kind="stable")  # largest drop in score first
+        numeric = [imp.term_names[j] for j in order if imp.term_names[j] not in text_cols]
+        for feature in numeric[:3]:
+            effects.append(partial_dependence(f, Xn, feature, kind="both"))
+        for feature in numeric[:3]:
+            effects.append(ale(f, Xn, feature))
+    if args.counterfactuals:
+        if not hasattr(model, "classes_"):
+            raise UsageError(
+                "--counterfactuals is for classifiers (a regressor needs a target interval; "
+                "use glassbox explain --method counterfactual --desired LOW:HIGH)"
+            )
+        _note(args, f"--counterfactuals: the first {args.counterfactuals} row(s)")
+        cfs = [
+            counterfactuals(model, rows.iloc[[i]], X=rows, random_state=args.seed)
+            for i in range(min(args.counterfactuals, len(rows)))
+        ]
+    return effects, cfs
+
+
 def _cmd_report(args) -> int:
     from .render.html import report
 
@@ -1747,7 +1812,22 @@ def _cmd_report(args) -> int:
                 random_state=split.get("seed", 0),
             )
             _print_skipped(comparison)
-        report(model, X, y, path=args.output, comparison=comparison, data_role=role, data_name=name)
+        effects = cfs = None
+        if args.effects or args.counterfactuals:
+            if X is None:
+                raise UsageError("--effects and --counterfactuals need --data or --test")
+            effects, cfs = _report_extras(args, model, meta, X, y)
+        report(
+            model,
+            X,
+            y,
+            path=args.output,
+            comparison=comparison,
+            data_role=role,
+            data_name=name,
+            effects=effects,
+            counterfactuals=cfs,
+        )
     except OSError as exc:
         raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     except (ValueError, TypeError) as exc:
