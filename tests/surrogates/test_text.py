@@ -206,11 +206,27 @@ def test_bad_input():
         explain_text("model", ["x"])
     with pytest.raises(TypeError, match="strings"):
         explain_text(f, [1, 2])
-    with pytest.raises(ValueError, match="lime"):
-        explain_text(f, ["x"], method="lime")
     with pytest.raises(ValueError, match="method"):
         explain_text(f, ["x"], method="kernel")
     with pytest.raises(ValueError, match="shape"):
         explain_text(lambda t: np.zeros(3), ["a b"])
     with pytest.raises(ValueError, match="n_samples"):
         explain_text(f, ["x"], n_samples=10)
+
+
+def test_label_score_dicts_as_a_transformers_pipeline_returns_them():
+    def pipe(texts):  # label order differs per text, as a pipeline sorts by score
+        out = []
+        for t in texts:
+            p = 0.1 + 0.2 * ("good" in t.split())
+            out.append(sorted([{"label": "POS", "score": p}, {"label": "NEG", "score": 1 - p}],
+                              key=lambda d: -d["score"]))  # fmt: skip
+        return out
+
+    e = explain_text(pipe, "good film")
+    assert e.output_names == ("NEG", "POS")
+    np.testing.assert_allclose(e.values[0], [[-0.2, 0.2], [0.0, 0.0]], atol=1e-12)
+    with pytest.raises(ValueError, match="top_k=None"):
+        explain_text(lambda t: [{"label": "A", "score": 0.9} for _ in t], "a b")
+    with pytest.raises(ValueError, match="top_k=None"):
+        explain_text(lambda t: [[{"label": "A", "score": 0.9}] for _ in t], "a b")
