@@ -41,7 +41,7 @@ def compare(
     Pass a dict as ``fitted`` to receive the fitted models by name.
 
     ``errors="skip"``: a model that cannot be fitted or scored on this data
-    (e.g. a binary-only family on three classes, a family that refuses missing
+    (e.g. a family that refuses missing values, or a backend that fails on the
     values) gets a row with a NaN score and the reason in a ``note`` column,
     after the others; the reasons are also in ``table.attrs["skipped"]``
     (name -> reason). ``errors="raise"`` lets the first error through.

@@ -94,7 +94,7 @@ def student_candidates(
 ) -> list:
     """Fresh, unfitted students for ``task``: one, or for an alias such as "rules"
     one per available family, in order of preference (the next is tried when a
-    family cannot fit the data, e.g. a binary-only rule list on three classes).
+    family cannot fit the data, e.g. a rule list on data with missing values).
 
     Families named in ``quick`` start from ``QUICK_STUDENT_PARAMS``; ``params``
     override them.

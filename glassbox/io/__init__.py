@@ -31,7 +31,7 @@ from typing import Any
 from . import _file
 from ._check import need
 from ._plain import Budget, SerializationError
-from ._schema import construct, dump_fields, dump_params, load_fields
+from ._schema import construct, dump_fields, dump_params, load_fields, set_model_codec
 
 FORMAT = "glassbox-model"
 FORMAT_VERSION = 2
@@ -159,6 +159,9 @@ def load_model(node: Any, path: str, budget: Budget, surrogate: bool = True):
     if fam.derived is not None:
         fam.derived(model)
     return model
+
+
+set_model_codec(dump_model, load_model)  # one-vs-rest families hold whole models
 
 
 # --- documents -------------------------------------------------------------------------

@@ -264,8 +264,18 @@ _LINKS = ("identity", "logit", "log", "inverse", "inv_squared")
 
 
 def _dump_term(t, path: str) -> dict:
-    from pygam.terms import FactorTerm, Intercept, LinearTerm, SplineTerm
+    from pygam.terms import FactorTerm, Intercept, LinearTerm, SplineTerm, TensorTerm
 
+    if type(t) is TensorTerm:  # a pair te(i, j): its spline margins, in order
+        if getattr(t, "by", None) is not None:
+            raise SerializationError(f"{path}: pygam terms with by= cannot be saved")
+        margins = t._terms
+        if len(margins) != 2 or any(type(m) is not SplineTerm for m in margins):
+            raise SerializationError(f"{path}: only tensor terms of two splines can be saved")
+        return {
+            "kind": "te",
+            "margins": [_dump_term(m, f"{path}.margins[{i}]") for i, m in enumerate(margins)],
+        }
     kind = {SplineTerm: "s", FactorTerm: "f", LinearTerm: "l", Intercept: "intercept"}.get(type(t))
     if kind is None:
         raise SerializationError(f"{path}: a pygam {type(t).__name__} cannot be saved")
@@ -278,8 +288,25 @@ def _dump_term(t, path: str) -> dict:
 
 
 def _load_term(node: Any, path: str, budget: Budget, n_features: int):
-    from pygam.terms import FactorTerm, Intercept, LinearTerm, SplineTerm
+    from pygam.terms import FactorTerm, Intercept, LinearTerm, SplineTerm, TensorTerm
 
+    if isinstance(node, dict) and node.get("kind") == "te":
+        need(set(node) == {"kind", "margins"}, path, "a te term has margins")
+        need(
+            isinstance(node["margins"], list) and len(node["margins"]) == 2,
+            path + ".margins",
+            "a te term has two spline margins",
+        )
+        margins = []
+        for i, m in enumerate(node["margins"]):
+            need(isinstance(m, dict) and m.get("kind") == "s", f"{path}.margins[{i}]", "a spline")
+            margins.append(_load_term(m, f"{path}.margins[{i}]", budget, n_features))
+        need(
+            margins[0].feature != margins[1].feature,
+            path + ".margins",
+            "two distinct features",
+        )
+        return TensorTerm(*margins)
     need(
         isinstance(node, dict) and isinstance(node.get("kind"), str) and node["kind"] in _TERM_KEYS,
         path,

@@ -117,3 +117,23 @@ def construct(cls: type, node: Any, path: str, budget: Budget, fixed: dict | Non
             f"model file field {path}: invalid parameters of {cls.__name__}: {msg}"
         ) from None
     return est
+
+
+# --- nested models ---------------------------------------------------------------------
+# A family whose fitted state holds whole models (one-vs-rest) writes and reads them
+# through the package's own model codec, handed down here when ``glassbox.io`` is
+# imported: the family schemas sit below it and never import it.
+_MODEL_CODEC: list = []
+
+
+def set_model_codec(dump, load) -> None:
+    """Called once by ``glassbox.io`` with its ``dump_model`` and ``load_model``."""
+    _MODEL_CODEC[:] = [dump, load]
+
+
+def dump_nested_model(model: Any, path: str) -> dict:
+    return _MODEL_CODEC[0](model, path)
+
+
+def load_nested_model(node: Any, path: str, budget: Budget) -> Any:
+    return _MODEL_CODEC[1](node, path, budget, surrogate=False)

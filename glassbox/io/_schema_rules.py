@@ -33,7 +33,7 @@ from ._common import (
     _scales_check,
 )
 from ._plain import SerializationError
-from ._schema import F, Obj
+from ._schema import F, Obj, dump_nested_model, load_nested_model
 
 _COND_KEYS = ("feature", "op", "value", "column", "threshold", "codes")
 
@@ -200,6 +200,67 @@ def _load_rule_list(node, path, budget, done):
 RULE_LIST = Obj(_dump_rule_list, _load_rule_list, needs_done=True)
 
 
+def _sub_models(cls_name: str) -> Obj:
+    """``estimators_`` of a one-vs-rest fit: one binary model of the same class per
+    class, each a full model entry checked by its own schema (never one-vs-rest itself)."""
+
+    def dump(v, path):
+        if type(v) is not list:
+            raise SerializationError(f"{path}: expected a list of models")
+        return [dump_nested_model(m, f"{path}[{i}]") for i, m in enumerate(v)]
+
+    def load(node, path, budget, done):
+        k = len(done.get("classes_", ()))
+        need(
+            isinstance(node, list) and k >= 3 and len(node) == k,
+            path,
+            "one-vs-rest holds one model per class (3 or more classes)",
+        )
+        out = []
+        for i, entry in enumerate(node):
+            p = f"{path}[{i}]"
+            need(
+                isinstance(entry, dict) and entry.get("class") == cls_name,
+                p,
+                f"must be a {cls_name}",
+            )
+            m = load_nested_model(entry, p, budget)
+            need(
+                getattr(m, "estimators_", None) is None
+                and [int(c) for c in m.classes_] == [0, 1]
+                and m.classes_.dtype.kind in "iu",
+                p,
+                "must be a binary model on targets 0 (the rest) and 1 (the class)",
+            )
+            need(
+                m.n_features_in_ == done.get("n_features_in_"),
+                p + ".n_features_in_",
+                "must take the model's columns",
+            )
+            out.append(m)
+        return out
+
+    return Obj(dump, load, needs_done=True)
+
+
+def _one_vs_rest_check(a, path, binary_fields) -> bool:
+    """True for a one-vs-rest model (then its own fields are the shared ones only)."""
+    if a.get("estimators_") is None:
+        missing = [f for f in binary_fields if f not in a]
+        need(not missing, path + "." + (missing[0] if missing else ""), "missing")
+        return False
+    k = len(a["classes_"])
+    extra = [f for f in binary_fields if f in a]
+    need(not extra, path + "." + (extra[0] if extra else ""), "not a field of a one-vs-rest fit")
+    need(np.shape(a["base_value_"]) == (k,), path + ".base_value_", "one number per class")
+    need(
+        a["importances_"].shape == (a["n_features_in_"], k),
+        path + ".importances_",
+        "one column per class",
+    )
+    return True
+
+
 def _rules_check(a, path):
     n = a["n_features_in_"]
     need(
@@ -221,6 +282,29 @@ def _rules_check(a, path):
     bins = a.get("bins_")
     if bins is not None:
         need(len(bins) == n, path + ".bins_", f"one entry per feature ({n})")
+
+
+def _with_one_vs_rest(check, binary_fields):
+    """``check`` for a binary fit; the one-vs-rest checks for one with ``estimators_``."""
+
+    def both(a, path):
+        if not _one_vs_rest_check(a, path, binary_fields):
+            check(a, path)
+        else:
+            _rules_check(a, path)
+
+    return both
+
+
+_RULE_SET_FIELDS = (
+    "rule_conditions_",
+    "rule_weights_",
+    "linear_coef_",
+    "linear_bounds_",
+    "intercept_",
+    "rule_support_",
+    "term_means_",
+)
 
 
 def _rule_set_check(a, path):
@@ -262,13 +346,18 @@ def families() -> dict[str, Family]:
     rule_list = {
         **rules_common,
         **CLASSES,
-        "rule_list_": F(RULE_LIST),
+        "rule_list_": F(RULE_LIST, optional=True),  # absent in a one-vs-rest fit
         "n_iter_": F(COUNT, optional=True),
         "items_": F(CONDITIONS, optional=True),
     }
-    ripper = {**rule_list, "ripper_cuts_": F(dict_of(integer(0, 10**7), array("f", 1)))}
+    ripper = {
+        **rule_list,
+        "ripper_cuts_": F(dict_of(integer(0, 10**7), array("f", 1)), optional=True),
+        "estimators_": F(_sub_models("RipperClassifier"), optional=True),
+    }
     one_r = {
         **rule_list,
+        "rule_list_": F(RULE_LIST),
         "bins_": F(list_of(optional(array("f", 1)))),
         "feature_": F(text(100_000)),
         "train_accuracy_": F(number()),
@@ -283,13 +372,30 @@ def families() -> dict[str, Family]:
         "rule_support_": F(array("iu", 1)),
         "term_means_": F(FLOATS),
     }
+    rule_set_classifier = {  # a one-vs-rest fit holds estimators_ instead of its own terms
+        **rules_common,
+        **CLASSES,
+        **{k: F(v.check, optional=True) for k, v in rule_set.items() if k in _RULE_SET_FIELDS},
+        "estimators_": F(_sub_models("RuleSetClassifier"), optional=True),
+    }
+    rule_list["estimators_"] = F(_sub_models("RuleListClassifier"), optional=True)
     dropped = ("estimator_",)  # the imodels / wittgenstein / mlxtend estimator: not stored
     return {
-        "RuleListClassifier": Family(RuleListClassifier, rule_list, _rules_check, dropped),
+        "RuleListClassifier": Family(
+            RuleListClassifier, rule_list, _with_one_vs_rest(_rules_check, ("rule_list_",)), dropped
+        ),
         "RuleSetClassifier": Family(
-            RuleSetClassifier, {**rule_set, **CLASSES}, _rule_set_check, dropped
+            RuleSetClassifier,
+            rule_set_classifier,
+            _with_one_vs_rest(_rule_set_check, _RULE_SET_FIELDS),
+            dropped,
         ),
         "RuleSetRegressor": Family(RuleSetRegressor, rule_set, _rule_set_check, dropped),
-        "RipperClassifier": Family(RipperClassifier, ripper, _rules_check, dropped),
+        "RipperClassifier": Family(
+            RipperClassifier,
+            ripper,
+            _with_one_vs_rest(_rules_check, ("rule_list_", "ripper_cuts_")),
+            dropped,
+        ),
         "OneRClassifier": Family(OneRClassifier, one_r, _rules_check, dropped),
     }

@@ -129,6 +129,7 @@ def families() -> dict[str, Family]:
     symbolic = {
         **COMMON,
         "n_generations_": F(COUNT),
+        "n_search_rows_": F(COUNT, optional=True),  # operon only; older files lack it
         "search_seconds_": F(number()),
         "simplify_seconds_": F(number()),
         "_front_exprs": F(LATE),

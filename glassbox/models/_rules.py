@@ -522,6 +522,10 @@ class _RuleListMixin:
     #: printed name of the backend, e.g. "imodels GreedyRuleListClassifier"
     backend_ = ""
 
+    def _ovr(self) -> bool:
+        """Whether this fit is one-vs-rest (see ``_OneVsRest``); never for OneR."""
+        return False
+
     def _decide(self, Xe: np.ndarray) -> np.ndarray:
         """Index of the rule that decides each row (first one whose conditions hold)."""
         rules = self.rule_list_
@@ -537,8 +541,12 @@ class _RuleListMixin:
         """Index into ``rule_list_`` of the rule that decides each row of X.
 
         Returns an int array of shape (n_rows,): the first rule whose conditions all hold;
-        ``len(rule_list_) - 1`` (the ELSE rule) where none does.
+        ``len(rule_list_) - 1`` (the ELSE rule) where none does. One-vs-rest (more than two
+        classes): shape (n_rows, n_classes), column k indexing ``estimators_[k].rule_list_``.
         """
+        check_is_fitted(self)
+        if self._ovr():
+            return np.column_stack([s.apply(X) for s in self.estimators_])
         return self._decide(self._encoded(X))
 
     def _proba_encoded(self, Xe: np.ndarray) -> np.ndarray:
@@ -559,16 +567,23 @@ class _RuleListMixin:
         """Class probabilities of each row, in the order of ``classes_``.
 
         Returns an array of shape (n_rows, n_classes): the printed P(class) of the rule that
-        decides the row.
+        decides the row; one-vs-rest (more than two classes): each class's printed P divided
+        by their sum over the classes.
         """
+        check_is_fitted(self)
+        if self._ovr():
+            return self._ovr_proba(X)
         return self._proba_encoded(self._encoded(X))
 
     def predict(self, X) -> np.ndarray:
         """The class printed after THEN in the rule that decides each row.
 
-        Returns an array of shape (n_rows,).
+        Returns an array of shape (n_rows,); one-vs-rest: the most probable class.
         """
-        decides = self.apply(X)  # validates first: unfitted -> NotFittedError
+        check_is_fitted(self)
+        if self._ovr():
+            return self._ovr_predict(X)
+        decides = self.apply(X)
         labels = np.array([r.predicted() for r in self.rule_list_])
         return self.classes_[labels[decides]]
 
@@ -608,13 +623,20 @@ class _RuleListMixin:
     def explain_local(self, X):
         """Each row's P(class) minus its training mean, split over features.
 
-        Returns a LocalExplanation on the probability scale (link "identity"); the share of
-        a row is split equally over the features of the rules that decide it.
+        Returns a LocalExplanation on the probability scale (link "identity"): base value +
+        contributions = ``predict_proba`` (its last column for two classes); the share of
+        a row is split equally over the features of the rules that decide it (one-vs-rest:
+        over the features of the deciding rules, and the rules passed over, of every
+        class's list).
         """
         from ..explanation import LocalExplanation
 
+        check_is_fitted(self)
         Xe = self._encoded(X)
-        values = self._local_values(Xe)
+        if self._ovr():
+            values = self._ovr_local_values(X, self._ovr_proba(X))
+        else:
+            values = self._local_values(Xe)
         n = Xe.shape[0]
         base = np.broadcast_to(self.base_value_, (n,) + np.shape(self.base_value_)).copy()
         return LocalExplanation(
@@ -655,8 +677,13 @@ class _RuleListMixin:
 
     @property
     def rules_(self) -> pd.DataFrame:
-        """The rules as data: text, predicted class, support, confidence, P(class)."""
+        """The rules as data: text, predicted class, support, confidence, P(class).
+
+        One-vs-rest: every class's list, with a ``class`` column naming the class it is
+        about and its predictions 1 (the class) or 0 (the rest)."""
         check_is_fitted(self)
+        if self._ovr():
+            return self._ovr_rules()
         rows = []
         for r in self.rule_list_:
             best = r.predicted()
@@ -683,3 +710,112 @@ def binary_only(est, classes) -> None:
             f"{', ...' if len(classes) > 5 else ''}); fit one model per class "
             "(sklearn.multiclass.OneVsRestClassifier) or use OneRClassifier / TreeClassifier"
         )
+
+
+# --- more than two classes: one binary model per class (one-vs-rest) -----------------
+
+
+class _OneVsRest:
+    """Multiclass targets for the binary-only rule backends, one-vs-rest.
+
+    ``estimators_[k]`` is a model of the same class and parameters fitted on
+    "y == classes_[k]" (target 1) against every other class (target 0); its
+    rules print P(classes_[k]) for the rows they decide. The class
+    probabilities are those one-vs-rest probabilities normalized to sum to 1
+    (as scikit-learn's ``OneVsRestClassifier``; all zero gives equal shares)
+    and the prediction is the most probable class, so
+    ``argmax(predict_proba) == predict`` by construction. A binary target
+    fits the single model as before (no ``estimators_``).
+    """
+
+    _multi_class = True
+
+    def _ovr(self) -> bool:
+        return getattr(self, "estimators_", None) is not None
+
+    def _reset_fitted(self) -> None:
+        """Forget a previous fit (a binary refit after a multiclass one keeps no sub-models)."""
+        for k in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
+            delattr(self, k)
+
+    def _fit_one_vs_rest(self, X, y, sample_weight) -> bool:
+        """Fit one binary model per class when y has more than two; False for two classes."""
+        from sklearn.base import clone
+
+        self._reset_fitted()
+        _, yv, sw = self._fit_inputs(X, y, sample_weight, classifier=True)
+        classes, codes = np.unique(yv, return_inverse=True)
+        if len(classes) <= 2:
+            self._reset_fitted()
+            return False
+        if sw is not None:
+            mass = np.bincount(codes, weights=sw, minlength=len(classes))
+            if (mass == 0).any():
+                gone = [str(c) for c, m in zip(classes, mass) if m == 0]
+                raise ValueError(
+                    f"class(es) {gone} have only rows of sample_weight 0; drop them from y "
+                    "or give them weight"
+                )
+        self.classes_ = classes
+        subs = []
+        for k in range(len(classes)):
+            sub = clone(self)
+            sub.fit(X, (codes == k).astype(np.int64), sample_weight)
+            subs.append(sub)
+        self.estimators_ = subs
+        inner = getattr(subs[0], "backend_", "") or "imodels RuleFitClassifier"
+        self.backend_ = f"one-vs-rest, {inner}"
+        self.complexity_ = int(sum(s.complexity_ for s in subs))
+        self.n_train_ = int(subs[0].n_train_)
+        self._finish_one_vs_rest(X, sw)
+        return True
+
+    def _finish_one_vs_rest(self, X, sw) -> None:
+        """Base value (training mean of the explained output) and importances."""
+        out, _ = self._ovr_explained(X)
+        w = None if sw is None else sw
+        self.base_value_ = np.average(out, axis=0, weights=w)
+        values = self._ovr_local_values(X, out)
+        self.importances_ = np.average(np.abs(values), axis=0, weights=w)
+
+    def _ovr_explained(self, X):
+        """The explained output on the training rows: P(class) (rule lists, RIPPER)."""
+        return self._ovr_proba(X), None
+
+    def _ovr_local_values(self, X, out: np.ndarray) -> np.ndarray:
+        """(n, n_features, n_classes): P(class) minus its training mean, split equally over
+        the features every class's list reads for the row (deciding rule and the rules
+        passed over), so base + values = predict_proba exactly."""
+        used = np.zeros((out.shape[0], self.n_features_in_), dtype=bool)
+        for s in self.estimators_:
+            used |= s._features_used(s._encoded(X))
+        return np.stack(
+            [
+                spread_to_features(out[:, k] - self.base_value_[k], used)
+                for k in range(out.shape[1])
+            ],
+            axis=2,
+        )
+
+    def _ovr_scores(self, X) -> np.ndarray:
+        """(n, n_classes): each one-vs-rest model's P(its class), before normalizing."""
+        return np.column_stack([s.predict_proba(X)[:, 1] for s in self.estimators_])
+
+    def _ovr_proba(self, X) -> np.ndarray:
+        p = self._ovr_scores(X)
+        total = p.sum(axis=1, keepdims=True)
+        k = p.shape[1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(total > 0, p / np.where(total > 0, total, 1.0), 1.0 / k)
+
+    def _ovr_predict(self, X) -> np.ndarray:
+        return self.classes_[np.argmax(self._ovr_proba(X), axis=1)]
+
+    def _ovr_rules(self) -> pd.DataFrame:
+        """Every one-vs-rest model's ``rules_`` with the class it is about."""
+        frames = []
+        for c, sub in zip(self.classes_, self.estimators_):
+            f = sub.rules_.copy()
+            f.insert(0, "class", c)
+            frames.append(f)
+        return pd.concat(frames, ignore_index=True)

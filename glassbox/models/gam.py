@@ -8,6 +8,20 @@ a fixed ``lam`` skips the search.
 Every term's contribution is centred on its training mean and the means are
 folded into the base value, so ``base + sum(terms)`` is still exactly pygam's
 linear predictor while each term reads as "effect relative to an average row".
+Pair terms (``interactions=``) are pygam tensor-product splines ``te(i, j)``
+on two numeric columns, each margin with ``min(n_splines, 8)`` basis functions
+(``PAIR_SPLINES``), added to the main effects and fitted together with them.
+The pairs are the user's (a list of column-name or index pairs) or picked by a
+residual screen (an int k): the main-effect model is fitted first, and every
+pair of numeric columns is scored by how much a 2-D table of its residuals
+(working residuals y - mu, summed over the one-vs-rest models) on an 8 x 8
+quantile grid explains beyond the two 1-D tables of the same bins (the two-way
+ANOVA interaction sum of squares, weighted), a cheap stand-in for EBM's FAST
+(Lou et al. 2013); the top k become ``te`` terms and the whole model is refit.
+A tensor term is not orthogonal to its features' main effects (pygam does not
+purify it), so the part of a joint effect that shows in the pair and in the
+main terms is a matter of the penalties: read them together.
+
 Multiclass classification fits one binary ``LogisticGAM`` per class
 (one-vs-rest); each class's log-odds is additive on its own, and the
 explanations say so: their ``link`` is ``"ovr_logit"`` (P(y = k) =
@@ -40,6 +54,58 @@ DEFAULT_LAM_GRID = tuple(np.logspace(-3, 3, 11))
 #: grid points of a continuous shape in ``explain_global`` / ``export_text(full=True)``
 N_GRID = 100
 N_GRID_FULL = 400
+#: grid points per axis of a pair term's table (explain_global / full tables)
+N_GRID_PAIR = 30
+N_GRID_PAIR_FULL = 60
+
+#: basis functions per margin of a pair term ``te(i, j)`` (at most ``n_splines``)
+PAIR_SPLINES = 8
+#: quantile bins per feature of the interaction screen
+SCREEN_BINS = 8
+
+
+def _screen_bins(x: np.ndarray, n_bins: int = SCREEN_BINS) -> np.ndarray:
+    """Bin index (0..b-1) of every value: by quantiles, ties kept together."""
+    edges = np.unique(np.quantile(x, np.linspace(0, 1, n_bins + 1)[1:-1]))
+    return np.searchsorted(edges, x, side="right")
+
+
+def interaction_scores(
+    X: np.ndarray, residuals: np.ndarray, sample_weight, columns, n_bins: int = SCREEN_BINS
+) -> list[tuple[int, int, float]]:
+    """Residual screen of every pair of ``columns``: (i, j, score), best first.
+
+    ``residuals`` is (n, n_outputs). The score of (i, j) is the weighted residual
+    sum of squares of the additive fit on the 1-D bins of i and j minus that of
+    the 2-D cell means (the two-way ANOVA interaction sum of squares), summed
+    over outputs: what a pair table adds beyond the main effects.
+    """
+    w = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, float)
+    r = np.asarray(residuals, float).reshape(X.shape[0], -1)
+    bins = {j: _screen_bins(X[:, j], n_bins) for j in columns}
+    sw = np.sqrt(w)[:, None]
+    out = []
+    for a, i in enumerate(columns):
+        for j in columns[a + 1 :]:
+            bi, bj = bins[i], bins[j]
+            ni, nj = bi.max() + 1, bj.max() + 1
+            # additive: one-hot of i's bins and of j's bins (the first of j dropped)
+            D = np.zeros((X.shape[0], ni + nj - 1))
+            D[np.arange(X.shape[0]), bi] = 1.0
+            rows = bj > 0
+            D[np.flatnonzero(rows), ni + bj[rows] - 1] = 1.0
+            coef, *_ = np.linalg.lstsq(D * sw, r * sw, rcond=None)
+            rss_add = float((w[:, None] * (r - D @ coef) ** 2).sum())
+            cell = bi * nj + bj
+            wsum = np.bincount(cell, weights=w, minlength=ni * nj)
+            rss_cell = 0.0
+            for k in range(r.shape[1]):
+                mean = np.bincount(cell, weights=w * r[:, k], minlength=ni * nj)
+                mean = np.divide(mean, wsum, out=np.zeros_like(mean), where=wsum > 0)
+                rss_cell += float((w * (r[:, k] - mean[cell]) ** 2).sum())
+            out.append((int(i), int(j), max(rss_add - rss_cell, 0.0)))
+    out.sort(key=lambda t: (-t[2], t[0], t[1]))
+    return out
 
 
 # --- the GAM family ---------------------------------------------------------------
@@ -74,6 +140,7 @@ class _BaseGAM(GlassboxMixin):
         "monotonic_dec": ["array-like", None],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="neither")],
+        "interactions": [Interval(Integral, 0, None, closed="left"), "array-like", None],
         "verbose": ["boolean"],
     }
 
@@ -132,7 +199,84 @@ class _BaseGAM(GlassboxMixin):
             terms = term if terms is None else terms + term
             kinds.append(kind)
         self.term_kinds_ = kinds
+        from pygam import te
+
+        for i, j in self.pairs_:
+            terms = terms + te(
+                i,
+                j,
+                n_splines=min(self.n_splines, PAIR_SPLINES),
+                spline_order=min(self.spline_order, min(self.n_splines, PAIR_SPLINES) - 1),
+            )
         return terms
+
+    def _explicit_pairs(self, X: np.ndarray) -> list[tuple[int, int]]:
+        """The user's ``interactions`` as (i, j) column pairs, checked: two distinct
+        numeric, non-constant columns each, no pair twice."""
+        names = self.feature_names_
+        pairs: list[tuple[int, int]] = []
+        for item in self.interactions:
+            if isinstance(item, str) or np.ndim(item) != 1 or len(item) != 2:
+                raise ValueError(
+                    f"interactions must be an int or a list of column pairs such as "
+                    f"[('{names[0]}', '{names[-1]}')]; got the item {item!r}"
+                )
+            ij = []
+            for v in item:
+                if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+                    if not 0 <= v < len(names):
+                        raise ValueError(f"interaction column index {v} is out of range")
+                    ij.append(int(v))
+                elif str(v) in names:
+                    ij.append(names.index(str(v)))
+                else:
+                    raise ValueError(
+                        f"interaction column {v!r} is not a feature name or index ({names})"
+                    )
+            i, j = ij
+            if i == j:
+                raise ValueError(f"interaction ({names[i]!r}, {names[j]!r}) repeats one column")
+            for c in (i, j):
+                if self._levels(c) is not None:
+                    raise ValueError(
+                        f"interaction with {names[c]!r}: pair terms (pygam te) take numeric "
+                        "columns; this column is categorical"
+                    )
+                if np.ptp(X[:, c]) == 0:
+                    raise ValueError(f"interaction with {names[c]!r}: the column is constant")
+            pair = (min(i, j), max(i, j))
+            if pair in pairs:
+                raise ValueError(f"interaction ({names[i]!r}, {names[j]!r}) is listed twice")
+            pairs.append(pair)
+        return pairs
+
+    def _fit_with_pairs(self, make, X, targets, sw) -> list:
+        """Fit the main effects and the pair terms: the user's pairs, or (an int k)
+        the k best of the residual screen on the main-effect fit, then a refit."""
+        self.pairs_ = []
+        k = self.interactions
+        if k is None or (isinstance(k, (int, np.integer)) and k == 0):
+            return self._fit_all(make, X, targets, sw)
+        if not isinstance(k, (int, np.integer)):
+            self.pairs_ = self._explicit_pairs(X)
+            return self._fit_all(make, X, targets, sw)
+        mains = self._fit_all(make, X, targets, sw)
+        numeric = [j for j in range(X.shape[1]) if self._levels(j) is None and np.ptp(X[:, j]) > 0]
+        resid = np.column_stack([t - g.predict_mu(X) for t, g in zip(targets, mains)])
+        scores = interaction_scores(X, resid, sw, numeric)
+        self.interaction_scores_ = np.array([[i, j, v] for i, j, v in scores], dtype=float).reshape(
+            -1, 3
+        )
+        self.pairs_ = [(i, j) for i, j, _ in scores[: int(k)]]
+        if not self.pairs_:
+            return mains
+        return self._fit_all(make, X, targets, sw)
+
+    @property
+    def term_names_(self) -> list[str]:
+        """Names of the terms: the features, then the pairs ``"a & b"``."""
+        names = list(self.feature_names_)
+        return names + [f"{names[i]} & {names[j]}" for i, j in getattr(self, "pairs_", [])]
 
     def _fit_all(self, make, X, targets, sw) -> list:
         """One pygam model per target, under one progress bar over every
@@ -208,15 +352,17 @@ class _BaseGAM(GlassboxMixin):
         self.X_max_ = X.max(axis=0)
         self.n_train_ = X.shape[0]
         self.n_iter_ = max(len(g.logs_.get("deviance", [])) for g in self.gams_) or 1
-        self.complexity_ = X.shape[1]
+        self.complexity_ = X.shape[1] + len(self.pairs_)
 
     # --- term evaluation --------------------------------------------------------
 
     def _raw_terms(self, X: np.ndarray) -> np.ndarray:
-        """(n, n_features, n_outputs) uncentred term values from pygam itself."""
-        out = np.empty((X.shape[0], X.shape[1], len(self.gams_)))
+        """(n, n_terms, n_outputs) uncentred term values from pygam itself: the
+        features' terms, then the pairs'."""
+        n_terms = X.shape[1] + len(self.pairs_)
+        out = np.empty((X.shape[0], n_terms, len(self.gams_)))
         for k, gam in enumerate(self.gams_):
-            for j in range(X.shape[1]):
+            for j in range(n_terms):
                 out[:, j, k] = gam.partial_dependence(j, X)
         return out
 
@@ -242,7 +388,8 @@ class _BaseGAM(GlassboxMixin):
         """Each term's value minus its training mean, on the link scale.
 
         Returns a LocalExplanation: base value + contributions = pygam's linear predictor of
-        each row (one output per one-vs-rest model for multiclass).
+        each row (one output per one-vs-rest model for multiclass). One column per term:
+        the features, then the pairs ``"a & b"`` (their data column is NaN).
         """
         frame = check_frame(self, X, reset=False)
         X = self.input_schema_.codes(frame)
@@ -250,11 +397,14 @@ class _BaseGAM(GlassboxMixin):
         base = np.broadcast_to(self.base_value_, (X.shape[0], len(self.gams_))).copy()
         if len(self.gams_) == 1:
             values, base = values[:, :, 0], base[:, 0]
+        data = frame.to_numpy(dtype=object) if self.input_schema_.categorical else X
+        if self.pairs_:  # a pair's column has no single value
+            data = np.column_stack([data, np.full((X.shape[0], len(self.pairs_)), np.nan)])
         return LocalExplanation(
             values=values,
             base_values=base,
-            data=frame.to_numpy(dtype=object) if self.input_schema_.categorical else X,
-            feature_names=tuple(self.feature_names_),
+            data=data,
+            feature_names=tuple(self.term_names_),
             output_names=self._output_names(),
             link=self.explanation_link_,
             method="gam",
@@ -307,11 +457,49 @@ class _BaseGAM(GlassboxMixin):
                     upper=None if width is None else stack(hi),
                 )
             )
+        n_pair_grid = N_GRID_PAIR if n_grid <= N_GRID else N_GRID_PAIR_FULL
+        for p in range(len(self.pairs_)):
+            shapes.append(self._pair_shape(p, n_pair_grid, width))
         return tuple(shapes)
 
+    def _pair_shape(self, p: int, n_grid: int, width: float | None) -> TermShape:
+        """Pair ``p`` on an ``n_grid`` x ``n_grid`` grid of its columns' training ranges,
+        centred on its training mean, with pygam's pointwise interval if ``width``."""
+        i, j = self.pairs_[p]
+        t = self.X_min_.size + p  # pygam's index of the term
+        gi = np.linspace(self.X_min_[i], self.X_max_[i], n_grid)
+        gj = np.linspace(self.X_min_[j], self.X_max_[j], n_grid)
+        Xg = np.tile((self.X_min_ + self.X_max_) / 2, (n_grid * n_grid, 1))
+        for c in self.input_schema_.categorical:
+            Xg[:, c] = 0.0
+        Xg[:, i] = np.repeat(gi, n_grid)
+        Xg[:, j] = np.tile(gj, n_grid)
+        vals, lo, hi = [], [], []
+        for k, gam in enumerate(self.gams_):
+            mean = self.term_means_[t, k]
+            if width is None:
+                v = gam.partial_dependence(t, Xg)
+            else:
+                v, ci = gam.partial_dependence(t, Xg, width=width)
+                lo.append((ci[:, 0] - mean).reshape(n_grid, n_grid))
+                hi.append((ci[:, 1] - mean).reshape(n_grid, n_grid))
+            vals.append((v - mean).reshape(n_grid, n_grid))
+        stack = (lambda a: a[0]) if len(self.gams_) == 1 else (lambda a: np.stack(a, axis=-1))
+        names = self.feature_names_
+        return TermShape(
+            name=self.term_names_[t],
+            features=(names[i], names[j]),
+            kind="pair",
+            grid=(gi, gj),
+            values=stack(vals),
+            lower=None if width is None else stack(lo),
+            upper=None if width is None else stack(hi),
+        )
+
     def full_shapes(self) -> tuple[TermShape, ...]:
-        """Every term on a fine grid (``N_GRID_FULL`` points), without bands: the
-        full lookup tables of ``export_text(model, full=True)``."""
+        """Every term on a fine grid (``N_GRID_FULL`` points; pairs
+        ``N_GRID_PAIR_FULL`` per axis), without bands: the full lookup tables of
+        ``export_text(model, full=True)``."""
         return self.term_shapes(n_grid=N_GRID_FULL, width=None)
 
     def explain_global(self) -> GlobalExplanation:
@@ -322,20 +510,42 @@ class _BaseGAM(GlassboxMixin):
         """
         check_is_fitted(self)
         imp = self.term_importances_
+        extras = {
+            # one lam per penalty of each model (a pair term has one per margin)
+            "lam": [[float(v) for v in _flat(g.lam)] for g in self.gams_],
+            "edf": [g.statistics_["edof"] for g in self.gams_],
+            "band": "interval: pygam's 95% pointwise confidence interval of the score",
+        }
+        if self.pairs_:
+            extras["pairs"] = (
+                "pygam tensor-product splines te(a, b), "
+                + (
+                    "chosen by the residual screen (two-way ANOVA interaction sum of "
+                    "squares of the main-effect fit's residuals on 8 x 8 quantile bins)"
+                    if isinstance(self.interactions, (int, np.integer))
+                    else "chosen by the user"
+                )
+                + "; not purified: read a pair together with its features' main terms"
+            )
         return GlobalExplanation(
-            term_names=tuple(self.feature_names_),
+            term_names=tuple(self.term_names_),
             importances=imp[:, 0] if imp.shape[1] == 1 else imp,
             intercept=self.base_value_,
             output_names=self._output_names(),
             link=self.explanation_link_,
             method="gam",
             shapes=self.term_shapes(),
-            extras={
-                "lam": [g.lam for g in self.gams_],
-                "edf": [g.statistics_["edof"] for g in self.gams_],
-                "band": "interval: pygam's 95% pointwise confidence interval of the score",
-            },
+            extras=extras,
         )
+
+
+def _flat(v):
+    """Every number of a nested list (pygam's lam: a list per term, a list per margin)."""
+    if isinstance(v, (list, tuple, np.ndarray)):
+        for x in v:
+            yield from _flat(x)
+    else:
+        yield v
 
 
 class GAMRegressor(_BaseGAM, RegressorMixin, BaseEstimator):
@@ -353,6 +563,13 @@ class GAMRegressor(_BaseGAM, RegressorMixin, BaseEstimator):
     monotonic_inc, monotonic_dec : feature names or indices whose shape must
         increase / decrease.
     max_iter, tol : pygam's P-IRLS settings.
+    interactions : None, int or list of column pairs
+        Pair terms ``te(a, b)`` (pygam tensor-product splines) on numeric columns:
+        a list such as ``[("age", "income")]`` (names or indices), or an int k for
+        the k best pairs of the residual screen on the main-effect fit (see the
+        module docstring). None or 0: main effects only. The chosen pairs are
+        ``pairs_``; with an int, ``interaction_scores_`` holds (i, j, score) of
+        every pair screened, best first.
     verbose : bool, default True
         Show a progress bar (tqdm, only once the work has taken 2 s) over the
         lam search; False silences it.
@@ -385,6 +602,7 @@ class GAMRegressor(_BaseGAM, RegressorMixin, BaseEstimator):
         monotonic_dec=None,
         max_iter=100,
         tol=1e-4,
+        interactions=None,
         verbose=True,
     ):
         self.distribution = distribution
@@ -396,6 +614,7 @@ class GAMRegressor(_BaseGAM, RegressorMixin, BaseEstimator):
         self.monotonic_dec = monotonic_dec
         self.max_iter = max_iter
         self.tol = tol
+        self.interactions = interactions
         self.verbose = verbose
 
     def fit(self, X, y, sample_weight=None):
@@ -436,7 +655,7 @@ class GAMRegressor(_BaseGAM, RegressorMixin, BaseEstimator):
         y_scale = 1.0
         if ymax > 1e100 or 0 < ymax < 1e-100:
             y_scale = float(np.exp2(np.round(np.log2(ymax))))
-        self.gams_ = self._fit_all(make, X, [y / y_scale], sw)
+        self.gams_ = self._fit_with_pairs(make, X, [y / y_scale], sw)
         if y_scale != 1.0:
             self._unscale_target(y_scale)
         self._finish_fit(X)
@@ -491,6 +710,7 @@ class GAMClassifier(_BaseGAM, ClassifierMixin, BaseEstimator):
         monotonic_dec=None,
         max_iter=100,
         tol=1e-4,
+        interactions=None,
         verbose=True,
     ):
         self.n_splines = n_splines
@@ -501,6 +721,7 @@ class GAMClassifier(_BaseGAM, ClassifierMixin, BaseEstimator):
         self.monotonic_dec = monotonic_dec
         self.max_iter = max_iter
         self.tol = tol
+        self.interactions = interactions
         self.verbose = verbose
 
     def fit(self, X, y, sample_weight=None):
@@ -529,7 +750,7 @@ class GAMClassifier(_BaseGAM, ClassifierMixin, BaseEstimator):
             if len(self.classes_) == 2
             else [codes == k for k in range(len(self.classes_))]
         )
-        self.gams_ = self._fit_all(make, X, [t.astype(float) for t in targets], sw)
+        self.gams_ = self._fit_with_pairs(make, X, [t.astype(float) for t in targets], sw)
         self._finish_fit(X)
         return self
 

@@ -6,6 +6,11 @@ in the feature's own units. It learns rules for the positive class
 (``classes_[1]``); a row is positive when any rule fires, and its probability
 is wittgenstein's: the mean of the firing rules' P, or the uncovered rows' P
 when none fires.
+
+A target with more than two classes is fitted one-vs-rest (``_rules._OneVsRest``):
+one rule set per class, learned for that class against the rest (as
+wittgenstein's own ``pos_class`` choice, one class at a time); the class
+probabilities are each set's P(class) normalized to sum to 1.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from sklearn.utils._param_validation import Interval
 from ..base import Traits
 from ._rules import (
     ListRule,
+    _OneVsRest,
     _RuleBase,
     _RuleListMixin,
     level_is,
@@ -31,8 +37,9 @@ from ._rules import (
 )
 
 
-class RipperClassifier(_RuleListMixin, _RuleBase, ClassifierMixin, BaseEstimator):
-    """Binary RIPPER rule set (wittgenstein): IF any rule holds THEN the positive class.
+class RipperClassifier(_OneVsRest, _RuleListMixin, _RuleBase, ClassifierMixin, BaseEstimator):
+    """RIPPER rule set (wittgenstein): IF any rule holds THEN the positive class
+    (one set per class, one-vs-rest, for more than two classes).
 
     Parameters
     ----------
@@ -79,11 +86,14 @@ class RipperClassifier(_RuleListMixin, _RuleBase, ClassifierMixin, BaseEstimator
         Rules are learned for ``classes_[1]`` of a two-class y; a text / category /
         boolean column gives one condition per level (``Home = owner``), a missing
         value (where fit saw some) the condition ``Income is missing``; integer sample
-        weights repeat rows (fractional ones are refused). Returns self.
+        weights repeat rows (fractional ones are refused). More than two classes: one
+        rule set per class, one-vs-rest (``estimators_``). Returns self.
         """
         import wittgenstein as lw
 
         self._validate_params()
+        if self._fit_one_vs_rest(X, y, sample_weight):
+            return self
         Xe, codes = self._class_inputs(X, y, sample_weight, binary=True)
         conds_of = {}
         self.ripper_cuts_ = {}

@@ -7,10 +7,12 @@ al.), which only takes 0/1 inputs: every numeric feature is cut at its
 quantiles here, each cut giving two items (``x <= cut``, ``x > cut``), so the
 printed rules carry the cut points in the feature's own units.
 
-Both backends are binary-only; a multiclass target is refused with a clear
-error (never collapsed to two classes). The backend's rules are translated into
-``Condition`` objects once, and predictions come from evaluating those printed
-conditions, so the printout is the model.
+Both backends are binary-only: a target with more than two classes is fitted
+one-vs-rest (``_rules._OneVsRest``), one list per class ("y = k" against the
+rest, printed with P(k) per rule); the class probabilities are those P
+normalized to sum to 1 and the prediction is the most probable class. The
+backend's rules are translated into ``Condition`` objects once, and predictions
+come from evaluating those printed conditions, so the printout is the model.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ..base import Traits
 from ._rules import (
     ListRule,
+    _OneVsRest,
     _RuleBase,
     _RuleListMixin,
     level_condition,
@@ -36,7 +39,7 @@ from ._rules import (
 )
 
 
-class RuleListClassifier(_RuleListMixin, _RuleBase, ClassifierMixin, BaseEstimator):
+class RuleListClassifier(_OneVsRest, _RuleListMixin, _RuleBase, ClassifierMixin, BaseEstimator):
     """A rule list (imodels greedy or Bayesian), printed as IF/THEN/ELSE IF.
 
     Parameters
@@ -56,7 +59,9 @@ class RuleListClassifier(_RuleListMixin, _RuleBase, ClassifierMixin, BaseEstimat
     random_state : seed of the MCMC (bayesian) or of the tie-breaking between equally
         good splits (greedy; None means seed 0, so greedy fits are reproducible).
 
-    ``complexity_`` is the total number of conditions over all rules.
+    ``complexity_`` is the total number of conditions over all rules (over every
+    class's list when y has more than two classes: then ``estimators_[k]`` is the
+    binary list for ``classes_[k]`` against the rest, see the module docstring).
     """
 
     traits = Traits(
@@ -117,12 +122,15 @@ class RuleListClassifier(_RuleListMixin, _RuleBase, ClassifierMixin, BaseEstimat
         their share of the positive class, so each cut is a best split of levels)
         or ``Grade >= mid`` (ordered). Missing values: refused by the greedy list
         (its backend takes none), in the Bayesian one (where fit saw some) they
-        make every condition on them false except ``x is missing``. y must have
-        two classes (a multiclass target is refused).
+        make every condition on them false except ``x is missing``. More than two
+        classes: one list per class, one-vs-rest (``estimators_``).
         sample_weight takes integer (frequency) weights only: rows are repeated by them.
         Returns self.
         """
         self._validate_params()
+        if self._fit_one_vs_rest(X, y, sample_weight):
+            self.n_iter_ = max(s.n_iter_ for s in self.estimators_)
+            return self
         Xe, codes = self._class_inputs(X, y, sample_weight, binary=True)
         if self.algorithm == "greedy":
             self._fit_greedy(Xe, codes)

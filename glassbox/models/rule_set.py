@@ -26,6 +26,12 @@ turns it into a probability as ``softmax([1 - score, score])``, i.e.
 ``P = 1 / (1 + exp(1 - 2*score))``; we keep that (and print it) so predictions
 match the backend.
 
+A classification target with more than two classes is fitted one-vs-rest
+(``_rules._OneVsRest``): one RuleFit per class on "y = k" against the rest, each
+printed with its own score; P(k) is each model's 1 / (1 + exp(1 - 2*score_k))
+normalized to sum to 1 over the classes, and the explanations are on each
+model's one-vs-rest log-odds (link ``"ovr_logit"``).
+
 RIPPER rule sets are ``glassbox.models.ripper.RipperClassifier``.
 """
 
@@ -45,6 +51,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._format import rule_text
 from ..base import Traits
 from ._rules import (
+    _OneVsRest,
     _RuleBase,
     frequency_rows,
     merge_duplicates,
@@ -361,8 +368,8 @@ class RuleSetRegressor(_RuleFitBase, RegressorMixin, BaseEstimator):
         return ("y",)
 
 
-class RuleSetClassifier(_RuleFitBase, ClassifierMixin, BaseEstimator):
-    """Binary RuleFit classifier (imodels): weighted rules plus linear terms.
+class RuleSetClassifier(_OneVsRest, _RuleFitBase, ClassifierMixin, BaseEstimator):
+    """RuleFit classifier (imodels): weighted rules plus linear terms.
 
     Parameters follow imodels' RuleFitClassifier, as in ``RuleSetRegressor``:
     ``max_rules`` caps the number of non-zero terms (ignored when ``alpha`` is
@@ -371,7 +378,9 @@ class RuleSetClassifier(_RuleFitBase, ClassifierMixin, BaseEstimator):
     ``max_rules``, ``random_state`` seeds the trees.
 
     The score is printed as in the regressor; as in imodels,
-    P(classes_[1]) = 1 / (1 + exp(1 - 2*score)).
+    P(classes_[1]) = 1 / (1 + exp(1 - 2*score)). More than two classes: one
+    model per class against the rest (``estimators_[k]`` for ``classes_[k]``),
+    their P normalized to sum to 1 (see the module docstring).
     """
 
     def fit(self, X, y, sample_weight=None):
@@ -379,38 +388,61 @@ class RuleSetClassifier(_RuleFitBase, ClassifierMixin, BaseEstimator):
 
         Text / category / boolean columns of X are one-hot encoded inside, with the
         most frequent level as the baseline; missing values are refused.
-        y must have two classes (a multiclass target is refused).
+        More than two classes: one model per class, one-vs-rest (``estimators_``).
         sample_weight takes integer (frequency) weights only: rows are repeated by them.
         Returns self.
         """
         from imodels import RuleFitClassifier
 
         self._validate_params()
+        if self._fit_one_vs_rest(X, y, sample_weight):
+            return self
         Xe, codes = self._class_inputs(X, y, sample_weight, binary=True)
         self._fit_rulefit(RuleFitClassifier, Xe, codes, scale_y=False)
         return self
 
+    def _finish_one_vs_rest(self, X, sw) -> None:
+        # each class's model explains its own log-odds: its base value and importances
+        self.base_value_ = np.array(
+            [float(g.intercept[0]) for g in (s.explain_global() for s in self.estimators_)]
+        )
+        self.importances_ = np.column_stack(
+            [s.explain_global().importances for s in self.estimators_]
+        )
+
     def decision_function(self, X) -> np.ndarray:
         """Log-odds of P(classes_[1]), i.e. 2*score - 1 (score as printed).
 
-        Returns an array of shape (n_rows,).
+        Returns an array of shape (n_rows,); one-vs-rest (more than two classes):
+        (n_rows, n_classes), each class's model's log-odds 2*score_k - 1.
         """
+        check_is_fitted(self)
+        if self._ovr():
+            return np.column_stack([s.decision_function(X) for s in self.estimators_])
         return 2 * self._printed_score(X) - 1
 
     def predict_proba(self, X) -> np.ndarray:
         """P(classes_[0]), P(classes_[1]) = softmax([1 - score, score]), as imodels.
 
-        Returns an array of shape (n_rows, 2).
+        Returns an array of shape (n_rows, 2); one-vs-rest: (n_rows, n_classes), each
+        class's model's P divided by their sum.
         """
+        check_is_fitted(self)
+        if self._ovr():
+            return self._ovr_proba(X)
         p1 = expit(self.decision_function(X))
         return np.column_stack([1 - p1, p1])
 
     def predict(self, X) -> np.ndarray:
-        """classes_[1] where the printed score is above 0.5, else classes_[0].
+        """classes_[1] where the printed score is above 0.5, else classes_[0]
+        (one-vs-rest: the most probable class).
 
         Returns an array of shape (n_rows,).
         """
-        p1 = self.predict_proba(X)[:, 1]  # validates first: unfitted -> NotFittedError
+        check_is_fitted(self)
+        if self._ovr():
+            return self._ovr_predict(X)
+        p1 = self.predict_proba(X)[:, 1]
         # imodels: argmax of softmax([1 - score, score]); ties go to classes_[0]
         return self.classes_[(p1 > 0.5).astype(int)]
 
@@ -418,8 +450,28 @@ class RuleSetClassifier(_RuleFitBase, ClassifierMixin, BaseEstimator):
         """Term contributions on the log-odds scale (twice the score's).
 
         Returns a LocalExplanation (link "logit"): base value + contributions =
-        ``decision_function(X)``.
+        ``decision_function(X)``; one-vs-rest: one output per class (link "ovr_logit",
+        each class's model's log-odds; ``glassbox.base.inverse_link`` of them is
+        ``predict_proba``).
         """
+        check_is_fitted(self)
+        if self._ovr():
+            from ..explanation import LocalExplanation
+
+            subs = [s.explain_local(X) for s in self.estimators_]
+            return LocalExplanation(
+                values=np.stack([e.values for e in subs], axis=2),
+                base_values=np.column_stack([e.base_values for e in subs]),
+                data=subs[0].data,
+                feature_names=tuple(self.feature_names_),
+                output_names=self._output_names(),
+                link="ovr_logit",
+                method="rulefit",
+                extras={
+                    **subs[0].extras,
+                    "one_vs_rest": "output k is the log-odds of classes_[k] against the rest",
+                },
+            )
         # log-odds = 2*score - 1, so contributions double and the base shifts
         loc = super().explain_local(X)
         return dataclasses.replace(
@@ -427,10 +479,24 @@ class RuleSetClassifier(_RuleFitBase, ClassifierMixin, BaseEstimator):
         )
 
     def explain_global(self):
-        """Feature importances on the log-odds scale (twice the score's).
+        """Feature importances on the log-odds scale (twice the score's); one-vs-rest:
+        one column per class, on each class's model's log-odds (link "ovr_logit").
 
         Returns a GlobalExplanation.
         """
+        if self._ovr():
+            from ..explanation import GlobalExplanation
+
+            check_is_fitted(self)
+            return GlobalExplanation(
+                term_names=tuple(self.feature_names_),
+                importances=self.importances_,
+                intercept=self.base_value_,
+                output_names=self._output_names(),
+                link="ovr_logit",
+                method="rulefit",
+                extras={"importance": "mean |local contribution| to each class's log-odds"},
+            )
         glob = super().explain_global()
         return dataclasses.replace(
             glob,
@@ -440,4 +506,15 @@ class RuleSetClassifier(_RuleFitBase, ClassifierMixin, BaseEstimator):
         )
 
     def _output_names(self) -> tuple[str, ...]:
+        if self._ovr():
+            return tuple(str(c) for c in self.classes_)
         return (str(self.classes_[1]),)
+
+    @property
+    def rules_(self) -> pd.DataFrame:
+        """Linear terms and rules (see ``RuleSetRegressor.rules_``); one-vs-rest: every
+        class's model's, with a ``class`` column."""
+        check_is_fitted(self)
+        if self._ovr():
+            return self._ovr_rules()
+        return super().rules_

@@ -9,7 +9,14 @@ and when it cannot start the error says why and suggests ``backend="operon"``.
 After the search, every equation of the final Pareto front (length against
 error) is turned into a sympy expression and simplified: constants that do not
 matter are dropped, near-integers snapped, constants folded and refit in
-float64 with the sample weights (the search itself is unweighted and float32).
+float64 with the sample weights (the search itself is float32).
+
+Sample weights reach the search too. Operon's fitness has no weights, so the
+search runs on rows drawn by weight (``search_rows``): integer weights repeat
+each row that many times in place (weight 0 drops it, weight 2 is the row
+twice: exactly the data the weights stand for), other weights draw as many
+rows as the data has by systematic resampling, proportional to the weights,
+with a seed from ``random_state``. PySR takes the weights itself.
 ``equation_`` keeps full-precision constants and ``predict`` uses them;
 printing shows 4 significant digits.
 
@@ -127,6 +134,32 @@ def pysr_unavailable_reason(timeout: float = 120.0) -> str:
     return _PYSR_STATUS
 
 
+#: integer weights repeat rows for the search up to this many rows (and at most 10x
+#: the data); beyond, rows are drawn by systematic resampling instead
+_MAX_REPEATED_ROWS = 200_000
+
+
+def search_rows(sample_weight: np.ndarray | None, n: int, seed: int) -> np.ndarray | None:
+    """Row indices, in order, that stand for ``sample_weight`` in an unweighted search.
+
+    None when there are no weights. Integer weights: each row repeated by its weight
+    (0 drops it), exact. Otherwise (or when that would exceed ``_MAX_REPEATED_ROWS`` /
+    10x the rows): ``n`` rows by systematic resampling, row i drawn about
+    ``n * w_i / sum(w)`` times, with one uniform offset from ``seed``.
+    """
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight, dtype=np.float64)
+    rounded = np.round(w)
+    total = float(rounded.sum())
+    if np.allclose(w, rounded, rtol=0, atol=1e-12) and total <= min(_MAX_REPEATED_ROWS, 10 * n):
+        return np.repeat(np.arange(n), rounded.astype(np.int64))
+    u = np.random.default_rng(seed).uniform()
+    positions = (u + np.arange(n)) * (w.sum() / n)
+    idx = np.searchsorted(np.cumsum(w), positions, side="right")
+    return np.minimum(idx, n - 1)
+
+
 def _sympy_symbols(names):
     """One sympy symbol per feature, named after it, so printouts show real names.
 
@@ -141,6 +174,14 @@ def _sympy_symbols(names):
 
 class SymbolicRegressor(GlassboxMixin, RegressorMixin, BaseEstimator):
     """Symbolic regression: find an equation y = f(x) that a person can read.
+    The search runs on pyoperon (installed with glassbox). PySR with Julia: a
+    user whose Julia is on the PATH (or named by the PYTHON_JULIAPKG_EXE
+    environment variable, read by PySR's juliacall) runs `pip install pysr`,
+    then once `python -c "import pysr"` (it installs PySR's Julia packages:
+    minutes, and internet access), and fits
+    `SymbolicRegressor(backend="pysr")`; the same
+    parameters, sample weights, printout and model files apply (see Notes).
+    Without Julia, `fit` raises an ImportError that says why.
 
     Parameters
     ----------
@@ -198,11 +239,39 @@ class SymbolicRegressor(GlassboxMixin, RegressorMixin, BaseEstimator):
     search_seconds_, simplify_seconds_ : float
         Wall-clock time of the search and of the simplification of its front.
 
+    n_search_rows_ : int
+        Rows the operon search evolved on (the training rows, or the rows that
+        stand for the sample weights, see Notes).
+
     Notes
     -----
-    The search itself is unweighted (Operon has no sample weights);
-    ``sample_weight`` enters the linear scaling, the float64 refit of the
-    constants, the losses of the front and hence the model selection.
+    Sample weights: Operon's fitness takes none, so the search runs on rows
+    that stand for them (``glassbox.models.symbolic.search_rows``): integer
+    weights repeat each row that many times in place (weight 0 removes it),
+    which is exactly the weighted data; other weights draw as many rows as the
+    data has, by systematic resampling proportional to the weights, with a seed
+    from ``random_state``. The linear scaling, the float64 refit of the
+    constants, the losses of the front and the model selection then use the
+    weights themselves.
+
+    PySR (``backend="pysr"``) needs Julia, which this package does not install.
+    A user who has Julia (on the PATH, or named by ``PYTHON_JULIAPKG_EXE``, the
+    variable PySR's juliacall reads) installs the Python side with
+    ``pip install pysr`` and runs ``python -c "import pysr"`` once: that first
+    import installs PySR's Julia packages (SymbolicRegression.jl), which takes
+    a few minutes and needs internet access (without a usable Julia, juliacall
+    tries to download one). After that,
+    ``SymbolicRegressor(backend="pysr", random_state=0).fit(X, y)`` runs
+    PySR's search with the same ``operators`` (PySR's names for them),
+    ``max_length`` (PySR's ``maxsize``), ``population_size``, ``generations``
+    (``niterations``), ``time_budget`` (``timeout_in_seconds``) and
+    ``sample_weight`` (PySR's ``weights``); a ``random_state`` makes it
+    deterministic (PySR then runs serially). Its hall of fame goes through the
+    same simplification, Pareto front, selection, printing and model files as
+    operon's equations. When PySR cannot start, ``fit`` raises an
+    ``ImportError`` saying why (``pysr_unavailable_reason()`` gives the reason
+    without importing pysr in the running process) and suggests
+    ``backend="operon"``.
     ``explain_local`` gives each additive term's centred value to its feature;
     terms of several features are shared equally (see its docstring).
     """
@@ -301,7 +370,17 @@ class SymbolicRegressor(GlassboxMixin, RegressorMixin, BaseEstimator):
         if self.backend == "pysr":
             candidates = self._search_pysr(Xs, ys, sw, symbols)
         else:
-            candidates = self._search_operon(Xs, ys, symbols)
+            # operon has no sample weights: the search sees rows drawn by weight
+            rows = search_rows(sw, X.shape[0], self._seed())
+            self.n_search_rows_ = X.shape[0] if rows is None else int(rows.size)
+            if rows is not None and np.ptp(ys[rows]) == 0 and np.ptp(ys) > 0:
+                raise ValueError(
+                    "the rows with non-zero sample_weight all have the same y; there is "
+                    "nothing for the search to fit"
+                )
+            candidates = self._search_operon(
+                Xs if rows is None else Xs[rows], ys if rows is None else ys[rows], symbols
+            )
         self.search_seconds_ = time.perf_counter() - start
         self._build_front(candidates, symbols, Xs, ys, sw)
         if (sx != 1).any() or sy != 1:

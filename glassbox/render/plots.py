@@ -332,19 +332,25 @@ def shape(
     return fig if own else ax
 
 
-def pair_heatmap(term: TermShape, *, output: Output = None) -> Figure:
-    """An interaction term (two features) as a heat map of its contribution."""
-    if len(term.features) != 2:
-        raise ValueError(
-            f"term {term.name!r} has {len(term.features)} features; a heat map needs 2"
-        )
-    values = np.asarray(term.values, float)
-    if values.ndim == 3:
-        values, _ = _pick_output(values, (), output, axis=2)
+def _pair_band(term: TermShape, output: Output) -> tuple[np.ndarray, str] | None:
+    """Width of a pair's band per cell and what it is: 2 x the std across bags (EBM),
+    upper - lower of the interval (GAM), or None when the term has no band."""
+    if term.std is not None:
+        width, what = 2 * np.asarray(term.std, float), "band width: 2 sd across bags"
+    elif term.lower is not None and term.upper is not None:
+        width = np.asarray(term.upper, float) - np.asarray(term.lower, float)
+        what = "band width: upper - lower of the interval"
+    else:
+        return None
+    if width.ndim == 3:
+        width, _ = _pick_output(width, (), output, axis=2)
+    return width, what
+
+
+def _pair_panel(ax, term: TermShape, values: np.ndarray, cmap: str, vmin: float, vmax: float):
+    """One heat map of a (g0 x g1) array on ``ax``: cells as wide as their bins for
+    a binned pair (EBM), an image on the grid points otherwise (GAM)."""
     g0, g1 = (np.asarray(g) for g in term.grid)
-    fig = _figure(5.5, 4.2)
-    ax = fig.add_subplot()
-    lim = float(np.nanmax(np.abs(values))) or 1.0
     cuts = term.cuts if term.cuts is not None else (None, None)
     edges = [_bin_edges(g, c) for g, c in zip((g0, g1), cuts)]
     if any(e is not None for e in edges):
@@ -354,14 +360,12 @@ def pair_heatmap(term: TermShape, *, output: Output = None) -> Figure:
             e if e is not None else np.arange(len(g) + 1) - 0.5 for e, g in zip(edges, (g0, g1))
         )
         # rasterized: one image in the SVG, no hairline seams between hundreds of cells
-        mesh = ax.pcolormesh(xe, ye, values.T, cmap="RdBu_r", vmin=-lim, vmax=lim, rasterized=True)
+        mesh = ax.pcolormesh(xe, ye, values.T, cmap=cmap, vmin=vmin, vmax=vmax, rasterized=True)
         for grid, e, setter in ((g0, edges[0], ax.set_xticks), (g1, edges[1], ax.set_yticks)):
             if e is None:
                 setter(np.arange(len(grid)), [str(v) for v in grid])
     else:
-        mesh = ax.imshow(
-            values.T, origin="lower", aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim
-        )
+        mesh = ax.imshow(values.T, origin="lower", aspect="auto", cmap=cmap, vmin=vmin, vmax=vmax)
         for grid, setter in ((g0, ax.set_xticks), (g1, ax.set_yticks)):
             step = max(1, len(grid) // 8)
             idx = np.arange(0, len(grid), step)
@@ -370,8 +374,37 @@ def pair_heatmap(term: TermShape, *, output: Output = None) -> Figure:
     ax.tick_params(axis="x", labelrotation=45)
     ax.set_xlabel(term.features[0])
     ax.set_ylabel(term.features[1])
+    return mesh
+
+
+def pair_heatmap(term: TermShape, *, output: Output = None) -> Figure:
+    """An interaction term (two features) as a heat map of its contribution.
+
+    Binned pairs (EBM) draw their bins, smooth pairs (GAM ``te`` terms) their grid.
+    When the term has a band (an EBM's std across bags, a GAM's pointwise
+    interval), a second panel shows the band's width per cell, on its own scale.
+    """
+    if len(term.features) != 2:
+        raise ValueError(
+            f"term {term.name!r} has {len(term.features)} features; a heat map needs 2"
+        )
+    values = np.asarray(term.values, float)
+    if values.ndim == 3:
+        values, _ = _pick_output(values, (), output, axis=2)
+    band = _pair_band(term, output)
+    fig = _figure(5.5 if band is None else 10.5, 4.2)
+    ax = fig.add_subplot(1, 1 if band is None else 2, 1)
+    lim = float(np.nanmax(np.abs(values))) or 1.0
+    mesh = _pair_panel(ax, term, values, "RdBu_r", -lim, lim)
     ax.set_title(term.name)
     fig.colorbar(mesh, ax=ax, label="contribution")
+    if band is not None:
+        width, what = band
+        bx = fig.add_subplot(1, 2, 2)
+        top = float(np.nanmax(width)) or 1.0
+        mesh = _pair_panel(bx, term, width, "Greys", 0.0, top)
+        bx.set_title(f"{term.name}: uncertainty")
+        fig.colorbar(mesh, ax=bx, label=what)
     return fig
 
 

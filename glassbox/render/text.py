@@ -544,10 +544,11 @@ def _pair_grid(shape: TermShape, outs: list[str], indent: str = "    ", size: in
     blocks = []
     n_bins = [len(g) for g in shape.grid]
     if any(n > size for n in n_bins):  # say it is a sample: the bins shown are not adjacent
+        unit = "bins" if shape.cuts is not None else "grid points"  # binned (EBM) or smooth (GAM)
         blocks.append(
             f"{indent}{min(n_bins[0], size)} x {min(n_bins[1], size)} of the "
-            f"{n_bins[0]} x {n_bins[1]} bins, evenly spaced (every bin: export_text(model, "
-            "full=True)):"
+            f"{n_bins[0]} x {n_bins[1]} {unit}, evenly spaced (every {unit[:-1]}: "
+            "export_text(model, full=True)):"
         )
     for k, per in enumerate(_outputs_of(source, len(outs))):
         heads = [f"{shape.features[0]} \\ {shape.features[1]}"] + [labels[1][j] for j in picks[1]]
@@ -703,7 +704,7 @@ def _gam_full_tables(model: GAMRegressor | GAMClassifier, g: GlobalExplanation) 
         "=== full lookup tables ===",
         "link output = intercept + the value of every term; a continuous term is read by",
         "linear interpolation between its grid rows (inside the training range), a",
-        "categorical term by its level's row.",
+        "categorical term by its level's row, a pair by bilinear interpolation in its grid.",
         "",
     ]
     for k, o in enumerate(g_out):
@@ -711,6 +712,14 @@ def _gam_full_tables(model: GAMRegressor | GAMClassifier, g: GlobalExplanation) 
     for shape in shapes:
         per = _outputs_of(shape.values, n_out)
         lines += ["", f"[{shape.name}] {shape.kind}"]
+        if len(shape.features) == 2:  # a pair: rows the first feature, columns the second
+            for k, p in enumerate(per):
+                head = [f"{shape.features[0]} \\ {shape.features[1]}"]
+                head[0] += "" if n_out == 1 else f" [{g_out[k]}]"
+                cols = head + [exact(x) for x in shape.grid[1]]
+                rows = [[exact(x)] + [exact(v) for v in p[i]] for i, x in enumerate(shape.grid[0])]
+                lines.append(table(cols, rows))
+            continue
         col = "x" if shape.kind != "categorical" else "level"
         rows = [
             [exact(x) if shape.kind != "categorical" else str(x)] + [exact(p[i]) for p in per]
@@ -835,8 +844,8 @@ def _render_ebm(
 # --- rule models -------------------------------------------------------------
 
 
-def _rule_stats(model, r) -> str:
-    classes = [str(c) for c in model.classes_]
+def _rule_stats(model, r, classes: list[str] | None = None) -> str:
+    classes = [str(c) for c in model.classes_] if classes is None else classes
     if len(classes) == 2:
         prob = f"P({classes[1]}) = {num(r.proba[1])}"
     else:
@@ -855,22 +864,60 @@ def _missing_rule(model) -> list[str]:
     return [str(text)] if text else []
 
 
-def _rule_list_lines(model, chained: bool = True) -> list[str]:
+def _rule_list_lines(model, chained: bool = True, classes: list[str] | None = None) -> list[str]:
     """IF / ELSE IF / ELSE lines of a fitted ``rule_list_``: the first true rule decides.
-    ``chained=False`` (a rule set, every rule that holds counts): IF ... / IF ... / ELSE."""
+    ``chained=False`` (a rule set, every rule that holds counts): IF ... / IF ... / ELSE.
+    ``classes``: the printed names of ``model.classes_`` (default: the classes)."""
+    names = [str(c) for c in model.classes_] if classes is None else classes
     lines = []
     for k, r in enumerate(model.rule_list_):
-        then = str(model.classes_[r.predicted()])
+        then = names[r.predicted()]
+        stats = _rule_stats(model, r, names)
         if not r.conds:
-            lines.append(f"ELSE {then}  {_rule_stats(model, r)}")
+            lines.append(f"ELSE {then}  {stats}")
             break
         head = "IF" if k == 0 or not chained else "ELSE IF"
-        lines.append(f"{head} {rule_text(r.conds)} THEN {then}  {_rule_stats(model, r)}")
+        lines.append(f"{head} {rule_text(r.conds)} THEN {then}  {stats}")
     return lines
+
+
+_OVR_NOTE = (
+    "One-vs-rest: each class has its own {what}, fitted on that class against the rest. "
+    "A row's P(class) is its {what}'s P(class) divided by the "
+    "sum of these over the classes (equal shares if all are 0); the prediction is the class "
+    "with the largest."
+)
+
+
+def _one_vs_rest_blocks(model, lines_of) -> list[str]:
+    """Each class's binary model, headed by the class: ``lines_of(sub, class name)``."""
+    out = []
+    for c, sub in zip(model.classes_, model.estimators_):
+        out += ["", f"Class {c} against the rest:"] + lines_of(sub, str(c))
+    return out
+
+
+def _one_vs_rest_list_lines(sub, c: str, chained: bool = True) -> list[str]:
+    return ["  " + line for line in _rule_list_lines(sub, chained, ["rest", c])]
 
 
 @renders(RuleListClassifier)
 def _render_rule_list(model: RuleListClassifier, **_) -> str:
+    if getattr(model, "estimators_", None) is not None:
+        n_rules = sum(len(s.rule_list_) - 1 for s in model.estimators_)
+        head = (
+            f"RuleListClassifier: {model.algorithm} rule lists ({model.backend_}), "
+            f"{_count(n_rules, 'rule')} + {len(model.classes_)} ELSE, "
+            f"{_count(model.complexity_, 'condition')}, fitted on {model.n_train_} rows "
+            f"(classes: {', '.join(map(str, model.classes_))})"
+        )
+        note = (
+            _OVR_NOTE.format(what="list")
+            + " In a list the first rule whose conditions all hold decides (THEN rest: not "
+            "that class); support = training rows it decides."
+        )
+        blocks = _one_vs_rest_blocks(model, _one_vs_rest_list_lines)
+        return "\n".join([head, note, *_missing_rule(model)] + blocks)
     n_rules = len(model.rule_list_) - 1
     head = (
         f"RuleListClassifier: {model.algorithm} rule list ({model.backend_}), "
@@ -940,6 +987,23 @@ def _render_rule_set_regressor(model: RuleSetRegressor, **_) -> str:
 @renders(RuleSetClassifier)
 def _render_rule_set_classifier(model: RuleSetClassifier, **_) -> str:
     classes = [str(c) for c in model.classes_]
+    if getattr(model, "estimators_", None) is not None:
+        subs = model.estimators_
+        n_rules = sum(len(s.rule_conditions_) for s in subs)
+        n_lin = sum(int(np.count_nonzero(s.linear_coef_)) for s in subs)
+        head = (
+            f"RuleSetClassifier: RuleFit ({model.backend_}), {_count(n_rules, 'rule')} + "
+            f"{_count(n_lin, 'linear term')}, complexity {model.complexity_} (conditions + "
+            f"linear terms), fitted on {model.n_train_} rows (classes: {', '.join(classes)})"
+        )
+        note = _OVR_NOTE.format(what="score") + (
+            " A class's score gives P(class) = 1 / (1 + exp(1 - 2*score)) "
+            "(imodels: softmax of [1 - score, score])."
+        )
+        return "\n".join(
+            [head, note]
+            + _one_vs_rest_blocks(model, lambda sub, c: _rulefit_lines(sub, f"score[{c}]"))
+        )
     n_lin = int(np.count_nonzero(model.linear_coef_))
     head = (
         f"RuleSetClassifier: RuleFit (imodels), {_count(len(model.rule_conditions_), 'rule')} + "
@@ -957,6 +1021,21 @@ def _render_rule_set_classifier(model: RuleSetClassifier, **_) -> str:
 @renders(RipperClassifier)
 def _render_ripper(model: RipperClassifier, **_) -> str:
     classes = [str(c) for c in model.classes_]
+    if getattr(model, "estimators_", None) is not None:
+        n_rules = sum(len(s.rule_list_) - 1 for s in model.estimators_)
+        head = (
+            f"RipperClassifier: RIPPER rule sets ({model.backend_}), "
+            f"{_count(n_rules, 'rule')}, {_count(model.complexity_, 'condition')}, "
+            f"fitted on {model.n_train_} rows (classes: {', '.join(classes)})"
+        )
+        note = _OVR_NOTE.format(what="rule set") + (
+            " In a set, P(class) is the mean of the holding rules' P, or the ELSE line's "
+            "(THEN rest) when none holds; support = training rows a rule covers."
+        )
+        blocks = _one_vs_rest_blocks(
+            model, lambda sub, c: _one_vs_rest_list_lines(sub, c, chained=False)
+        )
+        return "\n".join([head, note, *_missing_rule(model)] + blocks)
     head = (
         f"RipperClassifier: RIPPER rule set ({model.backend_}), "
         f"{_count(len(model.rule_list_) - 1, 'rule')}, {_count(model.complexity_, 'condition')}, "

@@ -43,18 +43,13 @@ EXPECTED_FAILED: dict[str, dict[str, str]] = {
             "on/off switch for choosing the penalty by cross-validation (a bool)"
         ),
     },
-    "RipperClassifier": {
-        "check_sample_weight_equivalence_on_dense_data": (
-            "wittgenstein splits the rows at random into grow and prune sets; the check "
-            "shuffles its repeated rows, so the split and the rules differ (weights repeat "
-            "rows in place, and the same rows in the same order give the same rules)"
-        ),
-    },
     "SymbolicRegressor": {
         "check_sample_weight_equivalence_on_dense_data": (
-            "operon's evolutionary search has no sample weights, so it sees different "
-            "(shuffled, repeated) rows and evolves a different equation; weights enter "
-            "the linear scaling, the float64 constant refit and the model selection only"
+            "operon's search takes no weights, so it runs on the rows repeated by their "
+            "integer weights in place; the check shuffles its repeated rows, and the "
+            "evolution depends on row order, so it evolves a different equation (same "
+            "rows in the same order give the same equations: tests/glassbox/"
+            "test_symbolic.py::test_integer_weights_equal_repeated_rows_in_the_search)"
         ),
     },
     "GAMRegressor": {

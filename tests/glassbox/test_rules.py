@@ -245,19 +245,7 @@ def test_bayesian_list_matches_imodels_on_its_items_and_printout():
     assert model.complexity_ == n_printed_conditions(text)
 
 
-@pytest.mark.parametrize(
-    "cls, kw",
-    [
-        (RuleListClassifier, {"algorithm": "greedy"}),
-        (RuleListClassifier, {"algorithm": "bayesian", "max_iter": 100, "n_chains": 1}),
-        (RuleSetClassifier, {"n_estimators": 5, "cv": False}),
-        (RipperClassifier, {}),
-    ],
-)
-def test_multiclass_is_refused_not_collapsed(cls, kw):
-    X, y = _multiclass()
-    with pytest.raises(ValueError, match="binary targets only.*3 classes"):
-        cls(**kw).fit(X, y)
+# more than two classes: tests/glassbox/test_multiclass_rules.py (one-vs-rest)
 
 
 # --- RIPPER --------------------------------------------------------------------------

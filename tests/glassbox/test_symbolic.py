@@ -252,6 +252,62 @@ def test_sample_weight_zero_equals_dropping_rows_in_the_refit():
     np.testing.assert_allclose(model.predict(X[20:]), y[20:], rtol=1e-6)
 
 
+def test_zero_weight_block_equals_fitting_on_the_rest():
+    # the search itself sees the weights: rows of weight 0 are not in it, so the
+    # same seed evolves the same equations as a fit on the other rows alone
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1, 5, size=(100, 2))
+    y = X[:, 0] * X[:, 1] + np.sin(X[:, 1])
+    y[:25] = rng.normal(50, 20, 25)  # garbage, weight 0
+    sw = np.r_[np.zeros(25), np.ones(75)]
+    a = SymbolicRegressor(**SMALL).fit(X, y, sample_weight=sw)
+    b = SymbolicRegressor(**SMALL).fit(X[25:], y[25:])
+    assert a.n_search_rows_ == 75 == b.n_search_rows_
+    assert list(a.pareto_front_["complexity"]) == list(b.pareto_front_["complexity"])
+    np.testing.assert_allclose(a.pareto_front_["loss"], b.pareto_front_["loss"], rtol=1e-9)
+    assert a.selected_index_ == b.selected_index_
+    # same equations; the float64 constant refit (zero-weight rows included) stops
+    # at its own tolerance, so constants agree to about 1e-8
+    assert sp.srepr(a.equation_.atoms(sp.Symbol)) == sp.srepr(b.equation_.atoms(sp.Symbol))
+    np.testing.assert_allclose(a.predict(X), b.predict(X), rtol=1e-6)
+
+
+def test_integer_weights_equal_repeated_rows_in_the_search():
+    X, y = _small_data()
+    y = y + np.where(X[:, 2] > 3, 4.0, 0.0)  # a part only some rows show
+    w = np.where(X[:, 2] > 3, 3, 1)
+    a = SymbolicRegressor(**SMALL).fit(X, y, sample_weight=w)
+    rows = np.repeat(np.arange(len(y)), w)  # the same rows, in place
+    b = SymbolicRegressor(**SMALL).fit(X[rows], y[rows])
+    assert a.n_search_rows_ == int(w.sum()) == b.n_search_rows_
+    assert list(a.pareto_front_["complexity"]) == list(b.pareto_front_["complexity"])
+    np.testing.assert_allclose(a.predict(X), b.predict(X), rtol=1e-7, atol=1e-9)
+    # had the search ignored the weights, a's front would be the unweighted search's
+    # equations refit with weights, not the equations evolved on the repeated rows
+    c = SymbolicRegressor(**SMALL).fit(X, y)
+    assert list(c.pareto_front_["equation"]) != list(b.pareto_front_["equation"])
+
+
+def test_search_rows_stand_for_the_weights():
+    assert symbolic.search_rows(None, 5, 0) is None
+    np.testing.assert_array_equal(
+        symbolic.search_rows(np.array([2, 0, 1, 3.0]), 4, 0), [0, 0, 2, 3, 3, 3]
+    )
+    rng = np.random.default_rng(3)
+    w = rng.uniform(0, 2, 500)
+    w[:50] = 0
+    rows = symbolic.search_rows(w, 500, 7)
+    assert rows.size == 500 and np.all(np.diff(rows) >= 0)
+    counts = np.bincount(rows, minlength=500)
+    assert counts[:50].sum() == 0
+    # systematic resampling: every row drawn floor or ceil of its expected count
+    expected = 500 * w / w.sum()
+    assert np.all(np.abs(counts - expected) < 1 + 1e-9)
+    np.testing.assert_array_equal(rows, symbolic.search_rows(w, 500, 7))
+    # huge integer weights do not blow up the row count: resampled instead
+    assert symbolic.search_rows(np.full(10, 10**6), 10, 0).size == 10
+
+
 # --- conversion and simplification -----------------------------------------------
 
 

@@ -245,18 +245,30 @@ def test_rules_student(forest):
     assert reg["region"].str.match(r"^(IF|ELSE)").all()
 
 
-def test_rules_student_falls_back_for_multiclass():
+def test_rules_student_multiclass_and_fallback(monkeypatch):
     assert _rules_available("classification"), "the rule families are part of glassbox"
     X, y = make_classification(
         n_samples=240, n_features=4, n_informative=3, n_redundant=0, n_classes=3, random_state=0
     )
     bb = LogisticRegression().fit(X, y)
+    # rule lists take three classes one-vs-rest (issue 23)
+    sur = distill(bb, X, student="rules", n_queries=300, random_state=0)
+    assert type(sur.student_).__name__ == "RuleListClassifier"
+    assert len(sur.student_.estimators_) == 3
+    assert sur.fidelity(X).value == np.mean(sur.predict(X) == bb.predict(X))
+    # a family that cannot fit the data hands over to the next one, with a warning
     cands = [
         type(c).__name__
         for c in __import__("surrogates.distill", fromlist=["x"]).student_candidates(
             "rules", "classification"
         )
     ]
+    from glassbox import RuleListClassifier
+
+    def refuse(self, *args, **kwargs):
+        raise ValueError("this rule list cannot fit")
+
+    monkeypatch.setattr(RuleListClassifier, "fit", refuse)
     with pytest.warns(UserWarning, match="cannot fit this black box"):
         sur = distill(bb, X, student="rules", n_queries=300, random_state=0)
     assert type(sur.student_).__name__ in cands[1:]
