@@ -1,0 +1,146 @@
+"""The model's own trees as arrays: the searches ask a tree ensemble thousands of
+rows, and scikit-learn forests spend ~10 ms per ``predict`` call on dispatch
+alone, so the rows go through one numba walk over the same trees instead.
+
+Honest by construction: a row whose score is within rounding of the decision
+(two classes tied, a margin near 0, a value near the desired interval's ends)
+is asked of the model itself, the reader is checked against the model's own
+``predict`` on sample rows before it is used (any disagreement: not used), and
+every returned counterfactual is re-checked on the model in any case."""
+
+from __future__ import annotations
+
+import warnings
+import weakref
+
+import numpy as np
+
+# scikit-learn / xgboost classes whose ``predict`` follows from the raw trees
+_PROBA = (
+    "RandomForestClassifier",
+    "ExtraTreesClassifier",
+    "DecisionTreeClassifier",
+    "ExtraTreeClassifier",
+)
+_VALUE = (
+    "RandomForestRegressor",
+    "ExtraTreesRegressor",
+    "DecisionTreeRegressor",
+    "ExtraTreeRegressor",
+    "GradientBoostingRegressor",
+    "HistGradientBoostingRegressor",
+    "XGBRegressor",
+)
+_MARGIN = ("GradientBoostingClassifier", "HistGradientBoostingClassifier", "XGBClassifier")
+
+
+class TreeScores:
+    """``scores(Z)``: (labels or values, rounding tolerance) for coded numeric rows."""
+
+    def __init__(self, model, ens, kind: str):
+        self.ens = ens
+        self.kind = kind  # "proba", "margin" or "value"
+        self.classes = np.asarray(getattr(model, "classes_", []))
+        # float64 sums of the same leaf values differ from the model's own sums in
+        # the last bits (xgboost sums in float32): anything that close is unsure
+        self.rel = 1e-5 if ens.float32_values else 1e-9
+
+    def raw(self, Z: np.ndarray) -> np.ndarray:
+        ens = self.ens
+        G = Z.astype(np.float32).astype(np.float64) if ens.float32_inputs else Z
+        from ._tree_walk import ensemble_scores  # numba: only once a tree model is read
+
+        out = np.repeat(ens.bias[None, :].astype(np.float64), len(Z), axis=0)
+        ensemble_scores(
+            np.ascontiguousarray(G, dtype=np.float64),
+            ens.left,
+            ens.right,
+            ens.feature,
+            ens.threshold,
+            ens.value,
+            ens.tree_start,
+            ens.tree_group,
+            out,
+        )
+        return out
+
+    def predict(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Predictions and, per row, how far the score is from a tie (classifiers;
+        compare with ``tol``) or the value itself (regressors)."""
+        S = self.raw(Z)
+        tol = self.rel * (1.0 + np.abs(S).max(axis=1))
+        if self.kind == "value":
+            return S[:, 0], tol
+        if S.shape[1] == 1 and self.kind == "margin":  # binary: margin > 0 is class 1
+            m = S[:, 0]
+            return self.classes[(m > 0).astype(np.intp)], np.where(np.abs(m) < tol, 0.0, 1.0)
+        top = np.argmax(S, axis=1)
+        part = np.partition(S, -2, axis=1)
+        gap = part[:, -1] - part[:, -2]
+        return self.classes[top], np.where(gap < tol, 0.0, 1.0)
+
+
+# models read before (explaining many rows of one model reads it once), by the
+# identity and size of what holds their trees: a refit or warm start changes that
+_READ: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _fingerprint(model) -> tuple:
+    held = [
+        getattr(model, a, None)
+        for a in ("estimators_", "_predictors", "tree_", "_Booster")
+        if getattr(model, a, None) is not None
+    ]
+    return tuple((id(h), len(h) if hasattr(h, "__len__") else -1) for h in held)
+
+
+def _read(model):
+    from ..shap._tree_readers import read_model
+
+    key = _fingerprint(model)
+    try:
+        hit = _READ.get(model)
+    except TypeError:  # not weakly referable: read every time
+        hit = None
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    try:
+        with warnings.catch_warnings():  # the reader's own probe of the model's bias
+            warnings.simplefilter("ignore", UserWarning)
+            ens = read_model(model)
+    except (TypeError, ValueError, AttributeError, KeyError):
+        return None
+    try:
+        _READ[model] = (key, ens)
+    except TypeError:
+        pass
+    return ens
+
+
+def tree_scores(model, space) -> TreeScores | None:
+    """A ``TreeScores`` for a scikit-learn or xgboost tree model on numeric rows, else None."""
+    name = type(model).__name__
+    mod = type(model).__module__
+    if space.categorical.any() or not (mod.startswith("sklearn") or mod.startswith("xgboost")):
+        return None
+    if name not in _PROBA + _VALUE + _MARGIN:
+        return None
+    ens = _read(model)
+    if ens is None:
+        return None
+    if ens.cat_index is not None and (ens.cat_index >= 0).any():
+        return None
+    if ens.n_features != space.p or not np.isnan(ens.missing):
+        return None
+    if name in _PROBA:
+        ok = ens.link == "identity" and ens.n_outputs == len(getattr(model, "classes_", ()))
+        kind = "proba"
+    elif name in _MARGIN:
+        ok = ens.link in ("logit", "softmax")
+        kind = "margin"
+    else:
+        ok = ens.link == "identity" and ens.n_outputs == 1
+        kind = "value"
+    if not ok:
+        return None
+    return TreeScores(model, ens, kind)
