@@ -21,7 +21,11 @@ Rows: "lime default" (5,000 samples), "ours default" (n_samples="auto"),
 "ours @lime budget" (n_samples=5000, n_repeats=0) and "lime @ours budget"
 (lime with ours' mean sample count): like-for-like budgets.
 
-Run: .venv/bin/python benchmarks/local_vs_lime.py [--quick]
+Stability on 10 rows (--quick) moves in steps of 0.02 and one row with a tie
+moves it by 0.1: use --rows 30 (or the full run's 50) before reading a 0.02
+difference.
+
+Run: .venv/bin/python benchmarks/local_vs_lime.py [--quick] [--rows N]
 """
 
 from __future__ import annotations
@@ -165,6 +169,8 @@ def main() -> None:
 
     quick = "--quick" in sys.argv
     n_rows = 10 if quick else 50
+    if "--rows" in sys.argv:
+        n_rows = int(sys.argv[sys.argv.index("--rows") + 1])
     out = []
     for dname, (X, y) in datasets(quick).items():
         X_tr, X_te, y_tr, _ = train_test_split(X, y, test_size=0.3, random_state=0)
