@@ -8,8 +8,12 @@ the rows where the witness function |mean k(x, data) - mean k(x, prototypes)| is
 largest, with a log-determinant term that keeps them diverse: log det of the
 kernel on the chosen criticisms, updated after every pick through an
 incremental (pivoted) Cholesky factor, so the term grows with the criticisms
-already chosen. The kernel is computed in row blocks; the full n x n matrix is
-never held in memory.
+already chosen. The full n x n kernel matrix is never held: its column sums
+come from one parallel numba pass over the pairs i < j (memory O(n)), and a
+kernel column is computed when its row is picked. Past ~10k rows,
+``approximation="nystroem"`` replaces the kernel by a rank-m Nystroem
+approximation (time and memory O(n m)), and the picks are those of that
+approximate kernel.
 """
 
 from __future__ import annotations
@@ -102,40 +106,75 @@ def kernel_matrix(A: np.ndarray, B: np.ndarray, kernel: str, gamma: float) -> np
     return np.exp(-gamma * d)
 
 
-def _column_sums(X: np.ndarray, kernel: str, gamma: float, block: int) -> np.ndarray:
-    """Column sums of the symmetric kernel matrix from its upper-triangle blocks only
-    (half the kernel evaluations), never holding more than a block pair."""
-    n = len(X)
-    block = int(min(max(n // 8, 256), max(block, 1)))
-    starts = range(0, n, block)
-    sums = np.zeros(n)
-    for a in starts:
-        for b in starts:
-            if b < a:
-                continue
-            kb = kernel_matrix(X[a : a + block], X[b : b + block], kernel, gamma)
-            sums[b : b + block] += kb.sum(axis=0)
-            if b != a:
-                sums[a : a + block] += kb.sum(axis=1)
-    return sums
+class _ExactKernel:
+    """Kernel columns and column sums computed from X on demand (memory O(n))."""
+
+    def __init__(self, X, kernel, gamma):
+        self.X = np.ascontiguousarray(X, dtype=np.float64)
+        self.gamma = float(gamma)
+        self.laplacian = kernel == "laplacian"
+
+    def colsum(self) -> np.ndarray:
+        from .effects._mmd_kernels import colsum_kernel  # numba loads on first use
+
+        parts = max(1, min(64, len(self.X) // 16))
+        return colsum_kernel(self.X, self.gamma, self.laplacian, parts)
+
+    def column(self, c: int) -> np.ndarray:
+        from .effects._mmd_kernels import column_kernel
+
+        return column_kernel(self.X, int(c), self.gamma, self.laplacian)
+
+    def diag(self) -> np.ndarray:
+        return np.ones(len(self.X))
 
 
-def _greedy_prototypes(X, m, kernel, gamma, colsum, K=None):
+class _NystroemKernel:
+    """The Nystroem approximation K ~ Phi Phi^T = K_nm K_mm^-1 K_mn from m landmark
+    rows (through a Cholesky factor; if K_mm is numerically singular, through its
+    eigenvectors with eigenvalues below 1e-12 of the largest dropped): column sums in
+    O(n m), columns in O(n m), memory O(n m). With every row a landmark it is the
+    exact kernel (up to the dropped eigenvalues)."""
+
+    def __init__(self, X, kernel, gamma, landmarks):
+        from scipy.linalg import cholesky, solve_triangular
+
+        K_nm = kernel_matrix(X, X[landmarks], kernel, gamma)
+        K_mm = K_nm[landmarks]
+        try:  # Phi = K_nm L^-T with K_mm = L L^T: Phi Phi^T = K_nm K_mm^-1 K_mn
+            L = cholesky(K_mm, lower=True)
+            self.phi = solve_triangular(L, K_nm.T, lower=True).T
+        except np.linalg.LinAlgError:  # numerically singular: drop the null directions
+            w, U = np.linalg.eigh(K_mm)
+            keep = w > 1e-12 * w.max()
+            self.phi = K_nm @ (U[:, keep] / np.sqrt(w[keep]))
+
+    def colsum(self) -> np.ndarray:
+        return self.phi @ self.phi.sum(axis=0)
+
+    def column(self, c: int) -> np.ndarray:
+        return self.phi @ self.phi[c]
+
+    def diag(self) -> np.ndarray:
+        return np.einsum("ij,ij->i", self.phi, self.phi)
+
+
+def _greedy_prototypes(kern, m, colsum):
     """Greedy MMD^2 minimisation. Returns chosen positions and, per row, the sum of
     kernel values against the chosen set."""
-    n = len(X)
+    n = len(colsum)
     chosen: list[int] = []
     s_in = np.zeros(n)  # sum_{j in S} k(x_c, x_j)
     sum_cs = 0.0  # sum_{j in S} colsum[j]
     sum_ss = 0.0  # sum_{i, j in S} k(x_i, x_j)
-    diag = np.ones(n)  # both kernels have k(x, x) = 1
+    diag = kern.diag()  # 1 for both exact kernels
     available = np.ones(n, dtype=bool)
     for size in range(1, m + 1):
         # J(S + c) = 2/(n|S+c|) sum_{i, j in S+c} k(x_i, x_j) - 1/|S+c|^2 sum_{S+c} k
         gain = 2.0 / (n * size) * (sum_cs + colsum) - (sum_ss + 2.0 * s_in + diag) / size**2
         gain[~available] = -np.inf
         c = int(np.argmax(gain))
-        col = K[:, c] if K is not None else kernel_matrix(X, X[c : c + 1], kernel, gamma)[:, 0]
+        col = kern.column(c)
         sum_cs += colsum[c]
         sum_ss += 2.0 * s_in[c] + diag[c]
         s_in += col
@@ -144,13 +183,13 @@ def _greedy_prototypes(X, m, kernel, gamma, colsum, K=None):
     return np.asarray(chosen, dtype=np.int64), s_in, sum_ss
 
 
-def _greedy_criticisms(X, proto, s_in, colsum, m, kernel, gamma, regularizer, K=None):
+def _greedy_criticisms(kern, proto, s_in, colsum, m, regularizer):
     """Largest |witness| plus the log det of the kernel on the chosen criticisms."""
-    n = len(X)
+    n = len(colsum)
     witness = colsum / n - s_in / max(len(proto), 1)
     available = np.ones(n, dtype=bool)
     available[proto] = False
-    residual = np.ones(n)  # k(c, c) - k_cC K_CC^-1 k_Cc (Schur complement), via Cholesky
+    residual = kern.diag().copy()  # k(c, c) - k_cC K_CC^-1 k_Cc (Schur complement), via Cholesky
     factors: list[np.ndarray] = []
     chosen: list[int] = []
     for _ in range(m):
@@ -162,8 +201,7 @@ def _greedy_criticisms(X, proto, s_in, colsum, m, kernel, gamma, regularizer, K=
         c = int(np.argmax(score))
         if not np.isfinite(score[c]):
             break
-        col = K[:, c] if K is not None else kernel_matrix(X, X[c : c + 1], kernel, gamma)[:, 0]
-        u = col.copy()
+        u = kern.column(c).copy()
         for f in factors:
             u -= f[c] * f
         u /= np.sqrt(max(residual[c], 1e-300))
@@ -178,7 +216,7 @@ def mmd2(X, S, *, kernel: str = "rbf", gamma: float | None = None) -> float:
     """Squared MMD between the rows of X and the rows of S (biased V-statistic)."""
     X, S = _rows(X), _rows(S)
     gamma = _gamma(X, gamma)
-    kxx = _column_sums(X, kernel, gamma, 2048).sum()
+    kxx = _ExactKernel(X, kernel, gamma).colsum().sum()
     kxs = sum(
         kernel_matrix(X[s : s + 2048], S, kernel, gamma).sum() for s in range(0, len(X), 2048)
     )
@@ -204,7 +242,9 @@ def prototypes(
     kernel: str = "rbf",
     gamma: float | None = None,
     regularizer: str | None = "logdet",
-    block_rows: int = 4096,
+    approximation: str | None = None,
+    n_components: int = 1000,
+    random_state=None,
 ) -> Prototypes:
     """MMD-critic prototypes and criticisms.
 
@@ -224,10 +264,18 @@ def prototypes(
         Kernel width; None is 1 / (n_features * X.var()).
     regularizer : {"logdet", None}, default="logdet"
         Diversity term for criticisms.
-    block_rows : int, default=4096
-        Up to this many rows (per class) the kernel matrix is held in memory;
-        above, it is computed in blocks and never held whole (memory
-        O(block_rows * n_rows)).
+    approximation : {None, "nystroem"}, default=None
+        None: the exact kernel, never held whole: column sums in one numba pass
+        over the pairs (time O(n^2 p), memory O(n)), kernel columns computed as
+        rows are picked. "nystroem": the kernel approximated from
+        ``n_components`` landmark rows drawn at random (K ~ Phi Phi^T), time and
+        memory O(n m): for data far past ~10k rows. The picks then minimise the
+        MMD^2 of the approximate kernel (``mmd2`` reports that one), an
+        approximation of the exact picks; with every row a landmark it is exact.
+    n_components : int, default=1000
+        Landmark rows for "nystroem" (per class when ``y`` is given).
+    random_state : int, RandomState or None
+        Draws the landmarks.
 
     Returns
     -------
@@ -246,6 +294,11 @@ def prototypes(
             raise ValueError(
                 f"{name} must be an integer >= {1 if name == 'n_prototypes' else 0}, got {value!r}"
             )
+    if approximation not in (None, "nystroem"):
+        raise ValueError(f"approximation must be None or 'nystroem', got {approximation!r}")
+    if not (isinstance(n_components, (int, np.integer)) and n_components >= 1):
+        raise ValueError(f"n_components must be a positive integer, got {n_components!r}")
+    rng = np.random.default_rng(random_state)
     gamma = _gamma(X, gamma)
     if y is None:
         groups = [(None, np.arange(n), int(n_prototypes), int(n_criticisms))]
@@ -273,9 +326,14 @@ def prototypes(
         Xg = X[rows]
         # small data: the kernel matrix in memory; larger: column sums from blocks and
         # each picked row's kernel column computed when it is picked
-        K = kernel_matrix(Xg, Xg, kernel, gamma) if len(Xg) <= block_rows else None
-        colsum = K.sum(axis=0) if K is not None else _column_sums(Xg, kernel, gamma, block_rows)
-        chosen, s_in, sum_ss = _greedy_prototypes(Xg, p, kernel, gamma, colsum, K)
+        if approximation == "nystroem":
+            m = min(int(n_components), len(Xg))
+            landmarks = np.sort(rng.choice(len(Xg), m, replace=False))
+            kern = _NystroemKernel(Xg, kernel, gamma, landmarks)
+        else:
+            kern = _ExactKernel(Xg, kernel, gamma)
+        colsum = kern.colsum()
+        chosen, s_in, sum_ss = _greedy_prototypes(kern, p, colsum)
         total_mmd += (
             len(rows)
             / n
@@ -285,9 +343,7 @@ def prototypes(
                 + sum_ss / p**2
             )
         )
-        crit, witness = _greedy_criticisms(
-            Xg, chosen, s_in, colsum, q, kernel, gamma, regularizer, K
-        )
+        crit, witness = _greedy_criticisms(kern, chosen, s_in, colsum, q, regularizer)
         p_idx.append(rows[chosen])
         c_idx.append(rows[crit])
         wit.append(witness[crit])

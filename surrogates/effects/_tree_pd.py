@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-_CHUNK = 32  # rows walked together, tree by tree, so a tree's nodes stay in cache
+_CHUNK = 128  # rows walked together, tree by tree, so a tree's nodes stay in cache
 
 
 @njit(cache=True, parallel=True)
@@ -127,71 +127,66 @@ def _ice_kernel(
 
 
 @njit(cache=True, parallel=True)
-def _ice_kernel_1d(
-    X,
-    left,
-    right,
-    feature,
-    threshold,
-    default_left,
-    value,
-    tree_start,
-    tree_group,
-    n_outputs,
-    s1,
-    count1,
-    g1,
-    out,  # out: (n, g1, n_outputs)
-):
-    """One feature: the pair kernel with its second axis dropped (half the bookkeeping)."""
+def _ice_kernel_1d_packed(X, child, feat, thr, dleft, value, root, tree_group, s1, count1, g1, out):
+    """One feature on the packed layout (``_tree_predict._pack_kernel``: siblings
+    side by side, leaves pointing to themselves): splits on other features are
+    single branch-free steps; a split on s1 sends grid indices [a, c) left and
+    [c, b) right, each reached leaf adds its value to its grid range through a
+    difference array, so the cost is the leaves a row can reach, not grid x depth."""
     n = X.shape[0]
-    n_trees = tree_start.shape[0] - 1
+    n_trees = root.shape[0]
     n_values = value.shape[1]
+    n_outputs = out.shape[2]
     n_chunks = (n + _CHUNK - 1) // _CHUNK
     for chunk in prange(n_chunks):
         lo_row = chunk * _CHUNK
         hi_row = min(n, lo_row + _CHUNK)
         diff = np.zeros((hi_row - lo_row, g1 + 1, n_outputs))
-        st_node = np.empty(256, dtype=np.int64)
-        st_lo = np.empty(256, dtype=np.int64)
-        st_hi = np.empty(256, dtype=np.int64)
+        st_node = np.empty(g1 + 1, dtype=np.int64)
+        st_lo = np.empty(g1 + 1, dtype=np.int64)
+        st_hi = np.empty(g1 + 1, dtype=np.int64)
         for t in range(n_trees):
             grp = tree_group[t]
             for i in range(lo_row, hi_row):
                 r = i - lo_row
-                st_node[0] = tree_start[t]
+                st_node[0] = root[t]
                 st_lo[0] = 0
                 st_hi[0] = g1
                 top = 1
                 while top > 0:
                     top -= 1
-                    node = st_node[top]
+                    nd = st_node[top]
                     a = st_lo[top]
                     b = st_hi[top]
-                    while left[node] >= 0 and feature[node] != s1:
-                        x = X[i, feature[node]]
-                        if np.isnan(x):
-                            go_left = default_left[node] != 0
+                    while child[nd] != nd:
+                        f = feat[nd]
+                        if f == s1:
+                            c = count1[nd]
+                            if c <= a:
+                                nd = child[nd] + 1
+                            elif c >= b:
+                                nd = child[nd]
+                            else:  # [a, c) left now, [c, b) right later
+                                st_node[top] = child[nd] + 1
+                                st_lo[top] = c
+                                st_hi[top] = b
+                                top += 1
+                                b = c
+                                nd = child[nd]
                         else:
-                            go_left = x <= threshold[node]
-                        node = left[node] if go_left else right[node]
-                    if left[node] < 0:
+                            x = X[i, f]
+                            nd = (
+                                child[nd]
+                                + np.int64(not (x <= thr[nd]))
+                                - np.int64(x != x) * dleft[nd]
+                            )
+                    if grp < 0:
                         for k in range(n_values):
-                            o = k if grp < 0 else grp
-                            diff[r, a, o] += value[node, k]
-                            diff[r, b, o] -= value[node, k]
-                        continue
-                    c = count1[node]
-                    if a < c:  # grid indices [a, min(b, c)) go left
-                        st_node[top] = left[node]
-                        st_lo[top] = a
-                        st_hi[top] = min(b, c)
-                        top += 1
-                    if c < b:  # [max(a, c), b) go right
-                        st_node[top] = right[node]
-                        st_lo[top] = max(a, c)
-                        st_hi[top] = b
-                        top += 1
+                            diff[r, a, k] += value[nd, k]
+                            diff[r, b, k] -= value[nd, k]
+                    else:
+                        diff[r, a, grp] += value[nd, 0]
+                        diff[r, b, grp] -= value[nd, 0]
         for r in range(hi_row - lo_row):
             for o in range(n_outputs):
                 run = 0.0
@@ -243,20 +238,21 @@ def tree_ice(ens, X: np.ndarray, feats: list[int], grids: list[np.ndarray]) -> n
     if not depth_ok:
         raise ValueError("trees deeper than 200 levels are not supported by method='tree'")
     if len(feats) == 1:
+        from ._tree_predict import _packed
+
+        child, feat, thr, dleft, orig, root, _ = _packed(ens)
         out1 = np.zeros((Xc.shape[0], g1, ens.n_outputs))
-        _ice_kernel_1d(
+        _ice_kernel_1d_packed(
             np.ascontiguousarray(Xc),
-            ens.left,
-            ens.right,
-            ens.feature,
-            ens.threshold,
-            ens.default_left,
-            ens.value,
-            ens.tree_start,
+            child,
+            feat,
+            thr,
+            dleft,
+            np.ascontiguousarray(ens.value[orig]),
+            root,
             ens.tree_group,
-            ens.n_outputs,
             feats[0],
-            counts[0],
+            counts[0][orig],
             g1,
             out1,
         )

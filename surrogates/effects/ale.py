@@ -10,7 +10,9 @@ Kolmogorov-Smirnov distance summed over features, then the first coordinate of
 classical multidimensional scaling), as Apley and Zhu do.
 
 All rows' edge evaluations go to the model in one call (in ``batch_rows``
-blocks); bootstrap bands resample the rows' local effects, so they need no more
+blocks); tree models (scikit-learn trees, forests and boosting, xgboost) are not
+called: the same scores come from their trees, walked in parallel with numba
+(``_tree_predict``: equal to the model's own output). Bootstrap bands resample the rows' local effects, so they need no more
 model calls.
 """
 
@@ -115,9 +117,13 @@ def order_levels(X: np.ndarray, j: int, levels: np.ndarray) -> np.ndarray:
     return levels[np.argsort(coord, kind="stable")]
 
 
-def _first_order(bb, Xa, j, edges, batch_rows):
+def _first_order(bb, Xa, j, edges, batch_rows, scorer=None):
     n = len(Xa)
     b = _bin_index(Xa[:, j], edges)
+    if scorer is not None:  # the model's own scores from its trees (see _tree_predict)
+        out = scorer.two_values(Xa, j, edges[b - 1], edges[b])
+        out = out[..., 1:] if bb.task == "classification" and out.shape[-1] == 2 else out
+        return b, out[1] - out[0]
     lo, hi = Xa.copy(), Xa.copy()
     lo[:, j] = edges[b - 1]
     hi[:, j] = edges[b]
@@ -171,7 +177,7 @@ def _accumulate_cat(b, delta, K, weights=None):
     return acc - (acc * counts[:, None]).sum(axis=0) / counts.sum(), counts
 
 
-def _second_order(bb, Xa, j, j2, e1, e2, batch_rows):
+def _second_order(bb, Xa, j, j2, e1, e2, batch_rows, scorer=None):
     n = len(Xa)
     b1 = _bin_index(Xa[:, j], e1)
     b2 = _bin_index(Xa[:, j2], e2)
@@ -181,7 +187,11 @@ def _second_order(bb, Xa, j, j2, e1, e2, batch_rows):
         Z[:, j] = e1[b1 - 1 + a]
         Z[:, j2] = e2[b2 - 1 + c]
         corners.append(Z)
-    out = _call(bb, np.concatenate(corners), batch_rows)
+    if scorer is not None:
+        out = scorer.scores(np.concatenate(corners))
+        out = out[:, 1:] if bb.task == "classification" and out.shape[1] == 2 else out
+    else:
+        out = _call(bb, np.concatenate(corners), batch_rows)
     delta = out[:n] - out[n : 2 * n] - out[2 * n : 3 * n] + out[3 * n :]
     return b1, b2, delta
 
@@ -275,6 +285,9 @@ def ale(
     if categorical and len(feats) != 1:
         raise ValueError("categorical=True is for one feature; a pair is taken as two numbers")
     batch_rows = max(1, int(batch_rows))
+    from ._tree_predict import tree_scorer
+
+    scorer = tree_scorer(blackbox)  # tree models: the same scores, without calling the model
     rng = np.random.default_rng(random_state)
     n = len(Xa)
     if len(feats) == 1 and categorical:
@@ -286,14 +299,14 @@ def ale(
     elif len(feats) == 1:
         j = feats[0]
         edges = _edges(Xa[:, j], bins)
-        b, delta = _first_order(bb, Xa, j, edges, batch_rows)
+        b, delta = _first_order(bb, Xa, j, edges, batch_rows, scorer)
         fn = lambda w: _accumulate_1d(b, delta, len(edges) - 1, w)  # noqa: E731
         grid, kind = (edges,), "continuous"
     else:
         j, j2 = feats
         bins2 = bins if isinstance(bins, tuple) and len(bins) == 2 else (bins, bins)
         e1, e2 = _edges(Xa[:, j], bins2[0]), _edges(Xa[:, j2], bins2[1])
-        b1, b2, delta = _second_order(bb, Xa, j, j2, e1, e2, batch_rows)
+        b1, b2, delta = _second_order(bb, Xa, j, j2, e1, e2, batch_rows, scorer)
         fn = lambda w: _accumulate_2d(b1, b2, delta, len(e1) - 1, len(e2) - 1, w)  # noqa: E731
         grid, kind = (e1, e2), "pair"
     values, counts = fn(None)

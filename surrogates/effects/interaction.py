@@ -20,8 +20,9 @@ from glassbox.explanation import GlobalExplanation
 from ._common import feature_index, output_names, outputs, prepare
 
 
-def pd_at_rows(bb, Xs: np.ndarray, cols: list[int], batch_rows: int) -> np.ndarray:
-    """PD of the columns ``cols`` at each row's own values, centred: (n, n_outputs)."""
+def pd_at_rows(bb, Xs: np.ndarray, cols: list[int], batch_rows: int, call=None) -> np.ndarray:
+    """PD of the columns ``cols`` at each row's own values, centred: (n, n_outputs).
+    ``call`` replaces the model call (tree models: the scores from their trees)."""
     n = len(Xs)
     per_call = max(1, batch_rows // n)
     parts = []
@@ -29,10 +30,61 @@ def pd_at_rows(bb, Xs: np.ndarray, cols: list[int], batch_rows: int) -> np.ndarr
         anchor = Xs[start : start + per_call]
         stacked = np.repeat(Xs[None], len(anchor), axis=0)
         stacked[:, :, cols] = anchor[:, None, cols]
-        out = outputs(bb, stacked.reshape(-1, Xs.shape[1]))
+        rows = stacked.reshape(-1, Xs.shape[1])
+        out = outputs(bb, rows) if call is None else call(rows)
         parts.append(out.reshape(len(anchor), n, -1).mean(axis=1))
     pd_ = np.concatenate(parts, axis=0)
     return pd_ - pd_.mean(axis=0)
+
+
+def _tree_pd(blackbox, bb, Xs: np.ndarray):
+    """For tree models whose raw output is the black box's own: functions giving the
+    same centred partial dependences from the exact tree PD (``_tree_pd``), else None.
+
+    PD_j at each row is the mean over rows of the ICE curve of j at that row's x_j;
+    PD of all other features at a row is that row's ICE curve of j averaged over
+    the sample's x_j values (one ICE pass per feature gives both). PD_jk is asked
+    of the model row by row (n^2 rows), its trees walked in numba where possible."""
+    if isinstance(blackbox, type(bb)) or not hasattr(blackbox, "fit"):
+        return None  # a callable or bound method may not output what the trees hold
+    from .partial_dependence import _tree_scale, read_tree_model
+
+    ens = read_tree_model(blackbox)
+    if ens is None:
+        return None
+    cols, scale = _tree_scale(blackbox, bb, ens)
+    if scale != "output":
+        return None
+    from ._tree_pd import tree_ice
+
+    def grid_of(j):
+        grid = np.unique(Xs[:, j])
+        return grid, np.searchsorted(grid, Xs[:, j])
+
+    def one_and_rest(j):
+        grid, idx = grid_of(j)
+        ice = tree_ice(ens, Xs, [j], [grid])[:, :, 0, :][..., cols]  # (n, g, k)
+        one = ice.mean(axis=0)[idx]
+        rest = ice[:, idx].mean(axis=1)
+        return one - one.mean(axis=0), rest - rest.mean(axis=0)
+
+    from ._tree_predict import tree_scorer
+
+    scorer = tree_scorer(blackbox)
+
+    def pair(j, j2, batch_rows):
+        # a pair's PD at n points from the pair ICE would fill an n x n grid per row;
+        # the n^2 rows are walked through the trees instead (or the model is asked)
+        call = None
+        if scorer is not None:
+
+            def call(rows):
+                out = scorer.scores(rows)
+                return out[:, 1:] if bb.task == "classification" and out.shape[1] == 2 else out
+
+        return pd_at_rows(bb, Xs, [j, j2], batch_rows, call)
+
+    return one_and_rest, pair
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -49,6 +101,7 @@ def interaction_strength(
     max_rows: int = 200,
     random_state=None,
     batch_rows: int = 262144,
+    method: str = "auto",
     progress: bool = False,
 ) -> GlobalExplanation:
     """Friedman's H statistic per feature and per pair of ``features``.
@@ -62,6 +115,11 @@ def interaction_strength(
         Also compute H for every pair of ``features``.
     max_rows : int, default=200
         Rows the statistic is computed on (cost grows with its square).
+    method : {"auto", "brute", "tree"}, default="auto"
+        "tree": the partial dependences from the exact tree PD (scikit-learn
+        trees, forests and boosting, xgboost, glassbox trees; the same numbers
+        as "brute" up to rounding); "auto" uses it when the trees' raw output is
+        the black box's own (not for boosted classifiers' probabilities).
 
     Returns
     -------
@@ -73,6 +131,8 @@ def interaction_strength(
     """
     from tqdm.auto import tqdm
 
+    if method not in ("auto", "brute", "tree"):
+        raise ValueError(f"method must be 'auto', 'brute' or 'tree', got {method!r}")
     bb, Xa, names = prepare(blackbox, X)
     feats = list(range(len(names))) if features is None else feature_index(features, names)
     if len(Xa) > max_rows:
@@ -88,11 +148,22 @@ def interaction_strength(
     one = {}
     h = np.zeros((len(feats), k))
     h_raw = np.zeros((len(feats), k))
+    tree = _tree_pd(blackbox, bb, Xa) if method in ("auto", "tree") else None
+    if method == "tree" and tree is None:
+        raise TypeError(
+            "method='tree' needs a tree model (as the estimator itself) whose raw output is "
+            "what the black box returns; use method='brute'"
+        )
     with tqdm(total=total, disable=not progress, desc="H statistic") as bar:
         for a, j in enumerate(feats):
-            one[j] = pd_at_rows(bb, Xa, [j], batch_rows)
-            rest = [c for c in range(p_all) if c != j]
-            pd_rest = pd_at_rows(bb, Xa, rest, batch_rows) if rest else np.zeros_like(f)
+            if tree is not None:
+                one[j], pd_rest = tree[0](j)
+                if p_all == 1:
+                    pd_rest = np.zeros_like(f)
+            else:
+                one[j] = pd_at_rows(bb, Xa, [j], batch_rows)
+                rest = [c for c in range(p_all) if c != j]
+                pd_rest = pd_at_rows(bb, Xa, rest, batch_rows) if rest else np.zeros_like(f)
             num = ((f - one[j] - pd_rest) ** 2).sum(axis=0)
             h[a] = _ratio(num, (f**2).sum(axis=0))
             h_raw[a] = np.sqrt(num / len(Xa))
@@ -102,7 +173,10 @@ def interaction_strength(
             pair_h = np.full((len(feats), len(feats), k), np.nan)
             for a, b in pair_list:
                 j, j2 = feats[a], feats[b]
-                both = pd_at_rows(bb, Xa, [j, j2], batch_rows)
+                if tree is not None:
+                    both = tree[1](j, j2, batch_rows)
+                else:
+                    both = pd_at_rows(bb, Xa, [j, j2], batch_rows)
                 num = ((both - one[j] - one[j2]) ** 2).sum(axis=0)
                 pair_h[a, b] = pair_h[b, a] = _ratio(num, (both**2).sum(axis=0))
                 bar.update(1)

@@ -94,11 +94,11 @@ def _tree_scale(blackbox, bb, ens):
 
 def read_tree_model(blackbox):
     """The tree arrays of a supported model, or None when it is not one."""
-    from ..shap._tree_readers import read_model
+    from ..shap._tree_readers import read_model_cached
 
     model = getattr(blackbox, "__self__", blackbox)  # a bound method: its estimator
     try:
-        ens = read_model(model)
+        ens = read_model_cached(model)
     except TypeError:
         return None
     cat = getattr(ens, "cat_index", None)
@@ -175,7 +175,8 @@ def partial_dependence(
             "glassbox trees; no categorical splits); use method='brute'"
         )
     if ens is not None:
-        bb(Xa[:1], checked=True)  # settles the task and classes
+        if bb.task is None or (bb.task == "classification" and bb.classes_ is None):
+            bb(Xa[:1], checked=True)  # settles the task and classes
         cols, scale = _tree_scale(blackbox, bb, ens)
         if method == "auto" and scale != "output":
             ens = None

@@ -4,7 +4,9 @@ The drop in score when one feature (or a group of features) is shuffled across
 rows. Every permuted copy of X for a block of features and repeats is stacked
 and sent to the model in one call, so a model with a per-call cost (a pipeline,
 a remote service, xgboost's DMatrix) pays it once per block, not once per
-feature and repeat. The permutations are drawn exactly as
+feature and repeat. Tree models (scikit-learn trees, forests and boosting,
+xgboost) are not called at all: their trees are walked in parallel with numba,
+giving the model's own scores (``_tree_predict``). The permutations are drawn exactly as
 ``sklearn.inspection.permutation_importance`` draws them, so the same
 ``random_state`` gives the same numbers with the same scorer.
 """
@@ -188,7 +190,15 @@ def permutation_importance(
                 str(key) if isinstance(groups, dict) else "+".join(names[i] for i in idx)
             )
 
-    base_scores = bb(Xa, checked=True)
+    # tree models: the same scores from the trees, walked in parallel (see _tree_predict)
+    from ._tree_predict import tree_scorer
+
+    scorer_ = tree_scorer(blackbox)
+
+    def model(rows):
+        return scorer_.scores(rows) if scorer_ is not None else bb(rows, checked=True)
+
+    base_scores = model(Xa)
     if y is None:  # the model against itself
         y = (
             bb.classes_[np.argmax(base_scores, axis=1)]
@@ -214,6 +224,19 @@ def permutation_importance(
     perms = draw_permutations(n, len(columns), n_repeats, random_state)
     raw = np.empty((len(columns), n_repeats))
     jobs = [(g, r) for g in range(len(columns)) for r in range(n_repeats)]
+    if scorer_ is not None:
+        # one column: all repeats walk each tree together (see _tree_predict)
+        single = [g for g in range(len(columns)) if len(columns[g]) == 1]
+        per_block = max(1, int(batch_rows) // (n * n_repeats))
+        for start in range(0, len(single), per_block):
+            block = single[start : start + per_block]
+            feats = [columns[g][0] for g in block]
+            targets = np.stack([Xa[perms[g], columns[g][0]] for g in block])
+            out = scorer_.permuted(Xa, feats, targets)
+            for k, g in enumerate(block):
+                for r in range(n_repeats):
+                    raw[g, r] = baseline - score(out[k, r])
+        jobs = [(g, r) for g, r in jobs if len(columns[g]) > 1]
     per_call = max(1, int(batch_rows) // n)
     with tqdm(total=len(jobs), disable=not progress, desc="permutation importance") as bar:
         for start in range(0, len(jobs), per_call):
@@ -222,7 +245,7 @@ def permutation_importance(
             for k, (g, r) in enumerate(block):
                 cols = columns[g]
                 stacked[k][:, cols] = Xa[perms[g, r][:, None], cols]
-            out = bb(stacked.reshape(-1, Xa.shape[1]), checked=True)
+            out = model(stacked.reshape(-1, Xa.shape[1]))
             out = out.reshape(len(block), n, -1)
             for k, (g, r) in enumerate(block):
                 raw[g, r] = baseline - score(out[k])

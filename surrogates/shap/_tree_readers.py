@@ -849,3 +849,47 @@ def _xgb_category_encoder(cats, feature_types):
         return out
 
     return encode
+
+
+# -- cache of read models (for callers that read the same model many times) ----
+
+_CACHE: dict[tuple, tuple] = {}
+_CACHE_SIZE = 8
+
+
+def _fingerprint(model) -> tuple:
+    """What changes when a model is refitted or grown in place: the identity of its
+    fitted parts and their count (a refit builds new tree objects)."""
+    parts: list = [type(model).__name__]
+    for attr in ("estimators_", "_predictors", "estimator_", "tree_"):
+        v = getattr(model, attr, None)
+        if v is not None:
+            parts.append((attr, id(v), len(v) if hasattr(v, "__len__") else -1))
+    if type(model).__module__.startswith("xgboost"):
+        try:
+            booster = model if hasattr(model, "save_raw") else model.get_booster()
+        except Exception:  # unfitted: read_model raises the clear error
+            return tuple(parts)
+        parts.append(
+            (id(booster), booster.num_boosted_rounds(), getattr(model, "best_iteration", None))
+        )
+    return tuple(parts)
+
+
+def read_model_cached(model, *, iteration_range=None) -> TreeEnsemble:
+    """``read_model`` kept per model object (the last 8 models read), so that
+    repeated effect computations on one model read its trees once. A refitted
+    model (new tree objects, another number of rounds) is read again. The
+    returned arrays are shared: callers must not write to them. The cache keeps
+    those 8 models alive (their ``predict_raw`` refers to them)."""
+    key = (id(model), None if iteration_range is None else tuple(iteration_range))
+    fp = _fingerprint(model)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] is model and hit[1] == fp:
+        return hit[2]
+    ens = read_model(model, iteration_range=iteration_range)
+    _CACHE.pop(key, None)
+    while len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[key] = (model, fp, ens)
+    return ens

@@ -154,3 +154,23 @@ def test_gam_shape_is_reproduced():
     expected = np.interp(edges, shape.grid[0], shape.values)  # edges are grid points
     diff = res.values[:, 0] - expected
     np.testing.assert_allclose(diff, diff[0], atol=1e-9)
+
+
+@pytest.mark.parametrize("kind", ["rf", "gb_clf"])
+def test_tree_models_equal_asking_the_model(X, kind):
+    """Tree models' edge values come from their trees (no model call): the same ALE
+    as through a plain function calling the model, first and second order."""
+    from sklearn.ensemble import GradientBoostingClassifier, RandomForestRegressor
+
+    y = X[:, 0] ** 2 + X[:, 1] * X[:, 2]
+    if kind == "rf":
+        model = RandomForestRegressor(10, max_depth=8, random_state=0).fit(X, y)
+        fn = model.predict
+    else:
+        model = GradientBoostingClassifier(n_estimators=20, random_state=0).fit(X, y > 0.3)
+        fn = model.predict_proba
+    for feats in (0, [1, 2]):
+        fast = ale(model, X, feats, bins=10)
+        slow = ale(lambda Z: fn(Z), X, feats, bins=10)
+        np.testing.assert_allclose(fast.values, slow.values, rtol=0, atol=1e-12)
+        assert np.abs(fast.values).max() > 0.01

@@ -78,3 +78,32 @@ def test_gradient_boosting_stumps_have_no_interactions(X):
         X, y + X[:, 0] * X[:, 2]
     )
     assert interaction_strength(deep, X, pairs=False).importances.max() > 0.05
+
+
+@pytest.mark.parametrize("kind", ["gb", "rf_clf", "xgb"])
+def test_tree_path_equals_brute(X, kind):
+    """The H statistic from the exact tree PD equals the one from asking the model."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    rng = np.random.default_rng(3)
+    Xw = np.column_stack([X, rng.normal(size=len(X))])
+    y = Xw[:, 0] * Xw[:, 1] + np.sin(2 * Xw[:, 2]) + 0.3 * Xw[:, 3] * Xw[:, 0]
+    if kind == "gb":
+        model = GradientBoostingRegressor(max_depth=3, n_estimators=25, random_state=0).fit(Xw, y)
+    elif kind == "rf_clf":
+        model = RandomForestClassifier(10, max_depth=6, random_state=0).fit(Xw, y > 0)
+    else:
+        xgb = pytest.importorskip("xgboost")
+        model = xgb.XGBRegressor(n_estimators=30, max_depth=3).fit(Xw, y)
+    tree = interaction_strength(model, Xw, method="tree")
+    brute = interaction_strength(model, Xw, method="brute")
+    assert tree.importances.max() > 0.05
+    # xgboost's own prediction sums float32 values; the trees are summed in float64
+    tol = 1e-5 if kind == "xgb" else 1e-10
+    np.testing.assert_allclose(tree.importances, brute.importances, rtol=0, atol=tol)
+    np.testing.assert_allclose(tree.extras["pair_h"], brute.extras["pair_h"], rtol=0, atol=tol)
+    np.testing.assert_allclose(
+        tree.extras["h_unnormalised"], brute.extras["h_unnormalised"], rtol=0, atol=tol
+    )
+    with pytest.raises(TypeError, match="method='tree'"):
+        interaction_strength(model.predict, Xw, method="tree")

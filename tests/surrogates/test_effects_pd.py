@@ -222,3 +222,24 @@ def test_tree_pd_honours_xgboosts_own_missing_value():
     brute = partial_dependence(model, X[:60], 0, grid=grid, kind="both", method="brute")
     # xgboost predicts in float32: agreement to float32 rounding, not 1e-12
     np.testing.assert_allclose(tree.individual, brute.individual, atol=1e-5)
+
+
+def test_tree_arrays_are_read_once_and_again_after_a_refit(data):
+    from surrogates.shap._tree_readers import read_model_cached
+
+    X, y, _ = data
+    model = RandomForestRegressor(5, max_depth=4, random_state=0).fit(X, y)
+    first = partial_dependence(model, X, 0, grid=6, method="tree")
+    assert read_model_cached(model) is read_model_cached(model)
+    before = read_model_cached(model)
+    model.fit(X, -y)  # a refit builds new trees: they must be read again
+    assert read_model_cached(model) is not before
+    again = partial_dependence(model, X, 0, grid=6, method="tree")
+    ref = _sk(model, X, [0], again, kind="average")
+    np.testing.assert_allclose(again.average[:, 0], ref["average"][0], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(again.average, -first.average, atol=1e-12)
+    xgb = pytest.importorskip("xgboost")
+    booster_model = xgb.XGBRegressor(n_estimators=5, max_depth=2).fit(X, y)
+    one = read_model_cached(booster_model)
+    booster_model.fit(X, -y)
+    assert read_model_cached(booster_model) is not one

@@ -133,3 +133,103 @@ def test_max_rows_and_bad_input(reg_data):
         permutation_importance(model, X, y, groups={"g": ["nope"]})
     with pytest.raises(ValueError, match="y has"):
         permutation_importance(model, X, y[:10])
+
+
+def _tree_models():
+    from sklearn.ensemble import (
+        ExtraTreesRegressor,
+        GradientBoostingClassifier,
+        GradientBoostingRegressor,
+        HistGradientBoostingClassifier,
+        HistGradientBoostingRegressor,
+    )
+    from sklearn.tree import DecisionTreeClassifier
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(150, 4))
+    y = X[:, 0] ** 2 + X[:, 1] * X[:, 2]
+    yc = (y > np.median(y)).astype(int)
+    y3 = np.digitize(y, np.quantile(y, [0.33, 0.66]))
+    Xn = X.copy()
+    Xn[::6, 1] = np.nan  # NaN rows follow each split's default side
+    return [
+        ("rf_reg_nan", RandomForestRegressor(8, random_state=0), Xn, y),
+        ("rf_clf", RandomForestClassifier(8, random_state=0), X, yc),
+        ("et_reg", ExtraTreesRegressor(6, random_state=0), X, y),
+        ("tree_clf3", DecisionTreeClassifier(random_state=0), X, y3),
+        ("gb_reg", GradientBoostingRegressor(n_estimators=15, random_state=0), X, y),
+        ("gb_clf3", GradientBoostingClassifier(n_estimators=10, random_state=0), X, y3),
+        ("hgb_reg_nan", HistGradientBoostingRegressor(max_iter=15), Xn, y),
+        (
+            "hgb_poisson",
+            HistGradientBoostingRegressor(max_iter=15, loss="poisson"),
+            X,
+            np.exp(y / 4),
+        ),
+        ("hgb_clf_nan", HistGradientBoostingClassifier(max_iter=15), Xn, yc),
+    ]
+
+
+@pytest.mark.parametrize("case", range(9))
+def test_tree_scores_are_the_models_own_to_the_bit(case):
+    """The numba walk gives predict / predict_proba exactly, also for permuted copies."""
+    from surrogates.effects._tree_predict import tree_scorer
+
+    name, model, X, y = _tree_models()[case]
+    model.fit(X, y)
+    scorer = tree_scorer(model)
+    assert scorer is not None, name
+
+    def own(Z):
+        return (
+            model.predict_proba(Z) if hasattr(model, "predict_proba") else model.predict(Z)[:, None]
+        )
+
+    np.testing.assert_array_equal(scorer.scores(X), own(X))
+    rng = np.random.default_rng(0)
+    targets = np.stack([X[rng.permutation(len(X))][:, [1, 3]].T for _ in range(3)], axis=1)
+    out = scorer.permuted(X, [1, 3], targets)  # (2 columns, 3 repeats, n, k)
+    for g, j in enumerate([1, 3]):
+        for r in range(3):
+            Z = X.copy()
+            Z[:, j] = targets[g, r]
+            np.testing.assert_array_equal(out[g, r], own(Z))
+    lo, hi = np.full(len(X), -0.3), np.where(np.arange(len(X)) % 2 == 0, -0.3, X[:, 2])
+    both = scorer.two_values(X, 0, lo, hi)
+    for side, v in enumerate((lo, hi)):
+        Z = X.copy()
+        Z[:, 0] = v
+        np.testing.assert_array_equal(both[side], own(Z))
+
+
+def test_tree_scores_xgboost():
+    xgb = pytest.importorskip("xgboost")
+    from surrogates.effects._tree_predict import tree_scorer
+
+    name, _, X, y = _tree_models()[2]
+    y3 = np.digitize(y, np.quantile(y, [0.33, 0.66]))
+    reg = xgb.XGBRegressor(n_estimators=20, max_depth=3).fit(X, y)
+    # regression: float32 leaves added to the float32 base score in xgboost's order
+    np.testing.assert_array_equal(tree_scorer(reg).scores(X)[:, 0], reg.predict(X))
+    for yy in ((y3 > 0).astype(int), y3):
+        clf = xgb.XGBClassifier(n_estimators=10, max_depth=3).fit(X, yy)
+        # probabilities: within one float32 ulp (xgboost's own exp)
+        np.testing.assert_allclose(tree_scorer(clf).scores(X), clf.predict_proba(X), atol=2e-7)
+    exp = permutation_importance(reg, X, y, n_repeats=3, random_state=0)
+    ref = sk_permutation_importance(reg, X, y, n_repeats=3, random_state=0)
+    np.testing.assert_allclose(exp.extras["importances_raw"], ref.importances, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", [1, 4, 5])
+def test_tree_path_equals_asking_the_model(case):
+    """Same numbers as the generic path (the model called through a plain function),
+    including groups of columns (walked as stacked rows)."""
+    name, model, X, y = _tree_models()[case]
+    model.fit(X, y)
+    kw = dict(n_repeats=3, random_state=2, groups=[[0], [1], [2, 3]])
+    fast = permutation_importance(model, X, y, **kw)
+    if hasattr(model, "predict_proba"):
+        slow = permutation_importance(lambda Z: model.predict_proba(Z), X, y, **kw)
+    else:
+        slow = permutation_importance(lambda Z: model.predict(Z), X, y, **kw)
+    np.testing.assert_array_equal(fast.extras["importances_raw"], slow.extras["importances_raw"])

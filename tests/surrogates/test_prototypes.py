@@ -54,9 +54,50 @@ def test_identical_to_brute_force_greedy(data, kernel):
     np.testing.assert_allclose(res.witness, witness[C], atol=1e-12)
     np.testing.assert_allclose(res.mmd2, _mmd2(K, S), atol=1e-12)
     np.testing.assert_allclose(mmd2(X, X[S], kernel=kernel, gamma=gamma), _mmd2(K, S), atol=1e-12)
-    blocked = prototypes(X, 6, n_criticisms=4, kernel=kernel, gamma=gamma, block_rows=16)
-    np.testing.assert_array_equal(blocked.prototype_indices, res.prototype_indices)
-    np.testing.assert_array_equal(blocked.criticism_indices, res.criticism_indices)
+    # the Nystroem kernel with every row a landmark is the exact kernel
+    full = prototypes(
+        X,
+        6,
+        n_criticisms=4,
+        kernel=kernel,
+        gamma=gamma,
+        approximation="nystroem",
+        n_components=10**6,
+    )
+    np.testing.assert_array_equal(full.prototype_indices, res.prototype_indices)
+    np.testing.assert_array_equal(full.criticism_indices, res.criticism_indices)
+    np.testing.assert_allclose(full.mmd2, res.mmd2, atol=1e-9)
+    np.testing.assert_allclose(full.witness, res.witness, atol=1e-9)
+
+
+def test_nystroem_approximates_with_fewer_landmarks(data):
+    """Fewer landmarks: an approximation whose picks still beat random subsets on the
+    exact MMD^2, and whose kernel columns match the exact ones closely."""
+    from surrogates.prototypes import _ExactKernel, _NystroemKernel
+
+    X, _ = data
+    exact = _ExactKernel(X, "rbf", 0.05)  # a smooth kernel: few landmarks suffice
+    approx = _NystroemKernel(X, "rbf", 0.05, np.arange(0, len(X), 2))
+    np.testing.assert_allclose(approx.column(7), exact.column(7), atol=0.005)
+    np.testing.assert_allclose(approx.colsum() / len(X), exact.colsum() / len(X), atol=0.01)
+    res = prototypes(X, 6, gamma=0.3, approximation="nystroem", n_components=40, random_state=0)
+    rng = np.random.default_rng(1)
+    chosen = mmd2(X, X[res.prototype_indices], gamma=0.3)
+    random = [mmd2(X, X[rng.choice(len(X), 6, replace=False)], gamma=0.3) for _ in range(20)]
+    assert chosen < np.median(random)
+    with pytest.raises(ValueError, match="approximation"):
+        prototypes(X, 3, approximation="rff")
+
+
+def test_colsum_kernel_equals_numpy(data):
+    """The one-pass numba column sums against the full matrix (scikit-learn's kernels)."""
+    from surrogates.prototypes import _ExactKernel
+
+    X, _ = data
+    for kernel, full in (("rbf", rbf_kernel), ("laplacian", laplacian_kernel)):
+        kern = _ExactKernel(X, kernel, 0.2)
+        np.testing.assert_allclose(kern.colsum(), full(X, gamma=0.2).sum(axis=0), rtol=1e-12)
+        np.testing.assert_allclose(kern.column(3), full(X, gamma=0.2)[:, 3], rtol=1e-12)
 
 
 def test_logdet_term_spreads_criticisms(data):
