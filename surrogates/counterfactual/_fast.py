@@ -11,7 +11,6 @@ every returned counterfactual is re-checked on the model in any case."""
 from __future__ import annotations
 
 import warnings
-import weakref
 
 import numpy as np
 
@@ -44,25 +43,17 @@ class TreeScores:
         # float64 sums of the same leaf values differ from the model's own sums in
         # the last bits (xgboost sums in float32): anything that close is unsure
         self.rel = 1e-5 if ens.float32_values else 1e-9
+        self._scorer = None
 
     def raw(self, Z: np.ndarray) -> np.ndarray:
-        ens = self.ens
-        G = Z.astype(np.float32).astype(np.float64) if ens.float32_inputs else Z
-        from ._tree_walk import ensemble_scores  # numba: only once a tree model is read
+        """(n, n_outputs) float64 sums: the bias plus one leaf value per tree."""
+        if self._scorer is None:  # numba: only once a tree model is read
+            from ..effects._tree_predict import raw_scorer
 
-        out = np.repeat(ens.bias[None, :].astype(np.float64), len(Z), axis=0)
-        ensemble_scores(
-            np.ascontiguousarray(G, dtype=np.float64),
-            ens.left,
-            ens.right,
-            ens.feature,
-            ens.threshold,
-            ens.value,
-            ens.tree_start,
-            ens.tree_group,
-            out,
-        )
-        return out
+            self._scorer = raw_scorer(self.ens)
+        Z = np.asarray(Z, dtype=np.float64)
+        G = Z.astype(np.float32).astype(np.float64) if self.ens.float32_inputs else Z
+        return self._scorer.scores(G)
 
     def predict(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Predictions and, per row, how far the score is from a tie (classifiers;
@@ -80,41 +71,17 @@ class TreeScores:
         return self.classes[top], np.where(gap < tol, 0.0, 1.0)
 
 
-# models read before (explaining many rows of one model reads it once), by the
-# identity and size of what holds their trees: a refit or warm start changes that
-_READ: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _fingerprint(model) -> tuple:
-    held = [
-        getattr(model, a, None)
-        for a in ("estimators_", "_predictors", "tree_", "_Booster")
-        if getattr(model, a, None) is not None
-    ]
-    return tuple((id(h), len(h) if hasattr(h, "__len__") else -1) for h in held)
-
-
 def _read(model):
-    from ..shap._tree_readers import read_model
+    """The model's trees through the shared per-model cache (effects and SHAP
+    read the same model once); None when they cannot be read."""
+    from ..shap._tree_readers import read_model_cached
 
-    key = _fingerprint(model)
-    try:
-        hit = _READ.get(model)
-    except TypeError:  # not weakly referable: read every time
-        hit = None
-    if hit is not None and hit[0] == key:
-        return hit[1]
     try:
         with warnings.catch_warnings():  # the reader's own probe of the model's bias
             warnings.simplefilter("ignore", UserWarning)
-            ens = read_model(model)
+            return read_model_cached(model)
     except (TypeError, ValueError, AttributeError, KeyError):
         return None
-    try:
-        _READ[model] = (key, ens)
-    except TypeError:
-        pass
-    return ens
 
 
 def tree_scores(model, space) -> TreeScores | None:

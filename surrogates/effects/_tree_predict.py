@@ -366,6 +366,23 @@ class TreeScorer:
         return np.stack(scores).reshape((G, R) + scores[0].shape)
 
 
+def _same(X: np.ndarray) -> np.ndarray:
+    return X
+
+
+def raw_scorer(ens) -> TreeScorer:
+    """A ``TreeScorer`` whose ``scores(X)`` is the un-finished float64 sum
+    ``bias + leaf values`` (n, n_outputs) of ``ens`` as read (scaled values, rows
+    compared as given: the caller rounds them as the library does)."""
+    return TreeScorer(
+        ens,
+        np.asarray(ens.value, dtype=np.float64),
+        np.asarray(ens.bias, dtype=np.float64).reshape(-1),
+        _same,
+        _same,
+    )
+
+
 def _to32(X: np.ndarray) -> np.ndarray:
     """scikit-learn trees and xgboost compare float32(x) with the threshold."""
     return X.astype(np.float32).astype(np.float64)
