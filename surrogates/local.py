@@ -40,9 +40,17 @@ of reruns: the expected Jaccard agreement of the top-K with that of normal
 draws of the full-fit coefficients, and ``coefficient_std`` their standard
 errors. With an integer ``n_samples`` every row uses that many samples and
 stability comes from ``n_repeats`` reruns with other seeds.
+
+The fit itself is a module-level API that LocalSurrogate and the text and image
+explainers (their own designs and kernels) share: ``fit_local_linear`` (weighted
+sparse ridge of many rows' answers on one design, with sandwich standard errors),
+``converged`` (the stopping rule and stability above) and ``auto_sizes`` (the
+sample counts of "auto").
 """
 
 from __future__ import annotations
+
+from typing import TypedDict
 
 import numpy as np
 
@@ -132,6 +140,180 @@ def _pair_var(A: np.ndarray, H: np.ndarray) -> np.ndarray:
         + 2 * np.einsum("rn,rnk->rk", A[:, i] * A[:, j], Hi * Hj)
         + np.einsum("rn,rnk->rk", A[:, s] ** 2, Hs**2)
     )
+
+
+# -- the local fit, shared by LocalSurrogate and the text / image explainers (they give
+# their own design E and kernel weights w; nothing here reads tabular state)
+
+
+class LocalFit(TypedDict, total=False):
+    """Result of :func:`fit_local_linear`; R rows explained, d features.
+
+    beta (R, d): the reported (sparse) coefficients, zero outside ``idx``;
+    idx (R, k): the selected features, sorted; score (R,): weighted R^2;
+    local_pred (R,): the fit at offset 0; f_x (R,): the answer at offset 0 (``Y[:, 0]``).
+    With ``se=True`` also full (R, d): the full ridge fit; se_full (R, d) and se (R, d):
+    sandwich standard errors of ``full`` and of ``beta`` (zero outside ``idx``).
+    """
+
+    beta: np.ndarray
+    idx: np.ndarray
+    score: np.ndarray
+    local_pred: np.ndarray
+    f_x: np.ndarray
+    full: np.ndarray
+    se_full: np.ndarray
+    se: np.ndarray
+
+
+def auto_sizes(n_coef: int, max_samples: int, *, odd: bool = True) -> list[int]:
+    """Sample counts at which ``n_samples="auto"`` refits and tests a row.
+
+    The first is 251 or 10 samples per fitted coefficient (``n_coef`` features and
+    an intercept), whichever is larger; each next one adds half the samples
+    so far; the last is ``max_samples``. ``odd`` rounds each count up to an odd number
+    (the row and whole antithetic pairs of LocalSurrogate's design).
+    """
+
+    def _round(n: int) -> int:
+        return n | 1 if odd else n
+
+    sizes = []
+    n = min(max_samples, _round(max(_AUTO_START, 10 * (n_coef + 1))))
+    while n < max_samples:
+        sizes.append(n)
+        n = _round(int(np.ceil(n * _AUTO_GROWTH)))
+    sizes.append(max_samples)
+    return sizes
+
+
+def fit_local_linear(
+    E: np.ndarray,
+    w: np.ndarray,
+    Y: np.ndarray,
+    *,
+    n_features: int,
+    alpha: float,
+    method: str,
+    se: bool = False,
+) -> LocalFit:
+    """Weighted sparse ridge fits of every row's answers Y (R, n) on one shared design E (n, d).
+
+    Sample 0 is the explained point (offset 0), ``w`` (n,) the kernel weights applied to
+    the samples (LocalSurrogate passes the square root of lime's kernel, as lime does).
+    ``method`` picks the ``n_features`` reported features of each row: "forward"
+    (greedy, unpenalized, as lime), "highest_weights" (largest |coefficient| of the full
+    ridge fit) or "none" (all); they are then refitted with ridge penalty ``alpha``.
+
+    With ``se``, also the sandwich (heteroskedasticity-robust) standard errors of
+    the full fit and of the reported sparse fit: the residual of a local linear
+    fit is the model's curvature, not noise, and its spread changes with the
+    offsets, so the classical sigma^2 (X'WX)^-1 would be wrong. Samples are
+    clustered as LocalSurrogate draws them: sample 0, the pairs (1, 2), (3, 4), ...
+    and a lone last sample when n is even.
+    """
+    R, d = Y.shape[0], E.shape[1]
+    sw = w.sum()
+    e_bar = w @ E / sw
+    Ec = E - e_bar
+    G = Ec.T @ (Ec * w[:, None])
+    y_bar = Y @ w / sw
+    Yc = Y - y_bar[:, None]
+    B = (Yc * w) @ Ec
+    yy = (Yc**2) @ w
+    k = n_features
+    full = None
+    if se or method == "highest_weights":
+        # one shared Gram matrix: the full fits of all rows are one solve
+        Ginv = np.linalg.inv(G + alpha * np.eye(d))
+        Ginv = 0.5 * (Ginv + Ginv.T)
+        full = B @ Ginv
+    if method == "none" or k >= d:
+        idx = np.tile(np.arange(d), (R, 1))
+    elif method == "forward":
+        idx = _forward(G, B, yy, k, 0.0)  # unpenalized, as lime selects
+    else:
+        idx = np.argsort(-np.abs(full), axis=1, kind="stable")[:, :k]
+    idx = np.sort(idx, axis=1)
+    beta_s = _batched_fit(G, B, idx, alpha)
+    beta = np.zeros((R, d))
+    np.put_along_axis(beta, idx, beta_s, axis=1)
+    resid = Yc - beta @ Ec.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = np.where(yy > 0, 1 - (resid**2) @ w / yy, 1.0)
+    local_pred = y_bar - beta @ e_bar  # the linear fit at offset 0, i.e. at x
+    out = LocalFit(beta=beta, idx=idx, score=score, local_pred=local_pred, f_x=Y[:, 0])
+    if se:
+        # the samples of an antithetic pair are not independent: the sandwich sums
+        # each pair's influence (clusters: the row, the pairs, a lone last draw);
+        # small-sample factor on the Kish effective number of clusters (HC1)
+        n = len(w)
+        h = (n - 1) // 2
+        single = [0] + ([n - 1] if n % 2 == 0 else [])
+        wc = np.concatenate([w[1 : 2 * h : 2] + w[2 : 2 * h + 1 : 2], w[single]])
+        ess = wc.sum() ** 2 / np.sum(wc**2)
+        corr = ess / max(ess - d - 1, 1.0)
+        r_full = Yc - full @ Ec.T
+        out["full"] = full
+        out["se_full"] = np.sqrt(corr * _pair_var(w * r_full, Ec @ Ginv))
+        sub = G[idx[:, :, None], idx[:, None, :]] + alpha * np.eye(idx.shape[1])
+        H = Ec[:, idx].transpose(1, 0, 2) @ np.linalg.inv(sub)  # (R, n, k)
+        var = _pair_var(w * resid, H)
+        se_b = np.zeros((R, d))
+        np.put_along_axis(se_b, idx, np.sqrt(corr * np.maximum(var, 0.0)), axis=1)
+        out["se"] = se_b
+    return out
+
+
+def converged(fit: LocalFit, *, tol: float, n_features: int) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows of a ``se=True`` fit meet the tolerance, and each row's selection stability.
+
+    Coefficients: every reported coefficient's standard error is at most
+    ``tol`` times the largest reported |coefficient| (offsets are in sd units,
+    so the coefficients are comparable). Selection (in the spirit of S-LIME's
+    sequential test): for every selected feature i and left-out feature j of
+    the full fit's ranking (its ``n_features`` largest |coefficients|), either
+    |b_i| > |b_j| at z = 2 standard errors, or their difference is within ``tol``
+    and its standard error within ``tol / 2``: the two are tied to the tolerance
+    and either choice is right. ``n_features`` >= d (no selection) tests the
+    coefficients only, with stability 1. Rows that never settle stop at the
+    caller's largest sample count; their reported stability says so.
+    """
+    beta, se = fit["beta"], fit["se"]
+    scale = np.abs(beta).max(axis=1)
+    ok = (se <= tol * scale[:, None] + 1e-12).all(axis=1)
+    d = beta.shape[1]
+    k = n_features
+    if k >= d:
+        return ok, np.ones(len(beta))
+    b, s = np.abs(fit["full"]), fit["se_full"]
+    order = np.argsort(-b, axis=1, kind="stable")
+    top, rest = order[:, :k], order[:, k:]
+    bi, si = (
+        np.take_along_axis(b, top, 1)[:, :, None],
+        np.take_along_axis(s, top, 1)[:, :, None],
+    )
+    bj, sj = (
+        np.take_along_axis(b, rest, 1)[:, None, :],
+        np.take_along_axis(s, rest, 1)[:, None, :],
+    )
+    gap, sd = bi - bj, np.sqrt(si**2 + sj**2)
+    tol_abs = tol * scale[:, None, None] + 1e-12
+    pair_ok = (gap >= _Z_SEP * sd) | ((np.abs(gap) <= tol_abs) & (sd <= _TIE_SD * tol_abs))
+    ok &= pair_ok.all(axis=(1, 2))
+    # expected agreement of the top-k with a rerun: normal draws of the full fit
+    # (the same 32 normal vectors for every row: a row's answer does not
+    # depend on the other rows of the batch)
+    z = np.random.default_rng(0).standard_normal((32, d))
+    draws = np.abs(fit["full"][:, None, :] + s[:, None, :] * z)
+    dtop = np.argpartition(-draws, k - 1, axis=2)[:, :, :k]
+    m_draw = np.zeros(draws.shape, dtype=bool)
+    np.put_along_axis(m_draw, dtop, True, axis=2)
+    m_top = np.zeros(b.shape, dtype=bool)
+    np.put_along_axis(m_top, top, True, axis=1)
+    inter = (m_draw & m_top[:, None, :]).sum(axis=2)
+    stab = np.mean(inter / (2 * k - inter), axis=1)
+    return ok, stab
 
 
 class LocalSurrogate:
@@ -340,7 +522,7 @@ class LocalSurrogate:
         if cols is None:  # first seed: the explained column follows the black box at x
             cols, names = self._target_columns(scores[:, 0, :])
         Y = self._on_link(scores[np.arange(R), :, cols])
-        out = self._fit_arrays(E, w, Y)
+        out = self._fit(E, w, Y)
         out.update(cols=cols, names=names)
         return out
 
@@ -362,117 +544,16 @@ class LocalSurrogate:
             return np.log(P) - np.log1p(-P)
         return Y
 
-    def _fit_arrays(
-        self, E: np.ndarray, w: np.ndarray, Y: np.ndarray, se: bool = False, method=None
-    ):
-        """Weighted fits of every row's answers Y (R, n) on the shared offsets E (n, d).
+    def _fit(self, E: np.ndarray, w: np.ndarray, Y: np.ndarray, se: bool = False, method=None):
+        return fit_local_linear(
+            E, w, Y, n_features=self.n_features, alpha=self.alpha,
+            method=method or self._method(), se=se,
+        )  # fmt: skip
 
-        With ``se``, also the sandwich (heteroskedasticity-robust) standard errors of
-        the full fit and of the reported sparse fit: the residual of a local linear
-        fit is the model's curvature, not noise, and its spread changes with the
-        offsets, so the classical sigma^2 (X'WX)^-1 would be wrong.
-        """
-        R, d = Y.shape[0], E.shape[1]
-        sw = w.sum()
-        e_bar = w @ E / sw
-        Ec = E - e_bar
-        G = Ec.T @ (Ec * w[:, None])
-        y_bar = Y @ w / sw
-        Yc = Y - y_bar[:, None]
-        B = (Yc * w) @ Ec
-        yy = (Yc**2) @ w
-        k = self.n_features
-        method = method or self._method()
-        full = None
-        if se or method == "highest_weights":
-            # one shared Gram matrix: the full fits of all rows are one solve
-            Ginv = np.linalg.inv(G + self.alpha * np.eye(d))
-            Ginv = 0.5 * (Ginv + Ginv.T)
-            full = B @ Ginv
-        if method == "none" or k >= d:
-            idx = np.tile(np.arange(d), (R, 1))
-        elif method == "forward":
-            idx = _forward(G, B, yy, k, 0.0)  # unpenalized, as lime selects
-        else:
-            idx = np.argsort(-np.abs(full), axis=1, kind="stable")[:, :k]
-        idx = np.sort(idx, axis=1)
-        beta_s = _batched_fit(G, B, idx, self.alpha)
-        beta = np.zeros((R, d))
-        np.put_along_axis(beta, idx, beta_s, axis=1)
-        resid = Yc - beta @ Ec.T
-        with np.errstate(invalid="ignore", divide="ignore"):
-            score = np.where(yy > 0, 1 - (resid**2) @ w / yy, 1.0)
-        local_pred = y_bar - beta @ e_bar  # the linear fit at offset 0, i.e. at x
-        out = dict(beta=beta, idx=idx, score=score, local_pred=local_pred, f_x=Y[:, 0])
-        if se:
-            # the samples of an antithetic pair are not independent: the sandwich sums
-            # each pair's influence (clusters: the row, the pairs, a lone last draw);
-            # small-sample factor on the Kish effective number of clusters (HC1)
-            n = len(w)
-            h = (n - 1) // 2
-            single = [0] + ([n - 1] if n % 2 == 0 else [])
-            wc = np.concatenate([w[1 : 2 * h : 2] + w[2 : 2 * h + 1 : 2], w[single]])
-            ess = wc.sum() ** 2 / np.sum(wc**2)
-            corr = ess / max(ess - d - 1, 1.0)
-            r_full = Yc - full @ Ec.T
-            out["full"] = full
-            out["se_full"] = np.sqrt(corr * _pair_var(w * r_full, Ec @ Ginv))
-            sub = G[idx[:, :, None], idx[:, None, :]] + self.alpha * np.eye(idx.shape[1])
-            H = Ec[:, idx].transpose(1, 0, 2) @ np.linalg.inv(sub)  # (R, n, k)
-            var = _pair_var(w * resid, H)
-            se_b = np.zeros((R, d))
-            np.put_along_axis(se_b, idx, np.sqrt(corr * np.maximum(var, 0.0)), axis=1)
-            out["se"] = se_b
-        return out
-
-    def _converged(self, fit) -> tuple[np.ndarray, np.ndarray]:
-        """Which rows meet the tolerance, and each row's estimated selection stability.
-
-        Coefficients: every reported coefficient's standard error is at most
-        ``tol`` times the largest reported |coefficient| (offsets are in sd units,
-        so the coefficients are comparable). Selection (in the spirit of S-LIME's
-        sequential test): for every selected feature i and left-out feature j of
-        the full fit's ranking, either |b_i| > |b_j| at z = 2 standard errors, or
-        their difference is within ``tol`` and its standard error within
-        ``tol / 2``: the two are tied to the tolerance and either choice is
-        right. Rows that never settle stop at ``max_samples``; their reported
-        stability says so.
-        """
-        beta, se = fit["beta"], fit["se"]
-        scale = np.abs(beta).max(axis=1)
-        ok = (se <= self.tol * scale[:, None] + 1e-12).all(axis=1)
-        d = beta.shape[1]
-        k = self.n_features
-        if self._method() == "none" or k >= d:
-            return ok, np.ones(len(beta))
-        b, s = np.abs(fit["full"]), fit["se_full"]
-        order = np.argsort(-b, axis=1, kind="stable")
-        top, rest = order[:, :k], order[:, k:]
-        bi, si = (
-            np.take_along_axis(b, top, 1)[:, :, None],
-            np.take_along_axis(s, top, 1)[:, :, None],
-        )
-        bj, sj = (
-            np.take_along_axis(b, rest, 1)[:, None, :],
-            np.take_along_axis(s, rest, 1)[:, None, :],
-        )
-        gap, sd = bi - bj, np.sqrt(si**2 + sj**2)
-        tol_abs = self.tol * scale[:, None, None] + 1e-12
-        pair_ok = (gap >= _Z_SEP * sd) | ((np.abs(gap) <= tol_abs) & (sd <= _TIE_SD * tol_abs))
-        ok &= pair_ok.all(axis=(1, 2))
-        # expected agreement of the top-k with a rerun: normal draws of the full fit
-        # (the same 32 normal vectors for every row: a row's answer does not
-        # depend on the other rows of the batch)
-        z = np.random.default_rng(0).standard_normal((32, d))
-        draws = np.abs(fit["full"][:, None, :] + s[:, None, :] * z)
-        dtop = np.argpartition(-draws, k - 1, axis=2)[:, :, :k]
-        m_draw = np.zeros(draws.shape, dtype=bool)
-        np.put_along_axis(m_draw, dtop, True, axis=2)
-        m_top = np.zeros(b.shape, dtype=bool)
-        np.put_along_axis(m_top, top, True, axis=1)
-        inter = (m_draw & m_top[:, None, :]).sum(axis=2)
-        stab = np.mean(inter / (2 * k - inter), axis=1)
-        return ok, stab
+    def _converged(self, fit: LocalFit) -> tuple[np.ndarray, np.ndarray]:
+        # no selection: the coefficients only (n_features >= d)
+        k = len(self.sd_) if self._method() == "none" else self.n_features
+        return converged(fit, tol=self.tol, n_features=k)
 
     def _explain_auto(self, X: np.ndarray, seed):
         """Grow one shared design in batches; each row stops once it meets ``tol``."""
@@ -480,12 +561,7 @@ class LocalSurrogate:
         N = self.max_samples
         E = self._offsets(seed, N)
         w = np.sqrt(np.exp(-np.sum(E**2, axis=1) / self.kernel_width**2))
-        sizes = []
-        n = min(N, max(_AUTO_START, 10 * (d + 1)) | 1)
-        while n < N:
-            sizes.append(n)
-            n = int(np.ceil(n * _AUTO_GROWTH)) | 1
-        sizes.append(N)
+        sizes = auto_sizes(d, N)
         self._check_weights(w[: sizes[0]], sizes[0])
         Y = np.empty((R, N))
         keys = ("beta", "idx", "score", "local_pred", "f_x", "se")
@@ -502,13 +578,13 @@ class LocalSurrogate:
             Y[active, prev:n] = self._on_link(S[np.arange(len(active)), :, cols[active]])
             # the test uses the top-K of the full fit (forward selection, d fits per
             # feature, runs once per row, on the rows that stop)
-            fit = self._fit_arrays(E[:n], w[:n], Y[active, :n], se=True, method="highest_weights")
+            fit = self._fit(E[:n], w[:n], Y[active, :n], se=True, method="highest_weights")
             ok, stab = self._converged(fit)
             if n == sizes[-1]:
                 ok[:] = True
             if ok.any():
                 if self._method() != "highest_weights":
-                    fit = self._fit_arrays(E[:n], w[:n], Y[active[ok], :n], se=True)
+                    fit = self._fit(E[:n], w[:n], Y[active[ok], :n], se=True)
                 else:
                     fit = {key: fit[key][ok] for key in keys}
                 for key in keys:

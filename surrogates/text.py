@@ -390,32 +390,11 @@ _LIME_WIDTH = 25.0  # lime's kernel width for text (on 100 x cosine distance)
 _LIME_MAX = 5000  # lime's default number of samples: the cap of n_samples="auto"
 
 
-def _lime_fitter(n_features: int, tol: float, auto: bool):
-    """LocalSurrogate's weighted sparse linear fit, without its tabular sampling.
-
-    The fit (``_fit_arrays``: weighted ridge of many rows' answers on one shared
-    design, forward / highest-weights selection, sandwich standard errors) and the
-    stopping rule (``_converged``) read only the settings set here and
-    ``_method``, so a LocalSurrogate whose tabular state is never built serves
-    text masks as well. ``_method`` is pinned here: the selection of a text
-    explanation does not change when LocalSurrogate's tabular default does.
-    """
-    from .local import LocalSurrogate
-
-    class _TokenFit(LocalSurrogate):
-        def __init__(self):  # no black box, no data: the design is given to each fit
-            self.n_features = n_features
-            self.n_samples = "auto" if auto else 0
-            self.feature_selection = "auto"
-            self.alpha = 1.0  # lime's Ridge(alpha=1)
-            self.tol = tol
-
-        def _method(self) -> str:
-            # lime's rule (forward for K <= 6); with "auto" the ranking the stopping
-            # rule tests, as LocalSurrogate does
-            return "highest_weights" if auto or self.n_features > 6 else "forward"
-
-    return _TokenFit()
+def _lime_method(k: int, auto: bool) -> str:
+    """Feature selection of a text explanation, pinned here so that it does not change
+    when LocalSurrogate's tabular default does: lime's rule (forward for K <= 6); with
+    "auto" the ranking the stopping rule tests, as LocalSurrogate does."""
+    return "highest_weights" if auto or k > 6 else "forward"
 
 
 def _lime_kernel(kept: np.ndarray, d: int) -> np.ndarray:
@@ -484,12 +463,12 @@ class _LimeDesign:
 
 
 def _lime(tokens, seps, model, mask_token, rng, n_samples, n_features, tol):
-    from .local import _AUTO_GROWTH, _AUTO_START
+    from .local import auto_sizes, converged, fit_local_linear
 
     d = len(tokens)
     k = d if n_features is None else min(n_features, d)
     auto = n_samples == "auto"
-    fitter = _lime_fitter(k, tol, auto)
+    method = _lime_method(k, auto)
     N = _LIME_MAX if auto else n_samples
     design = _LimeDesign(d, rng)
     # Importance sampling of lime's objective: lime's samples (uniform size, then kernel
@@ -498,13 +477,8 @@ def _lime(tokens, seps, model, mask_token, rng, n_samples, n_features, tol):
     # expected weighted least squares (and the relative strength of its ridge penalty and
     # of the text's own row, weight 1) are lime's, with far less sampling noise per sample.
     mean_w = _lime_kernel(np.arange(d), d).mean()
-    sizes = [N]
-    if auto:
-        sizes, n = [], min(N, max(_AUTO_START, 10 * (d + 1)))
-        while n < N:
-            sizes.append(n)
-            n = int(np.ceil(n * _AUTO_GROWTH))
-        sizes.append(N)
+    # no antithetic pairs here: the counts need not be odd
+    sizes = auto_sizes(d, N, odd=False) if auto else [N]
     Z, Y, prev = np.zeros((0, d), dtype=bool), None, 0
     for n in sizes:
         new = design.rows(n - prev, first=prev == 0)
@@ -517,8 +491,8 @@ def _lime(tokens, seps, model, mask_token, rng, n_samples, n_features, tol):
         w[0] = 1.0
         # every output is a row of the fit: one Gram matrix for all of them; the stopping
         # rule is LocalSurrogate's (coefficient errors, and a settled top-K when sparse)
-        fit = fitter._fit_arrays(E, w, Y.T, se=True)
-        ok, stab = fitter._converged(fit)
+        fit = fit_local_linear(E, w, Y.T, n_features=k, alpha=1.0, method=method, se=True)
+        ok, stab = converged(fit, tol=tol, n_features=k)  # alpha=1: lime's Ridge(alpha=1)
         if ok.all():
             break
     beta = fit["beta"].T  # (d, n_outputs)

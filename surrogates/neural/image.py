@@ -360,8 +360,10 @@ def explain_image(
 
 def _lime(game, M, n_samples, kernel_width, alpha, random_state):
     """lime's image explainer on the segment game, fitted by LocalSurrogate's weighted ridge."""
-    from ..local import LocalSurrogate
+    from .._params import check_real
+    from ..local import fit_local_linear
 
+    alpha = check_real("alpha", alpha, low=0)
     n = 1000 if n_samples == "auto" else int(n_samples)
     if n < 10:
         raise ValueError(f"LIME needs n_samples >= 10, got {n}")
@@ -373,11 +375,7 @@ def _lime(game, M, n_samples, kernel_width, alpha, random_state):
     dist = np.where(norm > 0, 1.0 - Z.sum(axis=1) / (np.maximum(norm, 1e-300) * np.sqrt(M)), 1.0)
     w = np.sqrt(np.exp(-(dist**2) / kernel_width**2))
     y = game(Z)
-    # LocalSurrogate's fit works on offsets from the explained row (all segments on)
-    sur = LocalSurrogate(
-        lambda A: np.zeros(len(A)), np.vstack([np.zeros(M), np.ones(M)]), n_samples=n,
-        n_features=M, feature_selection="none", alpha=alpha, task="regression", n_repeats=0,
-    )  # fmt: skip
-    fit = sur._fit_arrays(Z - 1.0, w, y[None])
+    # the fit works on offsets from the explained row (all segments on), every segment kept
+    fit = fit_local_linear(Z - 1.0, w, y[None], n_features=M, alpha=alpha, method="none")
     f_b = float(game(np.zeros((1, M)))[0])
     return fit["beta"][0], float(y[0]), f_b, float(fit["score"][0])
