@@ -17,10 +17,11 @@ from .effects import (
     partial_dependence,
     permutation_importance,
 )
+from .lens import LogitLens, TunedLens, fit_tuned_lens, logit_lens
 from .local import LocalSurrogate
 from .metrics import Fidelity, additivity_error, agreement, fidelity, stability
 from .prototypes import Prototypes, prototypes
-from .text import TextExplanation, explain_text
+from .text import TextExplanation, explain_text, token_attributions
 
 _register_model_file()  # glassbox.io.save/load now hold Surrogate too
 
@@ -32,10 +33,12 @@ __all__ = [
     "Counterfactuals",
     "Fidelity",
     "LocalSurrogate",
+    "LogitLens",
     "PartialDependence",
     "Prototypes",
     "Surrogate",
     "TextExplanation",
+    "TunedLens",
     "additivity_error",
     "agreement",
     "ale",
@@ -45,10 +48,13 @@ __all__ = [
     "distill",
     "explain_text",
     "fidelity",
+    "fit_tuned_lens",
     "interaction_strength",
+    "logit_lens",
     "pareto",
     "partial_dependence",
     "permutation_importance",
     "prototypes",
     "stability",
+    "token_attributions",
 ]
