@@ -27,6 +27,7 @@ path length.
 from __future__ import annotations
 
 import json
+import struct
 from dataclasses import dataclass
 
 import numpy as np
@@ -492,118 +493,226 @@ def _read_sklearn_hgb(model) -> TreeEnsemble:
 
 
 _NUM = {b"i": ">i1", b"U": ">u1", b"I": ">i2", b"l": ">i4", b"L": ">i8", b"d": ">f4", b"D": ">f8"}
+# marker byte -> (big-endian struct, size, numpy dtype), the types of _NUM
+_SCALAR = {
+    k[0]: (struct.Struct(">" + f), np.dtype(_NUM[k]).itemsize, np.dtype(_NUM[k]))
+    for k, f in zip(_NUM, "bBhiqfd", strict=True)
+}
+# marker byte -> item size of a numeric type, 0 for any other byte (list look-up)
+_ITEMSIZE = [_SCALAR[b][1] if b in _SCALAR else 0 for b in range(256)]
 
 
-def _ubj_load(buf: bytes):
-    """Minimal UBJSON reader for xgboost's binary model; typed arrays become numpy."""
-    mv = memoryview(buf)
+def _ubj_load(buf: bytes, skip: frozenset = frozenset()):
+    """UBJSON reader for xgboost's binary model; typed arrays become numpy.
+    Numeric typed arrays under a key in ``skip`` are left out of their object.
+
+    A model holds thousands of small typed arrays (several per tree): their
+    payloads are collected per type and converted by one numpy call at the end,
+    each array a slice of the result, rather than one numpy call per array.
+    Objects in xgboost's form (int64 key lengths, no count) take an inlined path."""
+    buf = bytes(buf)
+    scalar = _SCALAR
+    itemsize = _ITEMSIZE
+    payloads: list[list] = [[] for _ in range(256)]  # type marker -> payloads, in order
+    counts = [0] * 256  # type marker -> items collected so far
+    holes: list = []  # (container, key, type marker, first item, count)
+    int64 = scalar[76][0].unpack_from
+    size = len(buf)
     pos = 0
 
-    def read_int(marker):
+    def read_int():
         nonlocal pos
-        dt = np.dtype(_NUM[marker])
-        v = int(np.frombuffer(mv[pos : pos + dt.itemsize], dt)[0])
-        pos += dt.itemsize
+        s, n, _ = scalar[buf[pos]]
+        v = s.unpack_from(buf, pos + 1)[0]
+        pos += 1 + n
         return v
 
-    def read_len():
+    def typed(container, key) -> bool:
+        # at the byte after "[": a numeric typed array "$t#n" becomes a hole
         nonlocal pos
-        m = bytes(mv[pos : pos + 1])
-        pos += 1
-        return read_int(m)
-
-    def value(marker):
-        nonlocal pos
-        if marker in _NUM:
-            dt = np.dtype(_NUM[marker])
-            v = np.frombuffer(mv[pos : pos + dt.itemsize], dt)[0]
-            pos += dt.itemsize
-            return v.item()
-        if marker == b"S":
-            n = read_len()
-            s = bytes(mv[pos : pos + n]).decode()
-            pos += n
-            return s
-        if marker == b"C":
-            pos += 1
-            return chr(mv[pos - 1])
-        if marker == b"T":
-            return True
-        if marker == b"F":
+        if buf[pos] != 36 or buf[pos + 2] != 35:  # "$" type "#"
             return False
-        if marker == b"Z":
-            return None
-        if marker == b"[":
+        t = buf[pos + 1]
+        if not itemsize[t]:
+            return False
+        if buf[pos + 3] == 76:
+            n = int64(buf, pos + 4)[0]
+            pos += 12
+        else:
+            pos += 3
+            n = read_int()
+        end = pos + n * itemsize[t]
+        if n < 0 or end > size:
+            raise ValueError("UBJSON typed array runs past the end of the buffer")
+        payloads[t].append(buf[pos:end])
+        holes.append((container, key, t, counts[t], n))
+        counts[t] += n
+        container[key] = None  # placeholder, keeps the key order
+        pos = end
+        return True
+
+    def value(m):
+        nonlocal pos
+        sc = scalar.get(m)
+        if sc is not None:
+            v = sc[0].unpack_from(buf, pos)[0]
+            pos += sc[1]
+            return v
+        if m == 83:  # "S"
+            n = read_int()
+            pos += n
+            return buf[pos - n : pos].decode()
+        if m == 91:  # "["
             return array()
-        if marker == b"{":
+        if m == 123:  # "{"
             return obj()
-        raise ValueError(f"unknown UBJSON marker {marker!r} at {pos}")
+        if m == 67:  # "C"
+            pos += 1
+            return chr(buf[pos - 1])
+        if m == 84:  # "T"
+            return True
+        if m == 70:  # "F"
+            return False
+        if m == 90:  # "Z"
+            return None
+        raise ValueError(f"unknown UBJSON marker {bytes([m])!r} at {pos}")
 
     def array():
         nonlocal pos
+        out: list = []
         typ = None
-        if mv[pos : pos + 1] == b"$":
-            typ = bytes(mv[pos + 1 : pos + 2])
+        if buf[pos] == 36:  # "$": one type for all (numeric ones handled by typed())
+            typ = buf[pos + 1]
             pos += 2
-        if mv[pos : pos + 1] == b"#":
+        if buf[pos] == 35:  # "#": a count
             pos += 1
-            n = read_len()
-            if typ in _NUM:
-                dt = np.dtype(_NUM[typ])
-                arr = np.frombuffer(mv[pos : pos + n * dt.itemsize], dt).astype(
-                    dt.newbyteorder("=")
-                )
-                pos += n * dt.itemsize
-                return arr
-            out = []
+            n = read_int()
             for _ in range(n):
                 if typ is None:
-                    m = bytes(mv[pos : pos + 1])
+                    m = buf[pos]
                     pos += 1
                 else:
                     m = typ
-                out.append(value(m))
+                if m == 91:
+                    out.append(None)
+                    if not typed(out, len(out) - 1):
+                        out[-1] = array()
+                else:
+                    out.append(value(m))
             return out
-        out = []
         while True:
-            m = bytes(mv[pos : pos + 1])
+            m = buf[pos]
             pos += 1
-            if m == b"]":
+            if m == 93:  # "]"
                 return out
-            out.append(value(m))
+            if m == 91:
+                out.append(None)
+                if not typed(out, len(out) - 1):
+                    out[-1] = array()
+            else:
+                out.append(value(m))
 
     def obj():
         nonlocal pos
-        out = {}
-        typ = None
-        if mv[pos : pos + 1] == b"$":
-            typ = bytes(mv[pos + 1 : pos + 2])
-            pos += 2
-        count = None
-        if mv[pos : pos + 1] == b"#":
-            pos += 1
-            count = read_len()
-        i = 0
-        while count is None or i < count:
-            if count is None and mv[pos : pos + 1] == b"}":
+        out: dict = {}
+        if buf[pos] == 36 or buf[pos] == 35:  # "$" type and/or "#" count
+            return counted_obj(out)
+        while True:  # xgboost's objects: this loop is the bulk of the reading
+            c = buf[pos]
+            if c == 125:  # "}"
                 pos += 1
                 return out
-            n = read_len()
-            key = bytes(mv[pos : pos + n]).decode()
+            if c == 76:  # int64 key length
+                n = int64(buf, pos + 1)[0]
+                pos += 9 + n
+            else:
+                n = read_int()
+                pos += n
+            key = buf[pos - n : pos].decode()
+            m = buf[pos]
+            pos += 1
+            if m == 91:  # "[": typed() inlined
+                t = buf[pos + 1]
+                if buf[pos] == 36 and itemsize[t] and buf[pos + 2] == 35:
+                    if buf[pos + 3] == 76:
+                        n = int64(buf, pos + 4)[0]
+                        pos += 12
+                    else:
+                        pos += 3
+                        n = read_int()
+                    end = pos + n * itemsize[t]
+                    if n < 0 or end > size:
+                        raise ValueError("UBJSON typed array runs past the end of the buffer")
+                    if key in skip:
+                        pos = end
+                        continue
+                    payloads[t].append(buf[pos:end])
+                    holes.append((out, key, t, counts[t], n))
+                    counts[t] += n
+                    out[key] = None  # placeholder, keeps the key order
+                    pos = end
+                    continue
+                out[key] = array()
+            elif m == 83 and buf[pos] == 76:  # a string (tree_param values)
+                n = int64(buf, pos + 1)[0]
+                pos += 9 + n
+                out[key] = buf[pos - n : pos].decode()
+            else:
+                out[key] = value(m)
+
+    def counted_obj(out):
+        nonlocal pos
+        typ = None
+        if buf[pos] == 36:
+            typ = buf[pos + 1]
+            pos += 2
+        count = None
+        if buf[pos] == 35:
+            pos += 1
+            count = read_int()
+        i = 0
+        while count is None or i < count:
+            if count is None and buf[pos] == 125:
+                pos += 1
+                return out
+            n = read_int()
             pos += n
+            key = buf[pos - n : pos].decode()
             if typ is None:
-                m = bytes(mv[pos : pos + 1])
+                m = buf[pos]
                 pos += 1
             else:
                 m = typ
-            out[key] = value(m)
+            if m != 91 or not typed(out, key):
+                out[key] = value(m)
             i += 1
         return out
 
-    m = bytes(mv[0:1])
-    pos = 1
-    return value(m)
+    try:
+        m = buf[0]
+        pos = 1
+        if m == 91:
+            box: list = [None]
+            if not typed(box, 0):
+                box[0] = array()
+            doc = box[0]
+        else:
+            doc = value(m)
+    except struct.error as e:  # a number cut short
+        raise ValueError(f"truncated UBJSON near byte {pos}: {e}") from None
+    # one conversion per type; every typed array is a slice of it
+    flat = {}
+    for t, p in enumerate(payloads):
+        if p:
+            dt = scalar[t][2]
+            flat[t] = np.frombuffer(b"".join(p), dt).astype(dt.newbyteorder("="))
+    for container, key, t, a, n in holes:
+        container[key] = flat[t][a : a + n]
+    return doc
 
+
+# per-node arrays of xgboost trees the reader does not use (a third of the bytes)
+_XGB_UNUSED = frozenset(("base_weights", "loss_changes", "parents"))
 
 _LOGIT = ("binary:logistic", "reg:logistic", "binary:logitraw")
 _LOG = ("count:poisson", "reg:gamma", "reg:tweedie", "survival:cox")
@@ -633,6 +742,82 @@ def _xgb_iteration_range(model, booster, iteration_range) -> tuple[int, int]:
     return 0, 0
 
 
+def _xgb_field(trees: list, key: str, dtype) -> np.ndarray:
+    """One field of all trees, concatenated (UBJSON gives arrays, JSON lists)."""
+    parts = [t.get(key, ()) for t in trees]
+    if all(isinstance(v, np.ndarray) for v in parts):
+        return np.concatenate(parts).astype(dtype, copy=False)
+    return np.concatenate([np.asarray(v, dtype=dtype).ravel() for v in parts])
+
+
+def _xgb_arrays(trees: list, tw: np.ndarray, size_leaf: list, n_outputs: int):
+    """The node arrays of xgboost trees (their JSON/UBJSON dicts), concatenated and
+    converted in one pass over all trees (a model has hundreds of small trees);
+    ``tw`` is each tree's weight (dart), ``size_leaf`` its leaf-vector length.
+    Returns the ``_concat`` dict, cat_index and cat_dir."""
+    sizes = np.array([len(t["left_children"]) for t in trees], dtype=np.int64)
+    start = np.zeros(len(trees) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=start[1:])
+    offset = np.repeat(start[:-1], sizes)  # each node's tree offset
+    left = _xgb_field(trees, "left_children", np.int64)
+    right = _xgb_field(trees, "right_children", np.int64)
+    cond = _xgb_field(trees, "split_conditions", np.float32)
+    leaf = left < 0
+    node_w = np.repeat(tw, sizes)
+    vector_leaf = max(size_leaf) > 1
+    if vector_leaf:
+        # vector leaves (multi_strategy="multi_output_tree"): a leaf's right
+        # child is its row in leaf_weights, one weight per target
+        value = np.zeros((len(left), n_outputs))
+        for t, (s, k, w) in enumerate(zip(start[:-1], size_leaf, tw, strict=True)):
+            lw = np.asarray(trees[t]["leaf_weights"], dtype=np.float32).astype(np.float64)
+            lw = lw.reshape(-1, k)
+            lf = np.flatnonzero(leaf[s : start[t + 1]]) + s
+            value[lf] = lw[right[lf]] * w
+        right = np.where(leaf, -1, right)
+    else:
+        value = np.where(leaf, cond.astype(np.float64) * node_w, 0.0).reshape(-1, 1)
+    # x < t  <=>  x <= nextafter(t, -inf) for float32 x
+    thr = np.nextafter(cond, np.float32(-np.inf)).astype(np.float64)
+    arrays = {
+        "left": np.where(left >= 0, left + offset, -1),
+        "right": np.where(right >= 0, right + offset, -1),
+        "feature": np.where(leaf, -1, _xgb_field(trees, "split_indices", np.int64)),
+        "threshold": np.where(leaf, 0.0, thr),
+        "default_left": _xgb_field(trees, "default_left", np.uint8),
+        "value": np.ascontiguousarray(value, dtype=np.float64),
+        # float32 in the model: the JSON text (fallback path) is rounded to it too
+        "cover": _xgb_field(trees, "sum_hessian", np.float32).astype(np.float64),
+        "tree_start": start,
+    }
+    cat_index = cat_dir = None
+    cat_sets: list[np.ndarray] = []
+    cidx = None
+    for t, tree in enumerate(trees):
+        nodes = tree.get("categories_nodes", ())
+        if not len(nodes):
+            continue
+        split_type = np.asarray(tree.get("split_type", []), dtype=np.int64)
+        if not (split_type.size and (split_type != 0).any()):
+            continue
+        # categorical split: the stored categories go right, all others left
+        if cidx is None:
+            cidx = np.full(len(left), -1, dtype=np.int64)
+        cats = np.asarray(tree["categories"], dtype=np.int64)
+        seg = np.asarray(tree["categories_segments"], dtype=np.int64)
+        size = np.asarray(tree["categories_sizes"], dtype=np.int64)
+        for node, a0, n0 in zip(nodes, seg, size, strict=True):
+            cidx[int(start[t]) + int(node)] = len(cat_sets)
+            cat_sets.append(cats[a0 : a0 + n0])
+    if cat_sets:
+        cat_index = cidx
+        width = max(int(c.max()) + 1 if c.size else 1 for c in cat_sets)
+        cat_dir = np.ones((len(cat_sets), width), dtype=np.int8)
+        for r, c in enumerate(cat_sets):
+            cat_dir[r, c] = 0
+    return arrays, cat_index, cat_dir
+
+
 def _read_xgboost(model, iteration_range=None) -> TreeEnsemble:
     import xgboost as xgb
 
@@ -646,7 +831,7 @@ def _read_xgboost(model, iteration_range=None) -> TreeEnsemble:
     missing = float(np.float32(np.nan if missing is None else missing))
     it_range = _xgb_iteration_range(model, booster, iteration_range)
     try:  # binary UBJSON: typed arrays map straight to numpy, ~2x faster than JSON
-        doc = _ubj_load(bytes(booster.save_raw(raw_format="ubj")))
+        doc = _ubj_load(bytes(booster.save_raw(raw_format="ubj")), skip=_XGB_UNUSED)
     except (ValueError, KeyError, IndexError, TypeError):
         doc = json.loads(booster.save_raw(raw_format="json"))
     learner = doc["learner"]
@@ -654,7 +839,8 @@ def _read_xgboost(model, iteration_range=None) -> TreeEnsemble:
     weight_drop = None
     if gb.get("name") == "dart":
         # dart scales each tree by its weight at prediction time
-        weight_drop = np.asarray(gb.get("weight_drop", []), dtype=np.float64)
+        # float32 in the model (the JSON fallback's text is rounded back to it)
+        weight_drop = np.asarray(gb.get("weight_drop", []), dtype=np.float32).astype(np.float64)
         gb = gb["gbtree"]
     if gb.get("name") not in ("gbtree", None) or "model" not in gb:
         raise TypeError(
@@ -681,62 +867,17 @@ def _read_xgboost(model, iteration_range=None) -> TreeEnsemble:
         )
     stop = indptr[b] if b else indptr[-1]
     keep = range(int(indptr[a]), int(stop))
-    parts = []
-    vector_leaf = False
-    cat_sets: list[np.ndarray] = []
-    for i in keep:
-        t = trees_json[i]
-        tw = 1.0 if weight_drop is None or i >= len(weight_drop) else float(weight_drop[i])
-        size_leaf = int(t["tree_param"].get("size_leaf_vector", "1"))
-        left = np.asarray(t["left_children"], dtype=np.int64)
-        cond = np.asarray(t["split_conditions"], dtype=np.float32)
-        leaf = left < 0
-        right = np.asarray(t["right_children"], dtype=np.int64)
-        if size_leaf > 1:
-            # vector leaves (multi_strategy="multi_output_tree"): a leaf's right
-            # child is its row in leaf_weights, one weight per target
-            vector_leaf = True
-            lw = np.asarray(t["leaf_weights"], dtype=np.float32).astype(np.float64)
-            lw = lw.reshape(-1, size_leaf)
-            value = np.zeros((len(left), size_leaf))
-            value[leaf] = lw[right[leaf]] * tw
-            right = np.where(leaf, -1, right)
-        else:
-            value = np.where(leaf, cond.astype(np.float64) * tw, 0.0)
-        cidx = np.full(len(left), -1, dtype=np.int64)
-        split_type = np.asarray(t.get("split_type", []), dtype=np.int64)
-        if split_type.size and (split_type != 0).any():
-            # categorical split: the stored categories go right, all others left
-            cats = np.asarray(t["categories"], dtype=np.int64)
-            seg = np.asarray(t["categories_segments"], dtype=np.int64)
-            size = np.asarray(t["categories_sizes"], dtype=np.int64)
-            for node, a0, n0 in zip(t["categories_nodes"], seg, size, strict=True):
-                cidx[int(node)] = len(cat_sets)
-                cat_sets.append(cats[a0 : a0 + n0])
-        # x < t  <=>  x <= nextafter(t, -inf) for float32 x
-        thr = np.nextafter(cond, np.float32(-np.inf)).astype(np.float64)
-        parts.append(
-            {
-                "left": left,
-                "right": right,
-                "feature": np.where(leaf, -1, np.asarray(t["split_indices"], dtype=np.int64)),
-                "threshold": np.where(leaf, 0.0, thr),
-                "default_left": np.asarray(t["default_left"], dtype=np.uint8),
-                "value": value,
-                "cover": np.asarray(t["sum_hessian"], dtype=np.float64),
-                "cat": cidx,
-            }
-        )
-    if not parts:
+    if not len(keep):
         raise ValueError("this xgboost model has no trees; fit it first")
-    arrays = _concat(parts, n_outputs if vector_leaf else 1)
-    cat_index = cat_dir = None
-    if cat_sets:
-        cat_index = np.concatenate([p["cat"] for p in parts])
-        width = max(int(c.max()) + 1 if c.size else 1 for c in cat_sets)
-        cat_dir = np.ones((len(cat_sets), width), dtype=np.int8)
-        for r, c in enumerate(cat_sets):
-            cat_dir[r, c] = 0
+    trees = [trees_json[i] for i in keep]
+    tw = np.ones(len(trees))
+    if weight_drop is not None:
+        k = np.arange(keep.start, keep.stop)
+        inside = k < len(weight_drop)
+        tw[inside] = weight_drop[k[inside]]
+    size_leaf = [int(t["tree_param"].get("size_leaf_vector", "1")) for t in trees]
+    vector_leaf = max(size_leaf) > 1
+    arrays, cat_index, cat_dir = _xgb_arrays(trees, tw, size_leaf, n_outputs)
     encode = _xgb_category_encoder(gb["model"].get("cats"), booster.feature_types)
     base = np.asarray(
         [float(v) for v in str(param["base_score"]).strip("[]").split(",")], dtype=np.float64
@@ -788,9 +929,9 @@ def _read_xgboost(model, iteration_range=None) -> TreeEnsemble:
         out_names = ()
     return TreeEnsemble(
         **arrays,
-        tree_group=np.full(len(parts), -1, dtype=np.int64)
+        tree_group=np.full(len(trees), -1, dtype=np.int64)
         if vector_leaf
-        else (tree_info[list(keep)] if n_outputs > 1 else np.zeros(len(parts), dtype=np.int64)),
+        else (tree_info[list(keep)] if n_outputs > 1 else np.zeros(len(trees), dtype=np.int64)),
         bias=base,
         n_features=n_features,
         n_outputs=n_outputs,
