@@ -69,13 +69,15 @@ def counterfactuals(
     if isinstance(immutable, str):
         immutable = (immutable,)
     space = _Space(model, x, X, immutable, bounds, monotone, cost)
-    oracle = _Oracle(model, space, desired)
-    solved = _solve(model, space, oracle, n, method, float(time_limit), random_state)
+    with _one_blas_thread():
+        oracle = _Oracle(model, space, desired)
+        solved = _solve(model, space, oracle, n, method, float(time_limit), random_state)
     Z = solved[0]
     out = oracle.final_predict(Z)  # re-checked on the model itself, always
-    if out is None:  # the read trees disagreed with the model on x or X: solve without them
-        oracle = _Oracle(model, space, desired, read_trees=False)
-        solved = _solve(model, space, oracle, n, method, float(time_limit), random_state)
+    if out is None:  # the read trees or the bare matrix disagreed with the model: solve without
+        with _one_blas_thread():
+            oracle = _Oracle(model, space, desired, read_trees=False)
+            solved = _solve(model, space, oracle, n, method, float(time_limit), random_state)
         Z = solved[0]
         out = oracle.final_predict(Z)
     Z, exact, used, complete, message, lower = solved
@@ -111,6 +113,21 @@ def counterfactuals(
         feature_weights=dict(zip(space.names, space.w.tolist())),
         lower_bound=float(costs[0]) if exact and len(Z) and valid.all() else lower,
     )
+
+
+_CONTROLLER = []
+
+
+def _one_blas_thread():
+    """The search's model calls (batches of a few thousand rows at most) on one
+    BLAS thread: waking a thread pool for each small product gains little on an
+    idle machine and costs several times the product on a busy one. The final
+    re-check of the returned rows runs outside, as the model runs for its user."""
+    if not _CONTROLLER:  # finding the loaded BLAS libraries costs ~ms: once
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 def _solve(model, space: _Space, oracle: _Oracle, n: int, method: str, time_limit: float, seed):

@@ -52,7 +52,18 @@ class _Oracle:
                 self._deferred = (probe, mine, sure)
                 self.original = mine[0]
                 space.bare_ok = False  # the few unsure rows go to the model with names
-        if self._deferred is None:
+        self._bare = None
+        if self._deferred is None and fast is None and space.bare_ok:
+            # the bare matrix must answer as the named rows do: checked with the
+            # final call (named), as the read trees are; if not, solved again without
+            try:
+                bare = self.predict_model(probe)
+            except Exception:  # e.g. a column transformer selecting columns by name
+                space.bare_ok = False
+            else:
+                self._bare = (probe, bare)
+                self.original = bare[0]
+        if self._deferred is None and self._bare is None:
             own = self.predict_model(probe, final=True)
             self.original = own[0]
             if fast is not None:
@@ -122,8 +133,18 @@ class _Oracle:
 
     def final_predict(self, Z: np.ndarray):
         """The model's own predictions of the rows to return (named columns). With a
-        deferred check of the read trees, x and the probe rows go in the same call;
-        None when the model disagrees with the reading (then solve again without it)."""
+        deferred check (of the read trees, or of the bare matrix against named rows),
+        x and the probe rows go in the same call; None when the model disagrees
+        there (then everything is solved again without the shortcut)."""
+        if self._bare is not None:
+            probe, bare = self._bare
+            self._bare = None
+            both = self.predict_model(np.concatenate([probe, Z]), final=True)
+            own, out = both[: len(probe)], both[len(probe) :]
+            if not np.array_equal(own, bare):
+                self.space.bare_ok = False
+                return None
+            return out
         if self._deferred is None:
             return self.predict_model(Z, final=True)
         probe = self._deferred[0]
@@ -146,7 +167,11 @@ class _Oracle:
         self.n_calls += len(Z)
         fn = getattr(self.model, "predict", None)
         if not final and self.space.bare_ok:
-            with warnings.catch_warnings():  # "X does not have valid feature names"
+            from sklearn import config_context
+
+            # "X does not have valid feature names"; and the search's rows are finite
+            # by construction (clipped to bounds): no finiteness scan per call
+            with warnings.catch_warnings(), config_context(assume_finite=True):
                 warnings.simplefilter("ignore", UserWarning)
                 out = np.asarray(fn(np.ascontiguousarray(Z, dtype=np.float64)))
         else:

@@ -8,12 +8,15 @@ Few, large model calls (a model call costs far more than the rows in it):
    random sparse moves in cost units) at a ladder of radii at once; more
    sphere batches at growing radii only when nothing in it was valid;
 2. one batch walking from ``x`` towards each valid seed (the first valid
-   point of 16 on the segment);
+   point of 16 on the segment; two batches of 4 and 3 points with read trees);
 3. polish rounds, one batch each: every changed feature of every shortlisted row
    reverted to x's value, pulled part of the way towards it, or reverted while
    another feature grows (a two-feature move, for sparsity); each row takes its
    cheapest valid move; rows with no better move drop out;
 4. ``n`` rows chosen for low cost and for distance to each other (DiCE's diversity).
+
+Every batch asks each distinct row once (integer features and bounds make many
+candidates the same row), and all per-candidate work is array work.
 """
 
 from __future__ import annotations
@@ -153,11 +156,39 @@ def _subsets(space: _Space, free: np.ndarray, rng, per: int = 128, k_max: int = 
     return np.concatenate(out) if out else np.empty((0, space.p))
 
 
+def _valid(oracle: _Oracle, Z: np.ndarray) -> np.ndarray:
+    """Which rows give the desired outcome, each distinct row asked once (integer
+    features and the bounds make many candidate rows the same row)."""
+    if len(Z) < 2:
+        return oracle.valid(Z, strict=True)
+    U, inv = _distinct(Z)
+    return oracle.valid(U, strict=True)[inv]
+
+
+def _distinct(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct rows, index of each row's among them), exact: rows sorted by a
+    weighted sum (equal rows have equal sums), then equal neighbours merged; two
+    equal rows parted by a collision of sums are only kept twice. ~10x faster
+    than ``np.unique(axis=0)``, which compares whole rows in its sort."""
+    key = Z @ np.sqrt(np.arange(2.0, Z.shape[1] + 2.0))
+    order = np.argsort(key, kind="stable")
+    S = Z[order]
+    new = np.ones(len(Z), dtype=bool)
+    new[1:] = (S[1:] != S[:-1]).any(axis=1)
+    inv = np.empty(len(Z), dtype=np.intp)
+    inv[order] = np.cumsum(new) - 1
+    return S[new], inv
+
+
 def _shortlist(space: _Space, V: np.ndarray, k: int) -> np.ndarray:
     """The cheapest row of each set of changed features first, then the cheapest."""
     cost = space.costs(V)
     order = np.argsort(cost, kind="stable")
-    _, first = np.unique(V[order] != space.x0, axis=0, return_index=True)
+    support = V[order] != space.x0
+    if space.p <= 52:  # each set of changed features as one exact float
+        _, first = np.unique(support @ 2.0 ** np.arange(space.p), return_index=True)
+    else:
+        _, first = np.unique(support, axis=0, return_index=True)
     lead = order[np.sort(first)][: k // 2]
     rest = np.setdiff1d(order, lead, assume_unique=True)
     rest = rest[np.argsort(cost[rest], kind="stable")]
@@ -166,43 +197,104 @@ def _shortlist(space: _Space, V: np.ndarray, k: int) -> np.ndarray:
 
 def _walk(space: _Space, oracle: _Oracle, V: np.ndarray) -> np.ndarray:
     """From x towards each valid row: the first valid point of 16 on the segment
-    (categoricals take the row's level at once)."""
+    (categoricals take the row's level at once). A called model gets all 16 in
+    one call; read trees, where rows are the cost, get 4 (every fourth) and then
+    the 3 before the first valid one: 7 rows a segment, the same 1/16 steps."""
     if not len(V):
         return V
-    f = len(_WALK)
-    seg = space.x0 + (V[:, None, :] - space.x0) * _WALK[None, :, None]
+    if oracle.fast is None:
+        return _walk_at(space, oracle, V, np.zeros(len(V)), _WALK)[0]
+    W, t = _walk_at(space, oracle, V, np.zeros(len(V)), _WALK[3::4])
+    start = np.maximum(t - 0.25, 0.0)
+    return _walk_at(space, oracle, V, start, _WALK[:3], last=W)[0]
+
+
+def _walk_at(space, oracle, V, start, fractions, last=None):
+    """(first valid point of start + fractions on each segment from x to V, its
+    fraction); none valid: ``last`` (default V itself, fraction 1)."""
+    f = len(fractions)
+    t = start[:, None] + fractions[None, :]
+    seg = space.x0 + (V[:, None, :] - space.x0) * t[:, :, None]
     cat = space.categorical
     seg[:, :, cat] = V[:, None, cat]
-    seg = space.project(seg.reshape(-1, space.p))
-    ok = oracle.valid(seg, strict=True).reshape(len(V), f)
-    ok[:, -1] = True  # the row itself is valid
-    return seg.reshape(len(V), f, space.p)[np.arange(len(V)), np.argmax(ok, axis=1)]
+    seg = space.project(seg.reshape(-1, space.p)).reshape(len(V), f, space.p)
+    ok = _valid(oracle, seg.reshape(-1, space.p)).reshape(len(V), f)
+    if last is None:
+        ok[:, -1] = True  # the row itself is valid
+    first = np.argmax(ok, axis=1)
+    rows = np.arange(len(V))
+    out = seg[rows, first]
+    tf = t[rows, first]
+    if last is not None:
+        none = ~ok.any(axis=1)
+        out[none] = last[none]
+        tf[none] = start[none] + 0.25
+    return out, tf
 
 
-def _moves(space: _Space, z: np.ndarray) -> np.ndarray:
-    """Candidate rows one step from z: one changed feature reverted or pulled
-    part of the way to x, or reverted while another changed one grows."""
-    ch = np.flatnonzero(z != space.x0)
-    out = []
-    for j in ch:
-        if space.categorical[j]:
-            c = z[None, :].copy()
-            c[0, j] = space.x0[j]
-        else:
-            c = np.repeat(z[None, :], len(_PULL), axis=0)
-            c[:, j] = space.x0[j] + _PULL * (z[j] - space.x0[j])
-        out.append(c)
-        for m in ch:  # the two-feature move: j goes, m makes up for it
-            if m == j or space.categorical[m]:
-                continue
-            c = np.repeat(z[None, :], len(_GROW), axis=0)
-            c[:, j] = space.x0[j]
-            c[:, m] = space.x0[m] + _GROW * (z[m] - space.x0[m])
-            out.append(c)
-    return np.concatenate(out) if out else np.empty((0, space.p))
+def _moves(
+    space: _Space, C: np.ndarray, pulls: bool = True, grows: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate rows one step from each row of C, and the row (of C) each came
+    from: one changed feature reverted or pulled part of the way to x (``pulls``),
+    or reverted while another changed one grows (``grows``). All rows at once."""
+    x0, cat = space.x0, space.categorical
+    ch = C != x0
+    out, own = [np.empty((0, space.p))], [np.empty(0, dtype=np.intp)]
+    if pulls:
+        ri, rj = np.nonzero(ch)
+        num = ~cat[rj]
+        # a numeric change pulled (fraction 0 = reverted); a categorical one reverted
+        pr, pj = np.repeat(ri[num], len(_PULL)), np.repeat(rj[num], len(_PULL))
+        P = C[pr]
+        P[np.arange(len(P)), pj] = x0[pj] + np.tile(_PULL, num.sum()) * (C[pr, pj] - x0[pj])
+        cr, cj = ri[~num], rj[~num]
+        Q = C[cr]
+        Q[np.arange(len(Q)), cj] = x0[cj]
+        out += [P, Q]
+        own += [pr, cr]
+    if grows:  # j goes, a numeric changed m != j makes up for it
+        pair = ch[:, :, None] & (ch & ~cat)[:, None, :]
+        pair &= ~np.eye(space.p, dtype=bool)[None, :, :]
+        k = len(_GROW)
+        gi, gj, gm = (np.repeat(a, k) for a in np.nonzero(pair))
+        G = C[gi]
+        rows = np.arange(len(G))
+        G[rows, gj] = x0[gj]
+        G[rows, gm] = x0[gm] + np.tile(_GROW, len(rows) // k) * (C[gi, gm] - x0[gm])
+        out.append(G)
+        own.append(gi)
+    return np.concatenate(out), np.concatenate(own)
+
+
+def _improve(space, oracle, C, cost, idx, pulls=True, grows=True) -> np.ndarray:
+    """Rows ``idx`` of C take their cheapest valid move where it is cheaper (C and
+    cost updated in place); the gain of each (0: none)."""
+    gain = np.zeros(len(idx))
+    M, owner = _moves(space, C[idx], pulls, grows)
+    M = space.project(M)
+    keep = space.feasible(M)
+    M, owner = M[keep], owner[keep]
+    if not len(owner):
+        return gain
+    mc = np.where(_valid(oracle, M), space.costs(M), np.inf)
+    # each row's cheapest move: sort by (row, cost), the first of each row
+    order = np.lexsort((mc, owner))
+    pos, first = np.unique(owner[order], return_index=True)
+    best = order[first]
+    g = cost[idx[pos]] - mc[best]
+    better = g > 1e-9 * (1.0 + cost[idx[pos]])
+    rows = idx[pos[better]]
+    C[rows], cost[rows] = M[best[better]], mc[best[better]]
+    gain[pos[better]] = g[better]
+    return gain
 
 
 def _polish(space: _Space, oracle: _Oracle, C: np.ndarray, deadline: float) -> np.ndarray:
+    """Each row takes its cheapest valid move, round after round; a row stops when
+    no move makes it cheaper, the polish when no row changed. With read trees (rows
+    are the cost), when the two-feature moves outnumber the pulls (4+ features
+    changed), they are asked only for the rows no pull improves."""
     C = C.copy()
     cost = space.costs(C)
     active = np.ones(len(C), dtype=bool)
@@ -210,23 +302,13 @@ def _polish(space: _Space, oracle: _Oracle, C: np.ndarray, deadline: float) -> n
         if not active.any() or time.monotonic() > deadline:
             break
         idx = np.flatnonzero(active)
-        cands = [_moves(space, C[i]) for i in idx]
-        owner = np.repeat(idx, [len(c) for c in cands])
-        if not len(owner):
-            break
-        M = space.project(np.concatenate(cands))
-        keep = space.feasible(M)
-        M, owner = M[keep], owner[keep]
-        ok = oracle.valid(M, strict=True)
-        mc = np.where(ok, space.costs(M), np.inf)
-        for i in idx:
-            sel = np.flatnonzero(owner == i)
-            if sel.size:
-                b = sel[np.argmin(mc[sel])]
-                if mc[b] < cost[i] - 1e-9 * (1.0 + cost[i]):
-                    C[i], cost[i] = M[b], mc[b]
-                    continue
-            active[i] = False
+        c = (C[idx] != space.x0).sum(axis=1)
+        grows = (len(_GROW) * c * (c - 1)).sum()
+        split = oracle.fast is not None and grows > (len(_PULL) * c).sum()
+        gain = _improve(space, oracle, C, cost, idx, grows=not split)
+        if split and (gain == 0).any():
+            gain[gain == 0] = _improve(space, oracle, C, cost, idx[gain == 0], pulls=False)
+        active[idx] = gain > 0
     return C
 
 
@@ -248,7 +330,7 @@ def _search(space: _Space, oracle: _Oracle, n: int, time_limit: float, rng, batc
         ]
     )
     Z = space.project(Z)
-    V = Z[oracle.valid(Z, strict=True)]
+    V = Z[_valid(oracle, Z)]
     radius, rounds, stopped = radii[-1], 0, False
     while not len(V) and rounds < 30:
         if time.monotonic() > deadline:
@@ -257,11 +339,11 @@ def _search(space: _Space, oracle: _Oracle, n: int, time_limit: float, rng, batc
         rounds += 1
         radius *= 1.6
         Z = space.project(_spheres(space, free, rng, [radius], batch))
-        V = Z[oracle.valid(Z, strict=True)]
+        V = Z[_valid(oracle, Z)]
     if not len(V):
         return np.empty((0, p)), not stopped, stopped
-    V = np.unique(V[space.feasible(V)], axis=0)
-    W = np.unique(_walk(space, oracle, _shortlist(space, V, 16 * n)), axis=0)
+    V = _distinct(V[space.feasible(V)])[0]
+    W = _distinct(_walk(space, oracle, _shortlist(space, V, 16 * n)))[0]
     # read trees make rows the cost, a called model its calls: polish fewer rows then
     k = 3 * n if oracle.fast is not None else 6 * n
     P = _polish(space, oracle, _shortlist(space, W, k), deadline)
@@ -314,6 +396,15 @@ def _member(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     return (A[:, None, :] == B[None, :, :]).all(axis=2).any(axis=1)
 
 
+def _supports(space: _Space, C: np.ndarray) -> list:
+    """Each row's set of changed features as one hashable key (an exact float, or
+    bytes beyond 52 features)."""
+    ch = C != space.x0
+    if space.p <= 52:
+        return (ch @ 2.0 ** np.arange(space.p)).tolist()
+    return [bytes(r) for r in np.packbits(ch, axis=1)]
+
+
 def _diverse(space: _Space, C: np.ndarray, n: int, taken=None) -> np.ndarray:
     """Greedy: the cheapest, then each next one trading cost for distance to those
     taken (``taken``: rows already chosen, not returned again)."""
@@ -326,26 +417,27 @@ def _diverse(space: _Space, C: np.ndarray, n: int, taken=None) -> np.ndarray:
 
     near = np.full(len(C), np.inf)
     supports = set()
+    keys = _supports(space, C)  # each row's set of changed features, hashable
     for t in taken if taken is not None else ():
         near = np.minimum(near, dist(t, C))
-        supports.add(tuple(t != space.x0))
+        supports.add(_supports(space, t[None, :])[0])
     if supports:  # the next pick already trades cost for distance
         first = np.argmin(cost - np.minimum(near, 2.0) + 10.0 * (near < 0.25))
     else:
         first = np.argmin(cost)
     taken = [int(first)]
     near = np.minimum(near, dist(C[taken[0]], C))
-    supports.add(tuple(C[taken[0]] != space.x0))
+    supports.add(keys[taken[0]])
     while len(taken) < min(n, len(C)):
         # a new set of changed features first, then cost traded for distance;
         # near-copies (closer than 0.25 cost units to a row taken) last
-        new = np.array([tuple(c != space.x0) not in supports for c in C])
+        new = np.array([k not in supports for k in keys])
         score = cost - 1.0 * np.minimum(near, 2.0) + 10.0 * (near < 0.25) - 1.0 * new
         score[taken] = np.inf
         i = int(np.argmin(score))
         if not np.isfinite(score[i]):
             break
         taken.append(i)
-        supports.add(tuple(C[i] != space.x0))
+        supports.add(keys[i])
         near = np.minimum(near, dist(C[i], C))
     return C[taken]
