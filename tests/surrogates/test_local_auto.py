@@ -166,3 +166,31 @@ def test_bad_auto_settings(kw, err, match):
     X = np.random.default_rng(0).normal(size=(50, 3))
     with pytest.raises(err, match=match):
         LocalSurrogate(lambda Z: Z.sum(axis=1), X, **kw)
+
+
+@pytest.mark.parametrize(
+    "m,sd_ratio,settled",
+    # a tie passes with the SE of its difference below tol / 2 while at most 3 pairs
+    # are tied, below tol / 2 * sqrt(3 / m) beyond: 0.45 passes for m <= 3 (bound 0.5)
+    # and fails at m = 4 (0.433); at m = 6 (0.354) 0.34 passes and 0.36 fails
+    [(1, 0.45, True), (3, 0.45, True), (4, 0.45, False), (6, 0.34, True), (6, 0.36, False)],
+)
+def test_many_ties_at_the_boundary_need_tighter_errors(m, sd_ratio, settled):
+    from surrogates.local import converged
+
+    d, tol = 10, 0.1
+    full = np.zeros(d)
+    full[0], full[1] = 10.0, -5.0  # the top-2; |b| max = 10, so tol * max = 1
+    full[2 : 2 + m] = 4.9  # m left-out features tied with feature 1 (gap 0.1 < 1)
+    s = sd_ratio / np.sqrt(2)  # SE of each, so the SE of a difference is sd_ratio
+    se_full = np.where(np.arange(d) < 2 + m, s, 1e-6)
+    se_full[0] = 1e-6
+    beta = np.zeros(d)
+    beta[:2] = full[:2]
+    fit = dict(
+        beta=beta[None], se=np.zeros((1, d)), full=full[None], se_full=se_full[None],
+        idx=np.array([[0, 1]]),
+    )  # fmt: skip
+    ok, stab = converged(fit, tol=tol, n_features=2)
+    assert bool(ok[0]) is settled
+    assert 0.0 <= stab[0] <= 1.0
