@@ -312,8 +312,11 @@ def lrp(
     ----------
     model : torch nn.Module, traceable by torch.fx (see the module doc for what it may hold)
     X : tensor or array (n_rows, ...)
-    target : int, per-row ints, or None (the predicted class; the only output when there is
-        one). The relevance starts as that output's value.
+    target : int, per-row ints, a function of the output, or None (the predicted class; the
+        only output when there is one). The relevance starts as that output's value. For a
+        function g (one value per row, e.g. ``lambda out: out[:, 1] - out[:, 0]``) it starts
+        as ``out * dg/dout``, which sums to g(out) when g is linear without a constant (the
+        usual case: a logit or a difference of logits); any remainder is in ``base_values``.
     rule : "epsilon", "gamma", "zplus", or a composite: a dict or list of (key, rule) where
         key is a module's qualified name (as in ``model.named_modules()``), an int position
         among the Linear/Conv layers in forward order (0 first, -1 last) or a module class;
@@ -342,8 +345,6 @@ def lrp(
                 and val >= 0):  # fmt: skip
             raise ValueError(f"{nm} must be a finite number >= 0, got {val!r}")
     x = T.as_input(model, X)
-    if callable(target) and not isinstance(target, (int, np.integer)):
-        raise TypeError("lrp needs target as a class index (int or one per row), not a function")
     with _eval_mode(model):  # the predicted class too is the eval-mode one
         tgt = T.resolve_target(model, x, target)
         return _lrp(model, x, tgt, comp, rule, float(epsilon), float(gamma), batch_size)
@@ -436,7 +437,7 @@ def _lrp(model, x, tgt, comp, rule, epsilon, gamma, batch_size):
         ),
         "layers": layers,
         "rule": rule,
-        "target": None if tgt is None else tgt.numpy(),
+        "target": None if tgt is None or callable(tgt) else tgt.numpy(),
     }
     base = output - values.reshape(n, -1).sum(axis=1)
     return T.explanation(values, base, x, "lrp", extras)
@@ -454,10 +455,18 @@ def _propagate(gm, nodes, x, tgt, K, fused, merged_bn, rules, eps, gamma):
     if not hasattr(out_node, "op"):
         raise ValueError("lrp needs a model whose forward returns one tensor")
     out = env[out_node].reshape(n, -1)
-    R0 = torch.zeros_like(out)
-    col = torch.zeros(n, dtype=torch.long) if tgt is None else tgt
-    R0[torch.arange(n), col] = out[torch.arange(n), col]
-    output = out[torch.arange(n), col]
+    if callable(tgt):  # g(out): relevance out * dg/dout (sums to g for a linear g)
+        with torch.enable_grad():
+            o = out.detach().clone().requires_grad_(True)
+            val = T.select(o.reshape(env[out_node].shape), tgt)
+            (grad,) = torch.autograd.grad(val.sum(), o)
+        R0 = out * grad.to(out.dtype)
+        output = val.detach().to(out.dtype)
+    else:
+        R0 = torch.zeros_like(out)
+        col = torch.zeros(n, dtype=torch.long) if tgt is None else tgt
+        R0[torch.arange(n), col] = out[torch.arange(n), col]
+        output = out[torch.arange(n), col]
     rel = {out_node: R0.reshape(env[out_node].shape)}
     records = {}
 

@@ -299,8 +299,8 @@ def test_errors_name_the_problem():
         lrp(net, x, rule="alpha-beta")
     with pytest.raises(ValueError, match="composite"):
         lrp(net, x, rule=[("0", "epsilon", 1)])
-    with pytest.raises(TypeError, match="class index"):
-        lrp(net, x, target=lambda out: out[:, 0])
+    with pytest.raises(ValueError, match="one value per row"):
+        lrp(net, x, target=lambda out: out)
     with pytest.raises(ValueError, match="epsilon"):
         lrp(net, x, epsilon=-1.0)
 
@@ -329,3 +329,28 @@ def test_model_untouched_and_changes_seen():
         lrp(net, x, target=0).values, lrp(fresh, x, target=0).values, atol=1e-12
     )
     assert np.abs(lrp(net, x, target=0).values - first.values).max() > 1e-3
+
+
+def test_function_target_is_linear_in_the_starting_relevance():
+    """A function g of the output starts as out * dg/dout: for g = out1 - out0 the epsilon
+    rule (linear in the relevance) gives lrp(target=1) - lrp(target=0), and on a bias-free
+    net with epsilon 0 the identity with gradient x input of g holds."""
+    from surrogates.neural import gradient_x_input, lrp
+
+    net = _mlp()
+    x = torch.randn(8, 6, generator=torch.Generator().manual_seed(4))
+
+    def diff(out):
+        return out[:, 1] - out[:, 0]
+
+    got = lrp(net, x, target=diff, epsilon=1e-3, batch_size=5)
+    one = lrp(net, x, target=1, epsilon=1e-3)
+    zero = lrp(net, x, target=0, epsilon=1e-3)
+    np.testing.assert_allclose(got.values, one.values - zero.values, atol=1e-10)
+    with torch.no_grad():
+        np.testing.assert_allclose(got.extras["output"], diff(net(x)).double().numpy(), atol=1e-6)
+    exact = lrp(net, x, target=diff, epsilon=0.0)
+    ref = gradient_x_input(copy.deepcopy(net), x, target=diff).values
+    np.testing.assert_allclose(exact.values, ref, atol=1e-6)
+    # sums to g(out) (a linear g without constant, no bias): nothing left in the base
+    np.testing.assert_allclose(exact.base_values, 0.0, atol=1e-6)
