@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from ._tree_predict import _right
+
 _CHUNK = 128  # rows walked together, tree by tree, so a tree's nodes stay in cache
 
 
@@ -174,12 +176,7 @@ def _ice_kernel_1d_packed(X, child, feat, thr, dleft, value, root, tree_group, s
                                 b = c
                                 nd = child[nd]
                         else:
-                            x = X[i, f]
-                            nd = (
-                                child[nd]
-                                + np.int64(not (x <= thr[nd]))
-                                - np.int64(x != x) * dleft[nd]
-                            )
+                            nd = child[nd] + _right(X[i, f], nd, thr, dleft)
                     if grp < 0:
                         for k in range(n_values):
                             diff[r, a, k] += value[nd, k]

@@ -81,6 +81,13 @@ def _pack_kernel(left, right, feature, threshold, default_left, tree_start):
     return child, feat, thr, dleft, orig, root, depth
 
 
+@njit(cache=True, inline="always")
+def _right(x, nd, thr, dleft):
+    """1 when x goes right at node nd: above the threshold, or NaN whose default is not
+    left (child[nd] + _right(...) is the next node)."""
+    return np.int64(not (x <= thr[nd])) - np.int64(x != x) * dleft[nd]
+
+
 @njit(cache=True, parallel=True)
 def _predict_kernel(X, child, feat, thr, dleft, value, root, depth, tree_group, chunk_rows, out):
     """out[i, o] += leaf values of row i, tree by tree in order (out holds the start
@@ -101,10 +108,7 @@ def _predict_kernel(X, child, feat, thr, dleft, value, root, depth, tree_group, 
             for _ in range(depth[t]):
                 for r in range(hi - lo):
                     nd = nodes[r]
-                    x = X[lo + r, feat[nd]]
-                    # x > thr goes right; NaN goes right unless its default is left
-                    right = np.int64(not (x <= thr[nd])) - np.int64(x != x) * dleft[nd]
-                    nodes[r] = child[nd] + right
+                    nodes[r] = child[nd] + _right(X[lo + r, feat[nd]], nd, thr, dleft)
             if grp < 0:
                 for r in range(hi - lo):
                     for k in range(n_values):
@@ -114,7 +118,7 @@ def _predict_kernel(X, child, feat, thr, dleft, value, root, depth, tree_group, 
                     out[lo + r, grp] += value[nodes[r], 0]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _add_leaf(out, g, r, i, grp, value, nd):
     if grp < 0:
         for k in range(value.shape[1]):
@@ -140,7 +144,6 @@ def _permuted_kernel(
     G = targets.shape[1]
     R = targets.shape[2]
     n_trees = root.shape[0]
-    n_values = value.shape[1]
     n_chunks = (n + chunk_rows - 1) // chunk_rows
     for chunk in prange(n_chunks):
         lo_row = chunk * chunk_rows
@@ -160,9 +163,7 @@ def _permuted_kernel(
                         at_g[g, n_at[g]] = d
                         n_at[g] += 1
                     d += 1
-                    x = X[i, feat[nd]]
-                    right = np.int64(not (x <= thr[nd])) - np.int64(x != x) * dleft[nd]
-                    nd = child[nd] + right
+                    nd = child[nd] + _right(X[i, feat[nd]], nd, thr, dleft)
                 own = nd
                 for g in range(G):
                     m = n_at[g]
@@ -172,30 +173,17 @@ def _permuted_kernel(
                             v = targets[i, g, r]
                             for q in range(m):
                                 at = path[at_g[g, q]]
-                                x = X[i, feat[at]]
-                                own_right = (
-                                    np.int64(not (x <= thr[at])) - np.int64(x != x) * dleft[at]
-                                )
-                                new_right = (
-                                    np.int64(not (v <= thr[at])) - np.int64(v != v) * dleft[at]
-                                )
+                                own_right = _right(X[i, feat[at]], at, thr, dleft)
+                                new_right = _right(v, at, thr, dleft)
                                 if own_right != new_right:  # from here the copy walks alone
                                     j = feat[at]
                                     nd = child[at] + new_right
                                     while child[nd] != nd:
                                         f = feat[nd]
                                         x = v if f == j else X[i, f]
-                                        right = (
-                                            np.int64(not (x <= thr[nd]))
-                                            - np.int64(x != x) * dleft[nd]
-                                        )
-                                        nd = child[nd] + right
+                                        nd = child[nd] + _right(x, nd, thr, dleft)
                                     break
-                        if grp < 0:
-                            for k in range(n_values):
-                                out[i, g, r, k] += value[nd, k]
-                        else:
-                            out[i, g, r, grp] += value[nd, 0]
+                        _add_leaf(out, g, r, i, grp, value, nd)
                     n_at[g] = 0
 
 
@@ -229,8 +217,7 @@ def _two_values_kernel(
                             break
                         nd = child[nd] + ra
                     else:
-                        x = X[i, f]
-                        nd = child[nd] + np.int64(not (x <= thr[nd])) - np.int64(x != x) * dleft[nd]
+                        nd = child[nd] + _right(X[i, f], nd, thr, dleft)
                 ends = (nd, nd)
                 if split >= 0:
                     for side in range(2):
@@ -239,11 +226,7 @@ def _two_values_kernel(
                         while child[nd] != nd:
                             f = feat[nd]
                             x = v if f == j else X[i, f]
-                            nd = (
-                                child[nd]
-                                + np.int64(not (x <= thr[nd]))
-                                - np.int64(x != x) * dleft[nd]
-                            )
+                            nd = child[nd] + _right(x, nd, thr, dleft)
                         if side == 0:
                             ends = (nd, nd)
                         else:
