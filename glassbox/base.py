@@ -69,6 +69,17 @@ def render_text(model, **options) -> str:
     raise TypeError(f"no text renderer for {type(model).__name__}")
 
 
+# Solvers that live above the models and serve them: ``surrogates`` fills this
+# when it is imported (its counterfactual search), as ``glassbox.render`` fills
+# ``render_text``; glassbox never imports surrogates (design.md "Layers").
+_SOLVERS: dict = {}
+
+
+def lend_solver(name: str, solver) -> None:
+    """Make ``solver`` the one estimator methods call for ``name`` (used by ``surrogates``)."""
+    _SOLVERS[name] = solver
+
+
 class GlassboxMixin:
     """Human-readable ``str``, feature names and explanation entry points.
 
@@ -97,6 +108,24 @@ class GlassboxMixin:
     def explain_local(self, X):
         """A ``LocalExplanation`` of the rows of X."""
         raise NotImplementedError(f"{type(self).__name__} does not implement explain_local")
+
+    def explain_counterfactual(self, x, **options):
+        """Counterfactuals of row ``x``: the nearest changes that give another outcome.
+
+        The same as ``surrogates.counterfactuals(model, x, **options)`` (see it
+        for the options: ``desired``, ``n``, ``X``, ``immutable``, ``bounds``,
+        ``monotone``, ``cost``, ``method``, ``time_limit``, ``random_state``):
+        exact for the glass-box families that allow it. The solvers live in the
+        ``surrogates`` package, which lends them when it is imported.
+        """
+        solver = _SOLVERS.get("counterfactuals")
+        if solver is None:
+            raise RuntimeError(
+                "explain_counterfactual uses the counterfactual solvers of the surrogates "
+                "package (installed with glassbox): run `import surrogates` first, or call "
+                "surrogates.counterfactuals(model, x, ...)"
+            )
+        return solver(self, x, **options)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -4,6 +4,8 @@ Imports stay light: xgboost, torch and dask are imported only when a function
 receives one of their objects.
 """
 
+from glassbox.base import lend_solver as _lend_solver
+
 from ._model_file import register as _register_model_file
 from .anchor import Anchor, anchor
 from .blackbox import BlackBox, BlackBoxError, as_blackbox
@@ -24,6 +26,7 @@ from .prototypes import Prototypes, prototypes
 from .text import TextExplanation, explain_text, token_attributions
 
 _register_model_file()  # glassbox.io.save/load now hold Surrogate too
+_lend_solver("counterfactuals", counterfactuals)  # model.explain_counterfactual(x, ...)
 
 __all__ = [
     "ALE",
