@@ -39,7 +39,7 @@ factor (n / (n - p))^2, calibrated against exact values (conservative with
 many coalitions per term).
 
 With a fixed budget and no cubic (M > 17, or too few coalitions for one), from
-M = ``RIDGE_MIN_M`` = 12 on the adjustment is a kernel ridge fit of every pair
+M = ``RIDGE_MIN_M`` = 8 on the adjustment is a kernel ridge fit of every pair
 and triple term instead, with the linear part unpenalized and the efficiency
 constraint exact (``_kernel_ridge``): an n x n solve instead of p x p; the
 smallest ridge whose fit keeps 35% of the coalitions as residual degrees of
@@ -76,8 +76,10 @@ CUBIC_MAX_TERMS = 1200  # M <= 17: beyond, the p x p solve costs more than it sa
 EVAL_ROWS = 2**16  # model rows per call: at 2**18 a 2x64 scikit-learn MLP ran 2.6x slower
 # (its activations no longer fit in cache), HistGB 1.3x
 RIDGE_MAX_N = 2600  # coalitions: the ridge's n x n solves (up to 4 ridges) stay under ~1 s
-RIDGE_MIN_M = 12  # from here the kernel ridge adjustment of _kernel_ridge (cubic as fallback;
-# at M = 8 and 60 coalitions its SE was 2.5x conservative)
+RIDGE_MIN_M = 8  # from here the kernel ridge adjustment of _kernel_ridge (cubic as fallback).
+# At M = 8-10 below the cubic's reach it cut the RMSE 1.2-2x (mean of 4 seeds, MLP and
+# HistGB, 63-200 coalitions); its SE is conservative there (|error| / SE median 0.2-0.5
+# at 60-120 coalitions, calibrated from ~2 coalitions per pair term): honest, not tight
 CUBIC_RIDGE = 1e-3  # ridge on pair / triple terms, relative to the linear terms' weight
 
 
