@@ -9,8 +9,12 @@ largest, with a log-determinant term that keeps them diverse: log det of the
 kernel on the chosen criticisms, updated after every pick through an
 incremental (pivoted) Cholesky factor, so the term grows with the criticisms
 already chosen. The full n x n kernel matrix is never held: its column sums
-come from one parallel numba pass over the pairs i < j (memory O(n)), and a
-kernel column is computed when its row is picked. Past ~10k rows,
+come from one pass over the pairs i < j in tiles (RBF: Gram tiles from BLAS,
+kernel values and sums in numba; memory O(n) plus one 2 MB tile), and a kernel
+column is computed from coordinate differences when its row is picked. The
+picks are those of these reference columns: where the fast column sums leave two
+rows' gains within their rounding-error bounds, the rows' reference sums decide.
+Past ~10k rows,
 ``approximation="nystroem"`` replaces the kernel by a rank-m Nystroem
 approximation (time and memory O(n m)), and the picks are those of that
 approximate kernel.
@@ -18,6 +22,7 @@ approximate kernel.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -109,16 +114,83 @@ def kernel_matrix(A: np.ndarray, B: np.ndarray, kernel: str, gamma: float) -> np
 class _ExactKernel:
     """Kernel columns and column sums computed from X on demand (memory O(n))."""
 
+    # RBF column sums from Gram tiles of at most _TILE_ROWS x _TILE_COLS (2 MB)
+    _TILE_ROWS = 128
+    _TILE_COLS = 2048
+
     def __init__(self, X, kernel, gamma):
         self.X = np.ascontiguousarray(X, dtype=np.float64)
         self.gamma = float(gamma)
         self.laplacian = kernel == "laplacian"
 
     def colsum(self) -> np.ndarray:
-        from .effects._mmd_kernels import colsum_kernel  # numba loads on first use
+        """Column sums of the kernel matrix, each pair visited once. RBF: tiles of the
+        Gram matrix of the centred rows from BLAS (distances are translation
+        invariant; centring shrinks the norms the Gram formula cancels), then the
+        kernel values and their sums in numba. Laplacian: the L1 distances in numba."""
+        from .effects._mmd_kernels import colsum_laplacian, gram_tile_sums
 
-        parts = max(1, min(64, len(self.X) // 16))
-        return colsum_kernel(self.X, self.gamma, self.laplacian, parts)
+        X, n = self.X, len(self.X)
+        if self.laplacian:
+            return colsum_laplacian(X, self.gamma, max(1, min(64, n // 16)))
+        Xc, sq = self._centred()
+        rows, cols = self._TILE_ROWS, self._TILE_COLS
+        blocks = range(0, n, rows)
+        n_workers = min(_workers(), len(blocks))
+        outs = np.zeros((n_workers, n))
+        take = itertools.count()  # next row block; next() on it is atomic under the GIL
+
+        def work(out):  # row blocks taken as workers free up: the triangle's work is uneven
+            while (b := next(take)) < len(blocks):
+                i0 = blocks[b]
+                i1 = min(i0 + rows, n)
+                for c0 in range(i0, n, cols):
+                    c1 = min(c0 + cols, n)
+                    gram_tile_sums(  # releases the GIL, as BLAS does
+                        Xc[i0:i1] @ Xc[c0:c1].T,
+                        sq[i0:i1],
+                        sq[c0:c1],
+                        self.gamma,
+                        c0 == i0,
+                        out[i0:i1],
+                        out[c0:c1],
+                    )
+
+        # threads of our own, one BLAS thread each: OpenMP or BLAS threads spin while
+        # they wait and, on a busy machine, slowed these small products ~10x
+        with _one_blas_thread():
+            if n_workers == 1:
+                work(outs[0])
+            else:
+                list(_pool().map(work, outs))
+        out = outs.sum(axis=0)
+        self._sq = sq  # for colsum_error
+        return out
+
+    def _centred(self):
+        Xc = self.X - self.X.mean(axis=0)
+        return Xc, np.einsum("ij,ij->i", Xc, Xc)
+
+    def colsum_error(self, colsum: np.ndarray) -> np.ndarray:
+        """Bound on |colsum() - the sum of column(i)| per row, from the standard
+        rounding-error bounds (Higham, ch. 3) with u = 2^-53, times 2 for margin:
+        Gram distance |d^ - d| <= ((2p + 10) u)(|x_i|^2 + |x_j|^2) (dot product,
+        norms, centring, the three additions), a kernel value moves by at most gamma
+        times that; the differences' distance errs by (p + 2) u d, moving the kernel
+        by at most (p + 2) u / e; each exp and product adds 2 EXP_ULPS + 1 u; each
+        sum of n terms (n + 2) u colsum."""
+        from .effects._mmd_kernels import EXP_ULPS
+
+        u = 2.0**-53
+        n, p = self.X.shape
+        per_term = (p + 2) / np.e + 2 * EXP_ULPS + 1
+        bound = n * (2 * per_term if self.laplacian else per_term + 2 * EXP_ULPS + 1)
+        bound = bound + (2 * n + 4) * np.abs(colsum)
+        if not self.laplacian:
+            sq = getattr(self, "_sq", None)
+            sq = self._centred()[1] if sq is None else sq
+            bound = bound + (2 * p + 10) * self.gamma * (n * sq + sq.sum())
+        return 2.0 * u * bound
 
     def column(self, c: int) -> np.ndarray:
         from .effects._mmd_kernels import column_kernel
@@ -127,6 +199,41 @@ class _ExactKernel:
 
     def diag(self) -> np.ndarray:
         return np.ones(len(self.X))
+
+
+_BLAS = None
+_POOL = None
+
+
+def _workers() -> int:
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(8, cores or 1))
+
+
+def _pool():
+    """Threads for the Gram tiles, made once per process (a forked child has the
+    pool object but not its threads, so it makes its own)."""
+    import os
+
+    global _POOL
+    if _POOL is None or _POOL[0] != os.getpid():
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL = (os.getpid(), ThreadPoolExecutor(_workers(), thread_name_prefix="glassbox-mmd"))
+    return _POOL[1]
+
+
+def _one_blas_thread():
+    """BLAS limited to one thread (threadpoolctl comes with scikit-learn); the
+    controller is built once, its scan of the loaded libraries costs ~1 ms."""
+    global _BLAS
+    if _BLAS is None:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS = ThreadpoolController()
+    return _BLAS.limit(limits=1, user_api="blas")
 
 
 class _NystroemKernel:
@@ -265,9 +372,9 @@ def prototypes(
     regularizer : {"logdet", None}, default="logdet"
         Diversity term for criticisms.
     approximation : {None, "nystroem"}, default=None
-        None: the exact kernel, never held whole: column sums in one numba pass
-        over the pairs (time O(n^2 p), memory O(n)), kernel columns computed as
-        rows are picked. "nystroem": the kernel approximated from
+        None: the exact kernel, never held whole: column sums in one pass over
+        the pairs in tiles (time O(n^2 p), memory O(n) plus a 2 MB tile), kernel
+        columns computed as rows are picked. "nystroem": the kernel approximated from
         ``n_components`` landmark rows drawn at random (K ~ Phi Phi^T), time and
         memory O(n m): for data far past ~10k rows. The picks then minimise the
         MMD^2 of the approximate kernel (``mmd2`` reports that one), an
@@ -323,7 +430,7 @@ def prototypes(
     p_idx, c_idx, p_lab, c_lab, wit = [], [], [], [], []
     total_mmd = 0.0
     for label, rows, p, q in groups:
-        Xg = X[rows]
+        Xg = X if label is None else X[rows]
         # small data: the kernel matrix in memory; larger: column sums from blocks and
         # each picked row's kernel column computed when it is picked
         if approximation == "nystroem":
@@ -333,7 +440,14 @@ def prototypes(
         else:
             kern = _ExactKernel(Xg, kernel, gamma)
         colsum = kern.colsum()
-        chosen, s_in, sum_ss = _greedy_prototypes(kern, p, colsum)
+        if approximation == "nystroem":
+            chosen, s_in, sum_ss = _greedy_prototypes(kern, p, colsum)
+        else:
+            from .effects._mmd_kernels import greedy_prototypes
+
+            chosen, s_in, sum_ss = greedy_prototypes(
+                kern.X, colsum, kern.colsum_error(colsum), p, kern.gamma, kern.laplacian
+            )
         total_mmd += (
             len(rows)
             / n
