@@ -256,6 +256,9 @@ def main() -> None:
             f"stab {ou['stab']:.3f} vs {lm['stab']:.3f} (diff {diff.mean():+.3f} +- {se:.3f})  "
             f"R2 {ou['R2 prob']:.3f} vs {lm['R2 prob']:.3f}"
         )
+    # wall-time ratios move with other jobs on the machine: say when, and how busy it was
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(f"\nfinished {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {load}")
 
 
 if __name__ == "__main__":
