@@ -37,7 +37,9 @@ each proves:
   seeded, batched search, polish, diverse choice; stops at ``time_limit``.
 
 ``method="auto"`` takes the first exact solver that applies (in the order
-above), the search otherwise. Tree ensembles are read into arrays
+above), the search otherwise; a scikit-learn or xgboost tree ensemble is
+enumerated at ``"auto"`` only when small (``_cells.AUTO_NODES`` split nodes,
+``_cells.AUTO_SECONDS`` at most), else searched (``message`` says so). Tree ensembles are read into arrays
 (``_fast``) so the search and the cell enumeration need not call
 ``predict`` thousands of times; the reading is checked against ``predict``
 and every returned row is re-checked on the model itself (``valid``). The

@@ -7,7 +7,7 @@ import numpy as np
 
 from . import _additive
 from ._additive import _additive_solve
-from ._cells import _cells_solve
+from ._cells import _auto_budget, _cells_solve
 from ._linear import _linear_solve
 from ._oracle import _Oracle
 from ._result import Counterfactuals
@@ -52,8 +52,12 @@ def counterfactuals(
     monotone : ``{feature: "up" | "down"}``.
     cost : ``{feature: weight}`` or one weight per feature (default 1 / MAD on X).
     method : "auto", "linear", "tree", "ruleset", "additive", "cells" or "search".
-    time_limit : seconds the search (and the cell enumeration) may take; the
-        tree and linear solvers are not limited.
+        "auto" takes the exact solver the model allows; on a scikit-learn or
+        xgboost tree ensemble it enumerates the cells only when the ensemble is
+        small (``_cells.AUTO_NODES`` split nodes, for ``_cells.AUTO_SECONDS`` at
+        most) and searches otherwise; ``exact`` and ``message`` say which.
+    time_limit : seconds the search (and the cell enumeration, half of it with
+        ``method="cells"``) may take; the tree and linear solvers are not limited.
     random_state : seed of the search.
 
     Returns
@@ -177,8 +181,12 @@ def _solve(model, space: _Space, oracle: _Oracle, n: int, method: str, time_limi
                     f"nearest among rows on a grid of {_additive.GAM_GRID} values per numeric feature "
                     "(and x's own), proven by branch and bound over the additive shapes"
                 )
+    skipped = ""
     if result is None and method in ("auto", "cells"):
-        got = _cells_solve(model, space, oracle, n, float(time_limit) / 2)
+        budget: float | None = float(time_limit) / 2
+        if method == "auto":  # small ensembles only, for a fraction of a second
+            budget, skipped = _auto_budget(model, space, float(time_limit))
+        got = None if budget is None else _cells_solve(model, space, oracle, n, budget)
         if got is None and method == "cells":
             raise ValueError(
                 "method='cells' needs a rule list, OneR, EBM, or a scikit-learn or xgboost tree "
@@ -190,25 +198,26 @@ def _solve(model, space: _Space, oracle: _Oracle, n: int, method: str, time_limi
             if proven and (extra is True or len(Zc) >= n):
                 result = (Zc, True)
             else:  # out of time: fill up with what the search finds
-                Zs, _, _ = _search(space, oracle, n, float(time_limit) / 2, rng)
+                Zs, _, _ = _search(space, oracle, n, float(time_limit) - budget, rng)
                 Zs = Zs[[not any(np.array_equal(z, c) for c in Zc) for z in Zs]]
                 result = (np.concatenate([Zc, Zs])[:n].reshape(-1, space.p), proven)
                 used = "cells+search"
                 complete = False
                 if proven:
                     message = (
-                        f"enumeration stopped at time_limit={time_limit:g}s; row 1 is "
+                        f"enumeration stopped after {budget:g}s; row 1 is "
                         "proven nearest, the others were searched"
                     )
                 else:
                     lower = float(extra)
                     message = (
-                        f"enumeration stopped at time_limit={time_limit:g}s; the nearest "
+                        f"enumeration stopped after {budget:g}s; the nearest "
                         f"costs at least {lower:.4g}"
                     )
     if result is None:
         Z, _, stopped = _search(space, oracle, n, float(time_limit), rng)
         used, exact = "search", False
+        message = skipped
         if stopped:
             complete = False
             message = f"stopped at time_limit={time_limit:g}s with what it had"

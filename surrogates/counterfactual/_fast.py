@@ -42,7 +42,7 @@ class TreeScores:
     def __init__(self, model, ens, kind: str):
         self.ens = ens
         self.kind = kind  # "proba", "margin" or "value"
-        self.classes = np.asarray(getattr(model, "classes_", []))
+        self.classes = _classes(model)
         # float64 sums of the same leaf values differ from the model's own sums in
         # the last bits (xgboost sums in float32): anything that close is unsure
         self.rel = 1e-5 if ens.float32_values else 1e-9
@@ -125,4 +125,20 @@ def tree_scores(model, space) -> TreeScores | None:
         kind = "value"
     if not ok:
         return None
-    return TreeScores(model, ens, kind)
+    # one reader per read model (its numba scorer packs the trees once); the
+    # ensemble comes from the shared cache, which rereads a refitted model
+    key = (id(ens), kind)
+    hit = _SCORES.get(key)
+    if hit is not None and hit.ens is ens and np.array_equal(hit.classes, _classes(model)):
+        return hit
+    while len(_SCORES) >= 8:
+        _SCORES.pop(next(iter(_SCORES)))
+    _SCORES[key] = out = TreeScores(model, ens, kind)
+    return out
+
+
+_SCORES: dict = {}
+
+
+def _classes(model) -> np.ndarray:
+    return np.asarray(getattr(model, "classes_", []))

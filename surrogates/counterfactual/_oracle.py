@@ -53,7 +53,12 @@ class _Oracle:
                 self.original = mine[0]
                 space.bare_ok = False  # the few unsure rows go to the model with names
         self._bare = None
-        if self._deferred is None and fast is None and space.bare_ok:
+        self._pending = None
+        if self._deferred is None and fast is None and space.bare_ok and desired is not None:
+            # the outcome asked for is known: x and the probe rows go with the first
+            # call of the search (one model call less), see ``predict_model``
+            self._pending = probe
+        elif self._deferred is None and fast is None and space.bare_ok:
             # the bare matrix must answer as the named rows do: checked with the
             # final call (named), as the read trees are; if not, solved again without
             try:
@@ -63,7 +68,7 @@ class _Oracle:
             else:
                 self._bare = (probe, bare)
                 self.original = bare[0]
-        if self._deferred is None and self._bare is None:
+        if self._deferred is None and self._bare is None and self._pending is None:
             own = self.predict_model(probe, final=True)
             self.original = own[0]
             if fast is not None:
@@ -136,6 +141,11 @@ class _Oracle:
         deferred check (of the read trees, or of the bare matrix against named rows),
         x and the probe rows go in the same call; None when the model disagrees
         there (then everything is solved again without the shortcut)."""
+        if self._pending is not None:  # no call yet: x's outcome comes with the rows
+            probe, self._pending = self._pending, None
+            both = self.predict_model(np.concatenate([probe, Z]), final=True)
+            self.original = both[0]
+            return both[len(probe) :]
         if self._bare is not None:
             probe, bare = self._bare
             self._bare = None
@@ -166,6 +176,21 @@ class _Oracle:
             return np.empty(0, dtype=object)
         self.n_calls += len(Z)
         fn = getattr(self.model, "predict", None)
+        if not final and self.space.bare_ok and self._pending is not None:
+            # the first call: x and the probe rows first (x's outcome, and the bare
+            # answers the final, named call is checked against)
+            probe, self._pending = self._pending, None
+            self.n_calls -= len(Z)
+            try:
+                both = self.predict_model(np.concatenate([probe, Z]))
+            except Exception:  # e.g. a column transformer selecting columns by name
+                self.space.bare_ok = False
+                both = self.predict_model(np.concatenate([probe, Z]), final=True)
+                self.original = both[0]
+            else:
+                self._bare = (probe, both[: len(probe)])
+                self.original = both[0]
+            return both[len(probe) :]
         if not final and self.space.bare_ok:
             from sklearn import config_context
 

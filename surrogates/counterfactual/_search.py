@@ -4,16 +4,21 @@ Few, large model calls (a model call costs far more than the rows in it):
 
 1. one batch of seeds: rows of ``X`` (plausible: real rows the model may already
    give the desired outcome), one-feature moves along each feature's whole
-   allowed range, two-feature moves, and growing spheres (Laugel et al. 2018:
-   random sparse moves in cost units) at a ladder of radii at once; more
-   sphere batches at growing radii only when nothing in it was valid;
-2. one batch walking from ``x`` towards each valid seed (the first valid
-   point of 16 on the segment; two batches of 4 and 3 points with read trees);
+   allowed range, two-feature moves (near, and far towards the ends of both
+   ranges), 1-3 features set to random values of their ranges (DiCE's random
+   sampling), and growing spheres (Laugel et al. 2018: random sparse moves in
+   cost units) at a ladder of radii at once; more sphere batches at growing
+   radii only when nothing in it was valid;
+2. one batch walking from ``x`` towards each shortlisted valid seed (the first
+   valid point of 16 on the segment; two batches of 4 and 3 points with read trees);
 3. polish rounds, one batch each: every changed feature of every shortlisted row
    reverted to x's value, pulled part of the way towards it, or reverted while
-   another feature grows (a two-feature move, for sparsity); each row takes its
-   cheapest valid move; rows with no better move drop out;
-4. ``n`` rows chosen for low cost and for distance to each other (DiCE's diversity).
+   another feature (or all the others) grows (moves for sparsity); each row takes
+   its cheapest valid move; rows with no better move drop out;
+4. ``n`` rows chosen for low cost and for distance to each other (DiCE's
+   diversity), preferring fewer changed features (``_EXTRA``); when the rows
+   changing the fewest features are too few, they are stretched (``_stretch``);
+   last, every change a chosen row could drop is dropped (``_no_drop``: one call).
 
 Every batch asks each distinct row once (integer features and bounds make many
 candidates the same row), and all per-candidate work is array work.
@@ -30,11 +35,27 @@ from ._space import _Space
 
 _WALK = np.linspace(0, 1, 17)[1:]  # fractions of the way from x to a seed
 # fraction of a change kept (0 = reverted); dense near 1, where the boundary usually is
-_PULL = np.array([0.0, 0.25, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98])
+_PULL = np.array([0.0, 0.5, 0.8, 0.9, 0.95])
 _GROW = np.array([1.5, 2.0, 3.0])  # another feature's change grown by
+_SCALE = np.array([1.25, 1.6, 2.0, 3.0])  # all other changes grown by, when one is dropped
+# sizes of the seed batch and of the later stages, as (read trees, called model):
+# on read trees rows are the cost (~1.6 us a row on 100 trees), on a called model
+# its calls (~0.3 ms each for a small scikit-learn pipeline), rows much less
+_PLAUSIBLE = (100, 200)  # rows of X
+_AXIS_STEPS = 16  # per feature and side
+_CORNER = (0.4, 0.7, 0.9, 1.0)  # shares of the way to the ends, per pair (_corners)
+_PAIR_POINTS = (8, 16)  # of the 96 (signs x radii x splits) per pair of features
+_SUBSET_PER = ((16, 96, 32), (32, 192, 64))  # 1, 2, 3 features changed (DiCE: few, far)
+_SPHERE_PER = (12, 24)  # per radius (10 radii)
+_WALK_ROWS = 8  # walked rows per counterfactual asked
+_POLISH_ROWS = (3, 8)  # polished rows per counterfactual asked
+_ROUNDS = (4, 2)  # polish rounds at most (later ones gain little; drops are checked last)
+_LATE_ROUNDS = 2  # for a walked row chosen unpolished
+_STRETCH = np.array([1.1, 1.2, 1.35, 1.5, 1.75, 2.0])  # the sparsest rows' changes grown by
+_EXTRA = 3.0  # the choice's penalty per feature changed beyond the sparsest row's
 
 
-def _plausible(space: _Space, rng, k: int = 500) -> np.ndarray:
+def _plausible(space: _Space, rng, k: int = _PLAUSIBLE[1]) -> np.ndarray:
     if space.X is None:
         return np.empty((0, space.p))
     Xz = space.project(space.X.copy())
@@ -46,25 +67,25 @@ def _plausible(space: _Space, rng, k: int = 500) -> np.ndarray:
     return Xz
 
 
-def _ends(space: _Space, j: int) -> tuple[float, float]:
-    """The allowed range of feature j, 8 cost units either side where it is open."""
-    lo, hi = space.lo[j], space.hi[j]
-    x = space.x0[j]
-    return (
-        lo if np.isfinite(lo) else x - 8.0 / space.w[j],
-        hi if np.isfinite(hi) else x + 8.0 / space.w[j],
-    )
+def _all_ends(space: _Space) -> np.ndarray:
+    """(p, 2): the allowed range of every feature, 8 cost units either side of x
+    where it is open."""
+    open_ = 8.0 / space.w
+    lo = np.where(np.isfinite(space.lo), space.lo, space.x0 - open_)
+    hi = np.where(np.isfinite(space.hi), space.hi, space.x0 + open_)
+    return np.stack([lo, hi], axis=1)
 
 
-def _axes(space: _Space, free: np.ndarray, steps: int = 32) -> np.ndarray:
+def _axes(space: _Space, free: np.ndarray, steps: int = _AXIS_STEPS) -> np.ndarray:
     """One feature at a time along its whole allowed range (the sparsest rows)."""
     t = np.linspace(0, 1, steps + 1)[1:]
+    ends = _all_ends(space)
     out = []
     for j in free:
         if space.categorical[j]:
             vals = np.arange(len(space.levels[j]), dtype=np.float64)
         else:
-            lo, hi = _ends(space, j)
+            lo, hi = ends[j]
             x = space.x0[j]
             vals = np.concatenate([x + t * (lo - x), x + t * (hi - x)])
         Z = np.repeat(space.x0[None, :], len(vals), axis=0)
@@ -73,7 +94,21 @@ def _axes(space: _Space, free: np.ndarray, steps: int = 32) -> np.ndarray:
     return np.concatenate(out) if out else np.empty((0, space.p))
 
 
-def _pairs(space: _Space, free: np.ndarray, rng, max_pairs: int = 300) -> np.ndarray:
+# the pairs' grid: (sign a, sign b, radius in cost units, share of a)
+_PAIR_GRID = np.array(
+    [
+        (sa, sb, r, s)
+        for sa in (-1.0, 1.0)
+        for sb in (-1.0, 1.0)
+        for r in (0.5, 1.0, 2.0, 4.0)
+        for s in (0.25, 0.5, 0.75)
+    ]
+)
+
+
+def _pairs(
+    space: _Space, free: np.ndarray, rng, max_pairs: int = 300, points: int = _PAIR_POINTS[1]
+) -> np.ndarray:
     """Two features at a time: signs x radii (cost units) x the split between them."""
     F = len(free)
     if F < 2:
@@ -83,19 +118,15 @@ def _pairs(space: _Space, free: np.ndarray, rng, max_pairs: int = 300) -> np.nda
         keep = np.sort(rng.choice(len(a), max_pairs, replace=False))
         a, b = a[keep], b[keep]
     ja, jb = free[a], free[b]
-    grid = np.array(
-        [
-            (sa, sb, r, s)
-            for sa in (-1.0, 1.0)
-            for sb in (-1.0, 1.0)
-            for r in (0.5, 1.0, 2.0, 4.0)
-            for s in (0.25, 0.5, 0.75)
-        ]
-    )
-    m = len(grid)
+    grid = _PAIR_GRID
+    far = _corners(space, ja, jb)
+    m = min(len(grid), points)
     Z = np.repeat(space.x0[None, :], len(ja) * m, axis=0)
     JA, JB = np.repeat(ja, m), np.repeat(jb, m)
-    g = np.tile(grid, (len(ja), 1))
+    if m < len(grid):  # a random part of the grid for each pair
+        g = grid[np.argsort(rng.random((len(ja), len(grid))), axis=1)[:, :m].ravel()]
+    else:
+        g = np.tile(grid, (len(ja), 1))
     rows = np.arange(len(Z))
     for J, sign, share in ((JA, g[:, 0], g[:, 3]), (JB, g[:, 1], 1.0 - g[:, 3])):
         step = sign * share * g[:, 2] / space.w[J]
@@ -104,6 +135,26 @@ def _pairs(space: _Space, free: np.ndarray, rng, max_pairs: int = 300) -> np.nda
         if cat.any():  # a categorical member of the pair: a random other level
             nlev = np.array([len(space.levels[j]) for j in J[cat]])
             Z[rows[cat], J[cat]] = np.floor(rng.random(cat.sum()) * nlev)
+    return np.concatenate([Z, far])
+
+
+def _corners(space: _Space, ja: np.ndarray, jb: np.ndarray) -> np.ndarray:
+    """Both features of each pair the same share of the way to an end of their
+    allowed range (either end each, shares _CORNER): the far, sparse rows that
+    DiCE's sampling of whole ranges finds where nearer moves fail."""
+    t = np.asarray(_CORNER, dtype=np.float64)
+    ends = _all_ends(space)
+    x0 = space.x0
+    sa, sb, tt = (a.ravel() for a in np.meshgrid([0, 1], [0, 1], t, indexing="ij"))
+    m = len(tt)
+    JA, JB = np.repeat(ja, m), np.repeat(jb, m)
+    SA, SB, T = np.tile(sa, len(ja)), np.tile(sb, len(ja)), np.tile(tt, len(ja))
+    Z = np.repeat(x0[None, :], len(JA), axis=0)
+    rows = np.arange(len(Z))
+    Z[rows, JA] = x0[JA] + T * (ends[JA, SA] - x0[JA])
+    Z[rows, JB] = x0[JB] + T * (ends[JB, SB] - x0[JB])
+    cat = space.categorical
+    Z[:, cat] = x0[cat]  # categorical pairs: the grid above covers their levels
     return Z
 
 
@@ -133,18 +184,18 @@ def _spheres(space: _Space, free: np.ndarray, rng, radii, per: int) -> np.ndarra
     return Z
 
 
-def _subsets(space: _Space, free: np.ndarray, rng, per: int = 128, k_max: int = 3) -> np.ndarray:
+def _subsets(space: _Space, free: np.ndarray, rng, per: tuple = _SUBSET_PER[1]) -> np.ndarray:
     """k = 1, 2, 3 random features set to random values of their whole allowed
     range (DiCE's random sampling): sparse rows far from x, which the walk and
     the polish then bring near."""
     out = []
     F = len(free)
-    ends = np.array([_ends(space, j) for j in range(space.p)])
-    for k in range(1, min(k_max, F) + 1):
-        pick = np.argsort(rng.random((per, F)), axis=1)[:, :k]
+    ends = _all_ends(space)
+    for k, m in enumerate(per[: min(len(per), F)], start=1):
+        pick = np.argsort(rng.random((m, F)), axis=1)[:, :k]
         J = free[pick].ravel()
-        rows = np.repeat(np.arange(per), k)
-        Z = np.repeat(space.x0[None, :], per, axis=0)
+        rows = np.repeat(np.arange(m), k)
+        Z = np.repeat(space.x0[None, :], m, axis=0)
         u = rng.random(len(J))
         vals = ends[J, 0] + u * (ends[J, 1] - ends[J, 0])
         cat = space.categorical[J]
@@ -181,8 +232,12 @@ def _distinct(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _shortlist(space: _Space, V: np.ndarray, k: int) -> np.ndarray:
-    """The cheapest row of each set of changed features first, then the cheapest."""
+    """The cheapest row of each set of changed features first, then the cheapest
+    (each feature changed beyond the fewest costing _EXTRA more, as in the choice)."""
     cost = space.costs(V)
+    count = (V != space.x0).sum(axis=1)
+    if len(V):
+        cost = cost + _EXTRA * (count - count.min())
     order = np.argsort(cost, kind="stable")
     support = V[order] != space.x0
     if space.p <= 52:  # each set of changed features as one exact float
@@ -264,6 +319,17 @@ def _moves(
         G[rows, gm] = x0[gm] + np.tile(_GROW, len(rows) // k) * (C[gi, gm] - x0[gm])
         out.append(G)
         own.append(gi)
+        # j goes, every other numeric change grows by the same factor (for rows
+        # of several small changes, where no single one makes up for j)
+        many = ch.sum(axis=1) >= 3
+        di, dj = np.nonzero(ch & many[:, None])
+        k = len(_SCALE)
+        di, dj = np.repeat(di, k), np.repeat(dj, k)
+        f = np.tile(_SCALE, len(di) // k)[:, None]
+        D = x0 + np.where(cat, C[di] - x0, f * (C[di] - x0))
+        D[np.arange(len(D)), dj] = x0[dj]
+        out.append(D)
+        own.append(di)
     return np.concatenate(out), np.concatenate(own)
 
 
@@ -290,15 +356,20 @@ def _improve(space, oracle, C, cost, idx, pulls=True, grows=True) -> np.ndarray:
     return gain
 
 
-def _polish(space: _Space, oracle: _Oracle, C: np.ndarray, deadline: float) -> np.ndarray:
-    """Each row takes its cheapest valid move, round after round; a row stops when
-    no move makes it cheaper, the polish when no row changed. With read trees (rows
+def _polish(
+    space: _Space, oracle: _Oracle, C: np.ndarray, deadline: float, rounds: int | None = None
+) -> np.ndarray:
+    """Each row takes its cheapest valid move, round after round (at most
+    ``rounds``, default ``_ROUNDS``); a row stops when no move makes it cheaper,
+    the polish when no row changed. With read trees (rows
     are the cost), when the two-feature moves outnumber the pulls (4+ features
     changed), they are asked only for the rows no pull improves."""
     C = C.copy()
     cost = space.costs(C)
     active = np.ones(len(C), dtype=bool)
-    for _ in range(3 * space.p + 3):
+    if rounds is None:
+        rounds = _ROUNDS[0] if oracle.fast is not None else _ROUNDS[1]
+    for _ in range(min(3 * space.p + 3, rounds)):
         if not active.any() or time.monotonic() > deadline:
             break
         idx = np.flatnonzero(active)
@@ -320,13 +391,14 @@ def _search(space: _Space, oracle: _Oracle, n: int, time_limit: float, rng, batc
     if not free.size:
         return np.empty((0, p)), True, False
     radii = 0.25 * 1.6 ** np.arange(10)
+    c = 0 if oracle.fast is not None else 1  # read trees: fewer rows
     Z = np.concatenate(
         [
-            _plausible(space, rng),
+            _plausible(space, rng, _PLAUSIBLE[c]),
             _axes(space, free),
-            _pairs(space, free, rng),
-            _subsets(space, free, rng),
-            _spheres(space, free, rng, radii, 48),
+            _pairs(space, free, rng, points=_PAIR_POINTS[c]),
+            _subsets(space, free, rng, _SUBSET_PER[c]),
+            _spheres(space, free, rng, radii, _SPHERE_PER[c]),
         ]
     )
     Z = space.project(Z)
@@ -343,9 +415,9 @@ def _search(space: _Space, oracle: _Oracle, n: int, time_limit: float, rng, batc
     if not len(V):
         return np.empty((0, p)), not stopped, stopped
     V = _distinct(V[space.feasible(V)])[0]
-    W = _distinct(_walk(space, oracle, _shortlist(space, V, 16 * n)))[0]
+    W = _distinct(_walk(space, oracle, _shortlist(space, V, _WALK_ROWS * n)))[0]
     # read trees make rows the cost, a called model its calls: polish fewer rows then
-    k = 3 * n if oracle.fast is not None else 6 * n
+    k = _POLISH_ROWS[c] * n
     P = _polish(space, oracle, _shortlist(space, W, k), deadline)
     # the choice is among polished rows; when they do not hold n rows 0.25 cost
     # units apart, the walked ones widen it, and a walked row that is chosen gets
@@ -354,6 +426,8 @@ def _search(space: _Space, oracle: _Oracle, n: int, time_limit: float, rng, batc
     if not _spread(space, _diverse(space, pool, n), n):
         pool = np.unique(np.concatenate([P, W]), axis=0)
     pool = pool[space.feasible(pool)]
+    more = _stretch(space, oracle, pool, n)
+    pool, P = np.concatenate([pool, more]), np.concatenate([P, more])
     out = np.empty((0, p))
     for attempt in range(4):
         chosen = _diverse(space, pool, n - len(out), taken=out)
@@ -362,15 +436,76 @@ def _search(space: _Space, oracle: _Oracle, n: int, time_limit: float, rng, batc
         pool = pool[~_member(pool, chosen)]
         raw = ~_member(chosen, P)
         if raw.any() and attempt < 3:  # the last attempt fills up with rows as they are
-            chosen[raw] = _polish(space, oracle, chosen[raw], deadline)
+            chosen[raw] = _polish(space, oracle, chosen[raw], deadline, _LATE_ROUNDS)
         P = np.concatenate([P, chosen])
-        out = np.unique(np.concatenate([out, chosen]), axis=0)
+        for z in chosen[raw] if attempt < 3 else ():
+            pool = np.concatenate([pool, z[None, :]])  # polished: a candidate again
+        for z in chosen[~raw] if attempt < 3 else chosen:
+            out = np.concatenate([out, z[None, :]])
+        # a polished row may have become a near-copy of a row taken: it competes
+        # in the next choice instead of being taken as it is
+        out = np.unique(out, axis=0)
+        pool = _distinct(pool)[0] if len(pool) > 1 else pool
         pool = pool[~_member(pool, out)]
         if len(out) >= n or not len(pool):
             break
+    if len(out):  # the polish has a round limit: no returned row keeps a change it could drop
+        out = np.unique(_no_drop(space, oracle, out), axis=0)
     if time.monotonic() > deadline:
         stopped = True
     return _diverse(space, out, n), True, stopped
+
+
+def _no_drop(space: _Space, oracle: _Oracle, C: np.ndarray) -> np.ndarray:
+    """Each row of C with every change it can drop (one at a time, the cheapest
+    valid first) reverted to x's value: one model call when none can (the usual
+    case, after the polish)."""
+    C = C.copy()
+    for _ in range(space.p):
+        ri, rj = np.nonzero(C != space.x0)
+        if not len(ri):
+            break
+        R = C[ri]
+        R[np.arange(len(R)), rj] = space.x0[rj]
+        ok = _valid(oracle, R)
+        if not ok.any():
+            break
+        cost = np.where(ok, space.costs(R), np.inf)
+        order = np.lexsort((cost, ri))
+        rows, first = np.unique(ri[order], return_index=True)
+        best = order[first]
+        take = np.isfinite(cost[best])
+        C[rows[take]] = R[best[take]]
+    return C
+
+
+def _stretch(space: _Space, oracle: _Oracle, pool: np.ndarray, n: int) -> np.ndarray:
+    """More rows changing the fewest features, when the pool does not hold n of
+    them 0.25 cost units apart: the choice among such rows with every change grown by
+    _STRETCH (the same features, further). Kept when valid and no change of theirs
+    can be dropped (each asked reverted, in the same model call): as polished."""
+    if not len(pool):
+        return pool
+    count = (pool != space.x0).sum(axis=1)
+    sparse = pool[count == count.min()]
+    base = _diverse(space, sparse, n)
+    if _spread(space, base, n):
+        return pool[:0]
+    f = np.repeat(_STRETCH, len(base))[:, None]
+    D = np.tile(base - space.x0, (len(_STRETCH), 1))
+    Z = space.x0 + np.where(space.categorical, D, f * D)
+    Z = space.project(Z)
+    Z = Z[space.feasible(Z) & ((Z != space.x0).sum(axis=1) == count.min())]
+    Z = _distinct(Z)[0] if len(Z) > 1 else Z
+    if not len(Z):
+        return Z
+    ri, rj = np.nonzero(Z != space.x0)
+    R = Z[ri]
+    R[np.arange(len(R)), rj] = space.x0[rj]
+    ok = _valid(oracle, np.concatenate([Z, R]))
+    droppable = np.zeros(len(Z), dtype=bool)
+    droppable[ri[ok[len(Z) :]]] = True
+    return Z[ok[: len(Z)] & ~droppable]
 
 
 def _distance(space: _Space, a: np.ndarray, B: np.ndarray) -> np.ndarray:
@@ -415,6 +550,14 @@ def _diverse(space: _Space, C: np.ndarray, n: int, taken=None) -> np.ndarray:
     def dist(a, B):
         return _distance(space, a, B)
 
+    # fewer changes are easier to act on (and DiCE's sparsity): a row changing
+    # more features than the sparsest row (of C and those taken) pays _EXTRA for
+    # each one more
+    count = (C != space.x0).sum(axis=1)
+    fewest = count.min()
+    if taken is not None and len(taken):
+        fewest = min(fewest, int((taken != space.x0).sum(axis=1).min()))
+    cost = cost + _EXTRA * (count - fewest)
     near = np.full(len(C), np.inf)
     supports = set()
     keys = _supports(space, C)  # each row's set of changed features, hashable

@@ -8,8 +8,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-#: cost of changing a feature at all (half a typical spread): fewer changes are easier to act on
-SPARSITY = 0.5
+#: cost of changing a feature at all (one typical spread): fewer changes are easier to
+#: act on (and DiCE's sparsity metric counts them)
+SPARSITY = 1.0
 
 
 def _is_text(col: pd.Series) -> bool:
@@ -18,6 +19,41 @@ def _is_text(col: pd.Series) -> bool:
 
 def _is_text_dtype(dtype) -> bool:
     return not (pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype))
+
+
+class _BlockStats:
+    """Per column of an all-number X: any NaN, all integral, min, max, and the
+    default cost weight 1 / MAD (1 / std where the MAD is 0; 1 where both are)."""
+
+    def __init__(self, A: np.ndarray):
+        self.nan = np.isnan(A).any(axis=0)
+        self.integral = np.all(A == np.round(A), axis=0)
+        if self.nan.any():  # refused by the caller: the rest is not needed
+            self.lo = self.hi = self.w = np.full(A.shape[1], np.nan)
+            return
+        self.lo, self.hi = A.min(axis=0), A.max(axis=0)
+        med = np.median(A, axis=0)
+        mad = np.median(np.abs(A - med), axis=0)
+        low = mad <= 0
+        if low.any():
+            mad[low] = np.std(A[:, low], axis=0)
+        self.w = np.where(mad > 0, 1.0 / np.where(mad > 0, mad, 1.0), 1.0)
+
+
+_STATS: dict = {}
+
+
+def _block_stats(A: np.ndarray) -> _BlockStats:
+    """``_BlockStats`` of A, kept for the last 8 data sets by their exact bytes
+    (explaining many rows against one X computes its medians once; any change
+    to X is a new key)."""
+    key = (A.shape, hash(A.tobytes()))
+    hit = _STATS.get(key)
+    if hit is None:
+        while len(_STATS) >= 8:
+            _STATS.pop(next(iter(_STATS)))
+        hit = _STATS[key] = _BlockStats(A)
+    return hit
 
 
 class _Space:
@@ -95,8 +131,10 @@ class _Space:
         X_text = [_is_text_dtype(d) for d in Xf.dtypes] if Xf is not None else [False] * p
         x_row = xf.to_numpy(dtype=object)[0]
         X_block = None
+        stats = None
         if Xf is not None and not any(X_text) and not any(x_text):
             X_block = Xf.to_numpy(dtype=np.float64)
+            stats = _block_stats(X_block)
         for j in range(p):
             spec = spec_of.get(self.names[j])
             if (spec is None or spec.kind == "numeric") and not x_text[j] and not X_text[j]:
@@ -106,12 +144,13 @@ class _Space:
                     v = X_block[:, j]
                 else:
                     v = Xf[j].to_numpy(dtype=np.float64) if Xf is not None else np.empty(0)
-                if np.isnan(xv) or np.isnan(v).any():
+                if np.isnan(xv) or (stats.nan[j] if stats else np.isnan(v).any()):
                     raise ValueError(
                         f"feature {self.names[j]!r} has a missing value in x or X; "
                         "counterfactuals need complete rows"
                     )
-                integral = Xf is not None and xv == round(xv) and bool(np.all(v == np.round(v)))
+                whole = stats.integral[j] if stats else bool(np.all(v == np.round(v)))
+                integral = Xf is not None and xv == round(xv) and bool(whole)
                 self.kind.append("integer" if integral else "numeric")
                 self.levels.append([])
                 x0[j] = xv
@@ -146,14 +185,8 @@ class _Space:
         self.x_frame = x if self.as_frame else pd.DataFrame([list(xf.iloc[0])], columns=self.names)
         # per-feature weights: 1 / MAD on X (DiCE), 1 for categorical changes
         w = np.ones(p)
-        if X_block is not None and not any(k == "categorical" for k in self.kind):
-            # all numbers: the medians of every column in one call (same values)
-            med = np.median(X_block, axis=0)
-            mad = np.median(np.abs(X_block - med), axis=0)
-            low = mad <= 0
-            if low.any():
-                mad[low] = np.std(X_block[:, low], axis=0)
-            w = np.where(mad > 0, 1.0 / np.where(mad > 0, mad, 1.0), 1.0)
+        if stats is not None and not any(k == "categorical" for k in self.kind):
+            w = stats.w.copy()  # all numbers: computed once per X (same values)
         elif Xf is not None:
             for j in range(p):
                 if self.kind[j] == "categorical":
@@ -178,7 +211,11 @@ class _Space:
         # feasible box per feature
         lo = np.full(p, -np.inf)
         hi = np.full(p, np.inf)
-        if Xf is not None:
+        if stats is not None:
+            num = np.array([k != "categorical" for k in self.kind])
+            lo[num] = np.minimum(stats.lo, x0)[num]
+            hi[num] = np.maximum(stats.hi, x0)[num]
+        elif Xf is not None:
             for j in range(p):
                 if self.kind[j] != "categorical":
                     v = Xnum[j] if j in Xnum else Xf[j].to_numpy(dtype=np.float64)

@@ -338,13 +338,34 @@ def test_cells_exact_equals_brute_force(make):
     ok = lambda out: out == "approved"  # noqa: E731
     for i in np.flatnonzero(model.predict(X) == "refused")[:2]:
         x = X.iloc[[i]]
-        res = counterfactuals(model, x, X=X, n=2, time_limit=60)
+        res = counterfactuals(model, x, X=X, n=2, time_limit=60, method="cells")
         assert res.method == "cells" and res.exact and res.complete
         _check_result(res, X, x, model, ok)
         assert res.lower_bound == res.costs[0]
         best, spacing = _grid(X, x, model, ok, steps=81)
         assert res.costs[0] <= best + 1e-6
         assert best <= res.costs[0] + spacing + 1e-6
+        # the default method: the same proven nearest row (on the small forest
+        # within its short enumeration budget, then the search may fill up)
+        auto = counterfactuals(model, x, X=X, n=2, random_state=0)
+        assert auto.method.startswith("cells") and auto.exact
+        _check_result(auto, X, x, model, ok)
+        np.testing.assert_allclose(auto.costs[0], res.costs[0], rtol=1e-12)
+
+
+def test_auto_searches_a_large_forest():
+    """At the defaults a 100-tree forest is searched (milliseconds), not enumerated
+    (seconds); the result says so and its rows are valid on the model."""
+    X, y = _data(n=300)
+    rf = RandomForestClassifier(n_estimators=100, max_depth=8, random_state=0).fit(X, y)
+    ok = lambda out: out == "approved"  # noqa: E731
+    x = X.iloc[[int(np.flatnonzero(rf.predict(X) == "refused")[0])]]
+    res = counterfactuals(rf, x, X=X, random_state=0)
+    assert res.method == "search" and not res.exact and res.complete
+    assert "split nodes" in res.message and "method='cells'" in res.message
+    assert len(res) == 4
+    _check_result(res, X, x, rf, ok)
+    pd.testing.assert_frame_equal(res.rows, counterfactuals(rf, x, X=X, random_state=0).rows)
 
 
 def test_cells_gap_is_honest_under_time_limit():
@@ -352,8 +373,8 @@ def test_cells_gap_is_honest_under_time_limit():
     rf = RandomForestClassifier(n_estimators=60, max_depth=7, random_state=0).fit(X, y)
     ok = lambda out: out == "approved"  # noqa: E731
     x = X.iloc[[int(np.flatnonzero(rf.predict(X) == "refused")[1])]]
-    res = counterfactuals(rf, x, X=X, n=2, time_limit=0.5, random_state=0)
-    assert res.valid.all()
+    res = counterfactuals(rf, x, X=X, n=2, time_limit=0.5, random_state=0, method="cells")
+    assert res.valid.all() and res.method.startswith("cells")
     best, spacing = _grid(X, x, rf, ok, steps=61)
     # the proven bound never exceeds the true nearest cost (nor what was found)
     assert res.lower_bound <= best + 1e-9

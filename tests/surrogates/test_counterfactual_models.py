@@ -249,3 +249,69 @@ def test_a_wrong_reading_of_the_trees_is_caught(monkeypatch):
     res = counterfactuals(rf, x, X=X, n=2, random_state=0, method="search")
     assert res.original == "refused" and res.desired == "approved"
     _check_result(res, X, x, rf, lambda out: out == "approved")
+
+
+def test_search_prefers_fewer_changes():
+    """Two ways to the desired outcome: one feature far (fewer changes) or three
+    features a little (cheaper under the L1 part of the cost). The choice prefers
+    the sparse way for every row it returns (the documented ``_EXTRA`` per extra
+    changed feature outweighs the cost difference here); every row is checked
+    on the function itself."""
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(0.0, 1.5, size=(400, 4)), columns=list("abcd"))
+    X.loc[:3, "a"] = 20.0  # room to move a (the default bounds are X's range)
+    w = _mad_weights(X)
+
+    def fn(A):
+        A = np.asarray(A, dtype=float)
+        far = A[:, 0] >= 2.5 / w[0]  # a alone: 2.5 L1 + 1 change
+        near = (A[:, 1:] >= 0.5 / w[1:]).all(axis=1)  # b, c, d: 1.5 L1 + 3 changes
+        return (far | near).astype(int)
+
+    x = pd.DataFrame([[0.0, 0.0, 0.0, 0.0]], columns=list("abcd"))
+    assert fn(x)[0] == 0
+    res = counterfactuals(fn, x, X=X, desired=1, n=4, random_state=0)
+    assert len(res) == 4 and res.valid.all()
+    np.testing.assert_array_equal(fn(res.rows), 1)
+    assert [len(c) for c in res.changes] == [1, 1, 1, 1]
+    assert all(c[0][0] == "a" for c in res.changes)
+    # the rows are distinct ways (DiCE's diversity): at least 0.25 cost units apart
+    a = np.sort(res.rows["a"].to_numpy()) * w[0]
+    assert (np.diff(a) >= 0.25 - 1e-9).all()
+
+
+def test_weights_follow_a_changed_X():
+    """Weights derived from X (1 / MAD, kept per data set) follow X when it is
+    changed in place: compared with the MAD computed here each time."""
+    X, y = _numeric_data(n=200)
+    rf = RandomForestClassifier(n_estimators=5, max_depth=3, random_state=0).fit(X, y)
+    x = X.iloc[[0]]
+    for scale in (1.0, 3.0):
+        X["Debt"] = X["Debt"] * scale  # in place, same object
+        res = counterfactuals(rf, x, X=X, n=1, random_state=0, method="search")
+        np.testing.assert_allclose(list(res.feature_weights.values()), _mad_weights(X), rtol=1e-12)
+
+
+def test_auto_on_a_named_pipeline_with_desired_given():
+    """With the outcome asked for, x's own prediction comes with the search's first
+    model call; a pipeline selecting columns by name refuses the bare matrix there
+    and gets named rows instead: every returned row is still valid."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.neighbors import KNeighborsClassifier
+
+    X, y = _numeric_data(n=200)
+    pipe = make_pipeline(
+        ColumnTransformer([("s", StandardScaler(), ["Debt", "Income"])]), KNeighborsClassifier()
+    ).fit(X, y)
+    x = X.iloc[[int(np.flatnonzero(pipe.predict(X) == "refused")[0])]]
+    res = counterfactuals(pipe, x, X=X, n=3, desired="approved", random_state=0)
+    assert res.method == "search" and res.original == "refused" and len(res) == 3
+    _check_result(res, X, x, pipe, lambda out: out == "approved")
+    mlp = make_pipeline(StandardScaler(), MLPClassifier((8,), max_iter=2000, random_state=0))
+    mlp.fit(X, y)
+    i = int(np.flatnonzero(mlp.predict(X) == "refused")[0])
+    a = counterfactuals(mlp, X.iloc[[i]], X=X, n=3, desired="approved", random_state=0)
+    b = counterfactuals(mlp, X.iloc[[i]], X=X, n=3, random_state=0)  # desired found from x
+    assert a.original == b.original == "refused"
+    pd.testing.assert_frame_equal(a.rows, b.rows)
+    _check_result(a, X, X.iloc[[i]], mlp, lambda out: out == "approved")
