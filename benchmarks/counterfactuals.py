@@ -116,7 +116,9 @@ def run_ours(model, Xtr, xq, desired, method=None, info=None):
     unless ``method`` asks for another solver (then a 10 s limit, as stated)."""
     kw = {} if method is None else dict(method=method, time_limit=10)
     t = time.perf_counter()
-    res = counterfactuals(model, xq, X=Xtr, n=K, desired=desired, random_state=0, **kw)
+    res = counterfactuals(
+        model, xq, X=Xtr, n=K, desired=desired, random_state=0, progress=False, **kw
+    )
     if info is not None:
         info.append(res)
     return res.rows.to_numpy(float), time.perf_counter() - t
@@ -182,7 +184,7 @@ def main():
     warm_mlp = make_pipeline(StandardScaler(), MLPClassifier((4,), max_iter=50, random_state=0))
     warm_mlp.fit(Xw, yw)
     for w in (warm, warm_mlp):
-        counterfactuals(w, Xw.iloc[[0]], X=Xw, n=2, random_state=0)
+        counterfactuals(w, Xw.iloc[[0]], X=Xw, n=2, random_state=0, progress=False)
     for meth in dice_methods:
         run_dice(warm, Xw, yw, Xw.iloc[[0]], meth)
     rows = []

@@ -114,7 +114,7 @@ class GlassboxMixin:
 
         The same as ``surrogates.counterfactuals(model, x, **options)`` (see it
         for the options: ``desired``, ``n``, ``X``, ``immutable``, ``bounds``,
-        ``monotone``, ``cost``, ``method``, ``time_limit``, ``random_state``):
+        ``monotone``, ``cost``, ``method``, ``time_limit``, ``random_state``, ``progress``):
         exact for the glass-box families that allow it. The solvers live in the
         ``surrogates`` package, which lends them when it is imported.
         """

@@ -1675,6 +1675,7 @@ def _explain_counterfactuals(args, model, X, pool, row_ids) -> int:
                 immutable=tuple(args.immutable),
                 time_limit=args.time_limit,
                 random_state=args.seed,
+                progress=not args.quiet,
             )
         except (ValueError, TypeError) as exc:
             raise _cli_error(exc, X, name) from None
@@ -1772,7 +1773,9 @@ def _report_extras(args, model, meta: dict, X, y):
             )
         _note(args, f"--counterfactuals: the first {args.counterfactuals} row(s)")
         cfs = [
-            counterfactuals(model, rows.iloc[[i]], X=rows, random_state=args.seed)
+            counterfactuals(
+                model, rows.iloc[[i]], X=rows, random_state=args.seed, progress=not args.quiet
+            )
             for i in range(min(args.counterfactuals, len(rows)))
         ]
     return effects, cfs

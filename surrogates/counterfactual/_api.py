@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from glassbox.base import progress_ticker
+
 from . import _additive
 from ._additive import _additive_solve
 from ._cells import _auto_budget, _cells_solve
@@ -33,6 +35,7 @@ def counterfactuals(
     method: str = "auto",
     time_limit: float = 10.0,
     random_state=None,
+    progress: bool = True,
 ) -> Counterfactuals:
     """Up to ``n`` rows near ``x`` that ``model`` gives the ``desired`` outcome.
 
@@ -59,6 +62,8 @@ def counterfactuals(
     time_limit : seconds the search (and the cell enumeration, half of it with
         ``method="cells"``) may take; the tree and linear solvers are not limited.
     random_state : seed of the search.
+    progress : show a line with the elapsed time when the solve takes more than
+        about 2 s (``progress=False``: nothing).
 
     Returns
     -------
@@ -73,17 +78,18 @@ def counterfactuals(
     if isinstance(immutable, str):
         immutable = (immutable,)
     space = _Space(model, x, X, immutable, bounds, monotone, cost)
-    with _one_blas_thread():
-        oracle = _Oracle(model, space, desired)
-        solved = _solve(model, space, oracle, n, method, float(time_limit), random_state)
-    Z = solved[0]
-    out = oracle.final_predict(Z)  # re-checked on the model itself, always
-    if out is None:  # the read trees or the bare matrix disagreed with the model: solve without
+    with progress_ticker("counterfactuals", enabled=bool(progress)):
         with _one_blas_thread():
-            oracle = _Oracle(model, space, desired, read_trees=False)
+            oracle = _Oracle(model, space, desired)
             solved = _solve(model, space, oracle, n, method, float(time_limit), random_state)
         Z = solved[0]
-        out = oracle.final_predict(Z)
+        out = oracle.final_predict(Z)  # re-checked on the model itself, always
+        if out is None:  # the read trees or the bare matrix disagreed with the model: again without
+            with _one_blas_thread():
+                oracle = _Oracle(model, space, desired, read_trees=False)
+                solved = _solve(model, space, oracle, n, method, float(time_limit), random_state)
+            Z = solved[0]
+            out = oracle.final_predict(Z)
     Z, exact, used, complete, message, lower = solved
     valid = oracle.ok(out)
     if used == "search" and not valid.all():
@@ -213,6 +219,11 @@ def _solve(model, space: _Space, oracle: _Oracle, n: int, method: str, time_limi
                     message = (
                         f"enumeration stopped after {budget:g}s; the nearest "
                         f"costs at least {lower:.4g}"
+                    )
+                if method == "auto":  # a short budget: say how to prove more
+                    message += (
+                        "; method='cells' (half of time_limit) with a larger "
+                        "time_limit can prove more"
                     )
     if result is None:
         Z, _, stopped = _search(space, oracle, n, float(time_limit), rng)

@@ -409,3 +409,55 @@ def test_additive_ebm_exact_equals_brute_force():
     _check_result(res, Xn, x, reg, okr)
     best, spacing = _grid(Xn, x, reg, okr, steps=81)
     assert res.costs[0] <= best + 1e-6 and best <= res.costs[0] + spacing + 1e-6
+
+
+def test_ebm_pairs_auto_short_enumeration_then_search(monkeypatch):
+    """An EBM with pair terms: method="cells" (asked for) still proves the nearest
+    row as brute force finds it; at method="auto" the enumeration gets a short
+    budget (forced to nothing here), the search fills up, and the message and
+    lower bound say what was proven (never above the true nearest cost)."""
+    from glassbox import EBMClassifier
+    from surrogates.counterfactual import _cells
+
+    X, y = _data(n=200)
+    model = EBMClassifier(outer_bags=1, interactions=2, max_bins=8, max_interaction_bins=4)
+    model.fit(X, y)
+    assert any(len(t) == 2 for t in model.term_features_)
+    ok = lambda out: out == "approved"  # noqa: E731
+    x = X.iloc[[int(np.flatnonzero(model.predict(X) == "refused")[0])]]
+    res = counterfactuals(model, x, X=X, n=2, method="cells", time_limit=60, progress=False)
+    assert res.method == "cells" and res.exact and res.complete
+    _check_result(res, X, x, model, ok)
+    best, spacing = _grid(X, x, model, ok, steps=41)
+    assert res.costs[0] <= best + 1e-6 and best <= res.costs[0] + spacing + 1e-6
+    monkeypatch.setattr(_cells, "AUTO_SECONDS_EBM", 1e-9)
+    auto = counterfactuals(model, x, X=X, n=2, random_state=0, progress=False)
+    assert auto.method == "cells+search" and not auto.exact and not auto.complete
+    assert "at least" in auto.message and "method='cells'" in auto.message
+    assert auto.lower_bound <= res.costs[0] + 1e-9
+    _check_result(auto, X, x, model, ok)
+
+
+def test_progress_flag_reaches_the_ticker(monkeypatch):
+    """``progress`` switches the elapsed-time line around the solve on and off."""
+    from surrogates.counterfactual import _api
+
+    seen = []
+
+    class Ticker:
+        def __init__(self, desc, enabled=True):
+            seen.append(enabled)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return None
+
+    monkeypatch.setattr(_api, "progress_ticker", Ticker)
+    X, y = _data(n=120)
+    model = GLMClassifier().fit(X, y)
+    x = X.iloc[[int(np.flatnonzero(model.predict(X) == "refused")[0])]]
+    counterfactuals(model, x, X=X, n=1)
+    counterfactuals(model, x, X=X, n=1, progress=False)
+    assert seen == [True, False]

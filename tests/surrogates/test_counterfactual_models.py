@@ -315,3 +315,87 @@ def test_auto_on_a_named_pipeline_with_desired_given():
     assert a.original == b.original == "refused"
     pd.testing.assert_frame_equal(a.rows, b.rows)
     _check_result(a, X, X.iloc[[i]], mlp, lambda out: out == "approved")
+
+
+def _sequential_nearest(rows, costs, good, x0, n):
+    """Brute force of the additive solver's rule: the cheapest valid row, then
+    the cheapest whose changed features include no earlier row's, n times."""
+    changed = rows.to_numpy() != x0
+    picked, supports = [], []
+    for _ in range(n):
+        free = good.copy()
+        for s in supports:
+            free &= ~changed[:, s].all(axis=1)
+        if not free.any():
+            break
+        k = int(np.flatnonzero(free)[np.argmin(costs[free])])
+        picked.append(costs[k])
+        supports.append(np.flatnonzero(changed[k]))
+        if not len(supports[-1]):
+            break
+    return np.array(picked)
+
+
+def test_gam_far_rows_proven_like_brute_force(monkeypatch):
+    """The kind of query that ran the branch and bound to its time limit: n rows
+    where the later ones must avoid every feature an earlier one changed, so they
+    lie far from x. All n costs equal brute force over the same grid, and the
+    search finishes (``complete``)."""
+    from glassbox import GAMClassifier
+    from surrogates.counterfactual import _additive
+
+    G = 9
+    monkeypatch.setattr(_additive, "GAM_GRID", G)
+    X, y = _data(n=200, text=True)
+    model = GAMClassifier(n_splines=8, lam=1.0).fit(X, y)
+    w = _mad_weights(X)
+    refused = np.flatnonzero(model.predict(X) == "refused")
+    for i in refused[[0, len(refused) // 2, -1]]:
+        x = X.iloc[[i]]
+        res = counterfactuals(model, x, X=X, n=4, progress=False)
+        assert res.method == "additive-grid" and res.complete
+        _check_result(res, X, x, model, lambda out: out == "approved")
+        rows = _same_grid(X, x, G)
+        good = np.asarray(model.predict(rows) == "approved")
+        costs = _cost(X, x, rows, w)
+        want = _sequential_nearest(rows, costs, good, x.to_numpy()[0], 4)
+        assert len(res) == len(want)
+        np.testing.assert_allclose(res.costs, want, rtol=1e-9)
+
+
+def test_branch_and_bound_equals_brute_force_on_random_tables():
+    """The knapsack itself on random cost / gain tables (ties, negative gains,
+    one- and two-sided targets, earlier rows' feature sets to avoid): its choice
+    is valid and as cheap as enumerating every combination."""
+    import time
+
+    from surrogates.counterfactual._additive import _branch_and_bound
+
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        sizes = rng.integers(1, 6, rng.integers(1, 5))
+        costs = [
+            np.concatenate([[0.0], np.sort(1 + rng.uniform(0, 3, s - 1).round(1))]) for s in sizes
+        ]
+        gains = [np.concatenate([[0.0], rng.normal(0, 1, s - 1).round(1)]) for s in sizes]
+        lo = rng.normal(0.5, 1)
+        hi = np.inf if rng.random() < 0.5 else lo + rng.uniform(0, 1.5)
+        combos = np.array(list(itertools.product(*[range(s) for s in sizes])))
+        C = sum(np.asarray(costs[j])[combos[:, j]] for j in range(len(sizes)))
+        Gs = sum(np.asarray(gains[j])[combos[:, j]] for j in range(len(sizes)))
+        free = (Gs >= lo) & (Gs <= hi)
+        supports = []
+        for _ in range(3):
+            ch, done = _branch_and_bound(costs, gains, lo, hi, supports, time.monotonic() + 60)
+            assert done
+            if not free.any():
+                assert ch is None
+                break
+            k = int(np.flatnonzero((combos == ch).all(axis=1))[0])
+            assert free[k]
+            np.testing.assert_allclose(C[k], C[free].min(), rtol=1e-12)
+            sup = np.flatnonzero(combos[k] != 0)
+            if not len(sup):
+                break
+            supports.append(frozenset(sup.tolist()))
+            free &= ~(combos[:, sup] != 0).all(axis=1)
