@@ -319,10 +319,10 @@ def fit_local_linear(
     return out
 
 
-def _pair_test(fit: LocalFit, tol: float, k: int):
-    """The pieces of the stopping rule: per-row scale, and per selected / left-out pair of
-    the full fit's ranking the gap of |coefficients|, its standard error, the tie bound."""
-    scale = np.abs(fit["beta"]).max(axis=1)
+def _pair_test(fit: LocalFit, scale: np.ndarray, tol: float, k: int):
+    """The pieces of the stopping rule per selected / left-out pair of the full fit's
+    ranking (``scale``: each row's largest reported |coefficient|): the gap of
+    |coefficients|, its standard error, the tie bound."""
     b, s = np.abs(fit["full"]), fit["se_full"]
     order = np.argsort(-b, axis=1, kind="stable")
     top, rest = order[:, :k], order[:, k:]
@@ -340,7 +340,7 @@ def _pair_test(fit: LocalFit, tol: float, k: int):
     # the pairs not ordered must all be tied; the more of them, the tighter each
     m = np.maximum((~sep).sum(axis=(1, 2)), 1)[:, None, None]
     tie_sd = _TIE_SD * np.minimum(1.0, np.sqrt(_TIE_PAIRS / m))
-    return scale, top, gap, sd, tol_abs, sep, tie_sd
+    return top, gap, sd, tol_abs, sep, tie_sd
 
 
 def _test(fit: LocalFit, tol: float, k: int, forecast: bool = False):
@@ -361,7 +361,7 @@ def _test(fit: LocalFit, tol: float, k: int, forecast: bool = False):
             need = np.nan_to_num(need, nan=np.inf)
         if k >= beta.shape[1]:
             return ok, None, need
-        _, top, gap, sd, tol_abs, sep, tie_sd = _pair_test(fit, tol, k)
+        top, gap, sd, tol_abs, sep, tie_sd = _pair_test(fit, scale, tol, k)
         tied = np.abs(gap) <= tol_abs
         ok &= (sep | (tied & (sd <= tie_sd * tol_abs))).all(axis=(1, 2))
         if forecast:
@@ -619,16 +619,11 @@ class LocalSurrogate:
         return out
 
     def _scores(self, X: np.ndarray, E: np.ndarray) -> np.ndarray:
-        """Black-box scores (R, n, n_outputs) at X[r] + E * sd, many rows per call."""
-        R, d = X.shape
-        n = len(E)
-        rows_per_call = max(1, self.batch_size // n)
-        blocks = []
-        for s in range(0, R, rows_per_call):
-            Xb = X[s : s + rows_per_call]
-            Z = (Xb[:, None, :] + E[None, :, :] * self.sd_).reshape(-1, d)
-            blocks.append(self.blackbox(Z).reshape(len(Xb), n, -1))
-        return np.concatenate(blocks, axis=0)
+        """Black-box scores (R, n, n_outputs) at X[r] + E * sd: every row over all of E."""
+        R, n = len(X), len(E)
+        rows = np.arange(R)
+        _, _, S = self._scores_ranges(X, rows, np.zeros(R, np.int64), np.full(R, n), E * self.sd_)
+        return S.reshape(R, n, -1)
 
     def _on_link(self, Y: np.ndarray) -> np.ndarray:
         if self._link() == "logit":
