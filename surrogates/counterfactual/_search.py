@@ -440,10 +440,11 @@ def _search(space: _Space, oracle: _Oracle, n: int, time_limit: float, rng, batc
         if raw.any() and attempt < 3:  # the last attempt fills up with rows as they are
             chosen[raw] = _polish(space, oracle, chosen[raw], deadline, _LATE_ROUNDS)
         P = np.concatenate([P, chosen])
-        for z in chosen[raw] if attempt < 3 else ():
-            pool = np.concatenate([pool, z[None, :]])  # polished: a candidate again
-        for z in chosen[~raw] if attempt < 3 else chosen:
-            out = np.concatenate([out, z[None, :]])
+        if attempt < 3:  # a row polished now is a candidate again
+            pool = np.concatenate([pool, chosen[raw]])
+            out = np.concatenate([out, chosen[~raw]])
+        else:
+            out = np.concatenate([out, chosen])
         # a polished row may have become a near-copy of a row taken: it competes
         # in the next choice instead of being taken as it is
         out = np.unique(out, axis=0)
@@ -464,11 +465,9 @@ def _no_drop(space: _Space, oracle: _Oracle, C: np.ndarray) -> np.ndarray:
     case, after the polish)."""
     C = C.copy()
     for _ in range(space.p):
-        ri, rj = np.nonzero(C != space.x0)
+        ri, R = _reverted(space, C)
         if not len(ri):
             break
-        R = C[ri]
-        R[np.arange(len(R)), rj] = space.x0[rj]
         ok = _valid(oracle, R)
         if not ok.any():
             break
@@ -479,6 +478,15 @@ def _no_drop(space: _Space, oracle: _Oracle, C: np.ndarray) -> np.ndarray:
         take = np.isfinite(cost[best])
         C[rows[take]] = R[best[take]]
     return C
+
+
+def _reverted(space: _Space, C: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row of C once per changed feature, that feature back at x's value; and
+    the row of C each came from."""
+    ri, rj = np.nonzero(C != space.x0)
+    R = C[ri]
+    R[np.arange(len(R)), rj] = space.x0[rj]
+    return ri, R
 
 
 def _stretch(space: _Space, oracle: _Oracle, pool: np.ndarray, n: int) -> np.ndarray:
@@ -501,9 +509,7 @@ def _stretch(space: _Space, oracle: _Oracle, pool: np.ndarray, n: int) -> np.nda
     Z = _distinct(Z)[0] if len(Z) > 1 else Z
     if not len(Z):
         return Z
-    ri, rj = np.nonzero(Z != space.x0)
-    R = Z[ri]
-    R[np.arange(len(R)), rj] = space.x0[rj]
+    ri, R = _reverted(space, Z)
     ok = _valid(oracle, np.concatenate([Z, R]))
     droppable = np.zeros(len(Z), dtype=bool)
     droppable[ri[ok[len(Z) :]]] = True
