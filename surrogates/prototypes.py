@@ -30,6 +30,8 @@ import pandas as pd
 
 from glassbox._validation import default_feature_names
 
+from ._threads import one_blas_thread
+
 _KERNELS = ("rbf", "laplacian")
 
 
@@ -158,7 +160,7 @@ class _ExactKernel:
 
         # threads of our own, one BLAS thread each: OpenMP or BLAS threads spin while
         # they wait and, on a busy machine, slowed these small products ~10x
-        with _one_blas_thread():
+        with one_blas_thread():
             if n_workers == 1:
                 work(outs[0])
             else:
@@ -201,7 +203,6 @@ class _ExactKernel:
         return np.ones(len(self.X))
 
 
-_BLAS = None
 _POOL = None
 
 
@@ -223,17 +224,6 @@ def _pool():
 
         _POOL = (os.getpid(), ThreadPoolExecutor(_workers(), thread_name_prefix="glassbox-mmd"))
     return _POOL[1]
-
-
-def _one_blas_thread():
-    """BLAS limited to one thread (threadpoolctl comes with scikit-learn); the
-    controller is built once, its scan of the loaded libraries costs ~1 ms."""
-    global _BLAS
-    if _BLAS is None:
-        from threadpoolctl import ThreadpoolController
-
-        _BLAS = ThreadpoolController()
-    return _BLAS.limit(limits=1, user_api="blas")
 
 
 class _NystroemKernel:

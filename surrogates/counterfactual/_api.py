@@ -7,6 +7,7 @@ import numpy as np
 
 from glassbox.base import progress_ticker
 
+from .._threads import one_blas_thread
 from . import _additive
 from ._additive import _additive_solve
 from ._cells import _auto_budget, _cells_solve
@@ -79,13 +80,15 @@ def counterfactuals(
         immutable = (immutable,)
     space = _Space(model, x, X, immutable, bounds, monotone, cost)
     with progress_ticker("counterfactuals", enabled=bool(progress)):
-        with _one_blas_thread():
+        # the search's small batches on one BLAS thread; the final re-check runs
+        # outside, as the model runs for its user
+        with one_blas_thread():
             oracle = _Oracle(model, space, desired)
             solved = _solve(model, space, oracle, n, method, float(time_limit), random_state)
         Z = solved[0]
         out = oracle.final_predict(Z)  # re-checked on the model itself, always
         if out is None:  # the read trees or the bare matrix disagreed with the model: again without
-            with _one_blas_thread():
+            with one_blas_thread():
                 oracle = _Oracle(model, space, desired, read_trees=False)
                 solved = _solve(model, space, oracle, n, method, float(time_limit), random_state)
             Z = solved[0]
@@ -123,21 +126,6 @@ def counterfactuals(
         feature_weights=dict(zip(space.names, space.w.tolist())),
         lower_bound=float(costs[0]) if exact and len(Z) and valid.all() else lower,
     )
-
-
-_CONTROLLER = []
-
-
-def _one_blas_thread():
-    """The search's model calls (batches of a few thousand rows at most) on one
-    BLAS thread: waking a thread pool for each small product gains little on an
-    idle machine and costs several times the product on a busy one. The final
-    re-check of the returned rows runs outside, as the model runs for its user."""
-    if not _CONTROLLER:  # finding the loaded BLAS libraries costs ~ms: once
-        from threadpoolctl import ThreadpoolController
-
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 def _solve(model, space: _Space, oracle: _Oracle, n: int, method: str, time_limit: float, seed):
