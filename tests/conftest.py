@@ -105,3 +105,26 @@ def _credit_table(n: int = 400, seed: int = 0) -> pd.DataFrame:
 def credit_table():
     """``credit_table(n=400, seed=0) -> DataFrame``: see ``_credit_table`` (a fresh copy per call)."""
     return _credit_table
+
+
+def _approval_frame(n: int, seed: int = 0) -> pd.DataFrame:
+    """Two numbers and a colour, and the outcome "approved" / "refused" they decide
+    (income - debt, plus 500 for red, above 2000): small tables for the CLI's
+    effects and counterfactual paths."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "income": rng.uniform(1000, 5000, n).round(0),
+            "debt": rng.uniform(0, 2000, n).round(0),
+            "colour": rng.choice(["red", "blue", "green"], n),
+        }
+    )
+    score = frame.income - frame.debt + (frame.colour == "red") * 500
+    frame["outcome"] = np.where(score > 2000, "approved", "refused")
+    return frame
+
+
+@pytest.fixture(scope="session")
+def approval_frame():
+    """``approval_frame(n, seed=0) -> DataFrame``: see ``_approval_frame``."""
+    return _approval_frame

@@ -18,19 +18,9 @@ from surrogates.effects.permutation import draw_permutations
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory):
+def files(tmp_path_factory, approval_frame):
     tmp = tmp_path_factory.mktemp("cli_effects")
-    rng = np.random.default_rng(0)
-    n = 160
-    frame = pd.DataFrame(
-        {
-            "income": rng.uniform(1000, 5000, n).round(0),
-            "debt": rng.uniform(0, 2000, n).round(0),
-            "colour": rng.choice(["red", "blue", "green"], n),
-        }
-    )
-    score = frame.income - frame.debt + (frame.colour == "red") * 500
-    frame["outcome"] = np.where(score > 2000, "approved", "refused")
+    frame = approval_frame(160, seed=0)
     data = tmp / "credit.csv"
     frame.to_csv(data, index=False)
     paths = {"data": str(data), "frame": frame}

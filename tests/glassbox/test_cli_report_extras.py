@@ -18,19 +18,9 @@ from surrogates.effects.permutation import draw_permutations
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory):
+def page(tmp_path_factory, approval_frame):
     tmp = tmp_path_factory.mktemp("report_extras")
-    rng = np.random.default_rng(1)
-    n = 150
-    frame = pd.DataFrame(
-        {
-            "income": rng.uniform(1000, 5000, n).round(0),
-            "debt": rng.uniform(0, 2000, n).round(0),
-            "colour": rng.choice(["red", "blue", "green"], n),
-        }
-    )
-    score = frame.income - frame.debt + (frame.colour == "red") * 500
-    frame["outcome"] = np.where(score > 2000, "approved", "refused")
+    frame = approval_frame(150, seed=1)
     data, model, out = tmp / "credit.csv", tmp / "tree.json", tmp / "report.html"
     frame.to_csv(data, index=False)
     fit = ["fit", str(data), "--target", "outcome", "--family", "tree", "--test-size", "0"]
