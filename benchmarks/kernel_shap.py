@@ -20,6 +20,10 @@ Methods: shap at its defaults (nsamples="auto" = 2M + 2048, l1_reg=
 "num_features(10)"), shap with l1_reg=False at budgets B, ours at its
 default (n_samples="auto", tol=0.01) and at the same budgets B.
 
+One setting is not a user's default: OMP_NUM_THREADS=1 (unless already set), so
+HistGradientBoosting predicts on one thread, for shap and ours alike (the RMSE
+ratios do not depend on it; the times do).
+
 Run: .venv/bin/python benchmarks/kernel_shap.py [--quick]
 """
 
