@@ -34,12 +34,16 @@ random. The ratio lines print the paired difference of the two stabilities with 
 standard error over rows; read a difference within two of them as a draw, and use
 --rows 30 (or the full run's 50) before reading a 0.02 difference.
 
-One setting is not a user's default: OMP_NUM_THREADS=1 (unless already set), so
-HistGradientBoosting predicts on one thread, for both methods alike (kept from the
-first version so that runs compare). --threads leaves OpenMP at its default, as a
-user has it.
+Threads are a user's defaults: OpenMP (HistGradientBoosting's predict) and BLAS
+on every core. On 2 cores this matters: a BLAS pool woken between the black
+box's calls spins and makes each HistGradientBoosting call 2-4x slower (lime's
+5,000-row calls ran at 11 us per row after its own BLAS work, 2 us alone);
+ours runs its fits with BLAS on one thread for that reason. --one-thread sets
+OMP_NUM_THREADS=1 for both methods (the setting of the first versions of this
+benchmark).
 
-Run: .venv/bin/python benchmarks/local_vs_lime.py [--quick] [--rows N] [--pairs P] [--threads]
+Run: .venv/bin/python benchmarks/local_vs_lime.py [--quick] [--rows N] [--pairs P] [--one-thread]
+     [--only TEXT]  (only the data / model pairs whose name contains TEXT)
 """
 
 from __future__ import annotations
@@ -49,8 +53,8 @@ import sys
 import time
 import warnings
 
-if "--threads" not in sys.argv:
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+if "--one-thread" in sys.argv:
+    os.environ["OMP_NUM_THREADS"] = "1"
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -206,12 +210,15 @@ def main() -> None:
     if "--pairs" in sys.argv:
         n_pairs = int(sys.argv[sys.argv.index("--pairs") + 1])
     seeds = range(2 * n_pairs)
+    only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else ""
     out, stab_rows = [], {}
     for dname, (X, y) in datasets(quick).items():
         X_tr, X_te, y_tr, _ = train_test_split(X, y, test_size=0.3, random_state=0)
         rows = X_te[:n_rows]
         Z, w = heldout(X_tr, rows)
         for mname, make in models().items():
+            if only and only not in f"{dname} / {mname}":
+                continue
             model = make().fit(X_tr, y_tr)
             f = Timed(model.predict_proba)
             res = {}
