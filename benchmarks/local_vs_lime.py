@@ -43,7 +43,8 @@ OMP_NUM_THREADS=1 for both methods (the setting of the first versions of this
 benchmark).
 
 Run: .venv/bin/python benchmarks/local_vs_lime.py [--quick] [--rows N] [--pairs P] [--one-thread]
-     [--only TEXT]  (only the data / model pairs whose name contains TEXT)
+     [--only TEXT] [--first I]  (only the data / model pairs whose name contains TEXT;
+     test rows I .. I + N - 1, default 0: other rows to check a setting on)
 """
 
 from __future__ import annotations
@@ -211,10 +212,11 @@ def main() -> None:
         n_pairs = int(sys.argv[sys.argv.index("--pairs") + 1])
     seeds = range(2 * n_pairs)
     only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else ""
+    first = int(sys.argv[sys.argv.index("--first") + 1]) if "--first" in sys.argv else 0
     out, stab_rows = [], {}
     for dname, (X, y) in datasets(quick).items():
         X_tr, X_te, y_tr, _ = train_test_split(X, y, test_size=0.3, random_state=0)
-        rows = X_te[:n_rows]
+        rows = X_te[first : first + n_rows]
         Z, w = heldout(X_tr, rows)
         for mname, make in models().items():
             if only and only not in f"{dname} / {mname}":
