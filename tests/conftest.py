@@ -128,3 +128,31 @@ def _approval_frame(n: int, seed: int = 0) -> pd.DataFrame:
 def approval_frame():
     """``approval_frame(n, seed=0) -> DataFrame``: see ``_approval_frame``."""
     return _approval_frame
+
+
+def _blas_threads() -> int:
+    from threadpoolctl import threadpool_info
+
+    return max(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
+
+
+@pytest.fixture
+def local_fit_threads(monkeypatch):
+    """BLAS threads seen by every ``fit_local_linear`` call (a list filled as they run),
+    and a function giving the current count; BLAS runs with two threads meanwhile, even
+    on a one-core machine, so that one thread is a visible change."""
+    from threadpoolctl import threadpool_limits
+
+    import surrogates.local as local
+
+    seen: list[int] = []
+    fit = local.fit_local_linear
+
+    def spy(*args, **kwargs):
+        seen.append(_blas_threads())
+        return fit(*args, **kwargs)
+
+    monkeypatch.setattr(local, "fit_local_linear", spy)
+    with threadpool_limits(limits=2, user_api="blas"):
+        assert _blas_threads() == 2
+        yield seen, _blas_threads

@@ -253,34 +253,19 @@ def test_selection_settles_once_a_rerun_would_keep_the_top_k(z, settled):
 
 
 @pytest.mark.parametrize("n_samples", ["auto", 501])
-def test_fits_run_with_blas_on_one_thread_and_the_black_box_does_not(monkeypatch, n_samples):
+def test_fits_run_with_blas_on_one_thread_and_the_black_box_does_not(local_fit_threads, n_samples):
     """The fits hold BLAS to one thread (a woken BLAS pool spins between the black
     box's calls and slows an OpenMP model several times on few cores); the black box
-    itself runs with the user's threads, and they are restored afterwards."""
-    from threadpoolctl import threadpool_info, threadpool_limits
-
-    import surrogates.local as local
-
-    def blas_threads() -> int:
-        return max(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
-
-    seen_fit, seen_model = [], []
-    fit = local.fit_local_linear
-
-    def spy_fit(*args, **kwargs):
-        seen_fit.append(blas_threads())
-        return fit(*args, **kwargs)
+    itself runs with the user's threads (two here), and they are restored afterwards."""
+    seen_fit, blas_threads = local_fit_threads
+    seen_model = []
 
     def f(Z):
         seen_model.append(blas_threads())
         return Z @ W
 
-    monkeypatch.setattr(local, "fit_local_linear", spy_fit)
     X = np.random.default_rng(0).normal(size=(200, 6))
-    # two threads even on a one-core machine, so that one thread is a visible change
-    with threadpool_limits(limits=2, user_api="blas"):
-        assert blas_threads() == 2
-        LocalSurrogate(f, X, random_state=0, n_samples=n_samples).explain(X[:3])
-        assert blas_threads() == 2
+    LocalSurrogate(f, X, random_state=0, n_samples=n_samples).explain(X[:3])
+    assert blas_threads() == 2
     assert seen_fit and set(seen_fit) == {1}
     assert seen_model and set(seen_model) == {2}

@@ -145,30 +145,19 @@ def test_design_sizes_follow_lime_kernel_and_tokens_are_balanced():
     assert dropped.max() - dropped.min() <= 0.03 * dropped.mean()
 
 
-def test_lime_fits_run_with_blas_on_one_thread_and_the_classifier_does_not(logistic, monkeypatch):
+def test_lime_fits_run_with_blas_on_one_thread_and_the_classifier_does_not(
+    logistic, local_fit_threads
+):
     """As LocalSurrogate's: the fits hold BLAS to one thread, the classifier keeps the
-    user's threads (two, set here so that one is a visible change), restored after."""
-    from threadpoolctl import threadpool_info, threadpool_limits
-
-    import surrogates.local as local
-
-    def blas_threads() -> int:
-        return max(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
-
-    seen_fit, seen_model = [], []
-    fit = local.fit_local_linear
-
-    def spy_fit(*args, **kwargs):
-        seen_fit.append(blas_threads())
-        return fit(*args, **kwargs)
+    user's threads (two here), restored after."""
+    seen_fit, blas_threads = local_fit_threads
+    seen_model = []
 
     def clf(texts):
         seen_model.append(blas_threads())
         return logistic.predict_proba(texts)
 
-    monkeypatch.setattr(local, "fit_local_linear", spy_fit)
-    with threadpool_limits(limits=2, user_api="blas"):
-        explain_text(clf, TEXT, method="lime", n_samples="auto", random_state=0)
-        assert blas_threads() == 2
+    explain_text(clf, TEXT, method="lime", n_samples="auto", random_state=0)
+    assert blas_threads() == 2
     assert seen_fit and set(seen_fit) == {1}
     assert seen_model and set(seen_model) == {2}
