@@ -307,8 +307,8 @@ def fit_local_linear(
 
 
 def _test(fit: LocalFit, tol: float, k: int, forecast: bool = False):
-    """The rule of :func:`converged` per row: (ok, the full fit's top-k, need, stability);
-    top is None and stability 1 without selection. With ``forecast``, need is the factor
+    """The rule of :func:`converged` per row: (ok, need, stability); stability is 1
+    without selection (k >= d). With ``forecast``, need is the factor
     by which each row's sample count must grow to pass: standard errors shrink as
     1 / sqrt(n), so ``se <= bound`` passes at ``(se / bound)^2`` times the current count;
     a row short only of stability needs the next step (1.0). A forecast for the next
@@ -322,14 +322,14 @@ def _test(fit: LocalFit, tol: float, k: int, forecast: bool = False):
             need = (se / (tol * scale[:, None] + 1e-12)).max(axis=1) ** 2
         need = np.nan_to_num(need, nan=np.inf)
     if k >= beta.shape[1]:
-        return ok, None, need, np.ones(len(ok))
+        return ok, need, np.ones(len(ok))
     top = np.argsort(-np.abs(fit["full"]), axis=1, kind="stable")[:, :k]
     stab = _stability(fit, top, k)
     settled = stab >= 1.0 - tol
     ok &= settled
     if forecast:
         need = np.where(settled, need, np.maximum(need, 1.0))
-    return ok, top, need, stab
+    return ok, need, stab
 
 
 def _stability(fit: LocalFit, top: np.ndarray, k: int) -> np.ndarray:
@@ -363,7 +363,7 @@ def converged(fit: LocalFit, *, tol: float, n_features: int) -> tuple[np.ndarray
     its reported stability says so. ``n_features`` >= d (no selection) tests the
     coefficients only, with stability 1.
     """
-    ok, _, _, stab = _test(fit, tol, n_features)
+    ok, _, stab = _test(fit, tol, n_features)
     return ok, stab
 
 
@@ -655,7 +655,7 @@ class LocalSurrogate:
             # feature, runs once per row, on the rows that stop)
             with one_blas_thread():  # see _fit
                 fit = self._fit(E[:n], w[:n], Y[g, :n], se=True, method="highest_weights")
-                ok, _, need, stab = _test(fit, self.tol, k, forecast=True)
+                ok, need, stab = _test(fit, self.tol, k, forecast=True)
             if n >= N:
                 ok[:] = True
             if not ok.all():
