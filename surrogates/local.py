@@ -252,7 +252,17 @@ def fit_local_linear(
     offsets, so the classical sigma^2 (X'WX)^-1 would be wrong. Samples are
     clustered as LocalSurrogate draws them: sample 0, the pairs (1, 2), (3, 4), ...
     and a lone last sample when n is even.
+
+    BLAS runs on one thread here: the products are small, and a BLAS pool woken for
+    them spins into the black box's next call (the callers alternate the two); against
+    an OpenMP model (HistGradientBoosting, a torch net) on 2 cores that made each of
+    its calls 2-4x slower.
     """
+    with one_blas_thread():
+        return _fit_local_linear(E, w, Y, n_features, alpha, method, se)
+
+
+def _fit_local_linear(E, w, Y, k: int, alpha: float, method: str, se: bool) -> LocalFit:
     R, d = Y.shape[0], E.shape[1]
     sw = w.sum()
     e_bar = w @ E / sw
@@ -262,7 +272,6 @@ def fit_local_linear(
     Yc = Y - y_bar[:, None]
     B = (Yc * w) @ Ec
     yy = (Yc**2) @ w
-    k = n_features
     full = None
     if se or method == "highest_weights":
         # one shared Gram matrix: the full fits of all rows are one solve
@@ -575,8 +584,7 @@ class LocalSurrogate:
         if cols is None:  # first seed: the explained column follows the black box at x
             cols, names = self._target_columns(scores[:, 0, :])
         Y = self._on_link(scores[np.arange(R), :, cols])
-        with one_blas_thread():
-            out = self._fit(E, w, Y)
+        out = self._fit(E, w, Y)
         out.update(cols=cols, names=names)
         return out
 
@@ -594,9 +602,6 @@ class LocalSurrogate:
         return Y
 
     def _fit(self, E: np.ndarray, w: np.ndarray, Y: np.ndarray, se: bool = False, method=None):
-        # callers hold one_blas_thread(): the fits' products are small, and a BLAS pool
-        # woken for them spins between the black box's calls; against an OpenMP model
-        # (HistGradientBoosting) on 2 cores that made each of its calls 2-4x slower
         return fit_local_linear(
             E, w, Y, n_features=self.n_features, alpha=self.alpha,
             method=method or self._method(), se=se,
@@ -653,9 +658,8 @@ class LocalSurrogate:
             n_have[g] = n
             # the test uses the top-K of the full fit (forward selection, d fits per
             # feature, runs once per row, on the rows that stop)
-            with one_blas_thread():  # see _fit
-                fit = self._fit(E[:n], w[:n], Y[g, :n], se=True, method="highest_weights")
-                ok, need, stab = _test(fit, self.tol, k, forecast=True)
+            fit = self._fit(E[:n], w[:n], Y[g, :n], se=True, method="highest_weights")
+            ok, need, stab = _test(fit, self.tol, k, forecast=True)
             if n >= N:
                 ok[:] = True
             if not ok.all():
@@ -666,8 +670,7 @@ class LocalSurrogate:
             if ok.any():
                 stab_all[g[ok]] = stab[ok]  # the expected agreement with a rerun
                 if self._method() != "highest_weights":
-                    with one_blas_thread():
-                        fit = self._fit(E[:n], w[:n], Y[g[ok], :n], se=True)
+                    fit = self._fit(E[:n], w[:n], Y[g[ok], :n], se=True)
                 else:
                     fit = {key: fit[key][ok] for key in keys}
                 for key in keys:

@@ -463,7 +463,6 @@ class _LimeDesign:
 
 
 def _lime(tokens, seps, model, mask_token, rng, n_samples, n_features, tol):
-    from ._threads import one_blas_thread
     from .local import auto_sizes, converged, fit_local_linear
 
     d = len(tokens)
@@ -492,11 +491,10 @@ def _lime(tokens, seps, model, mask_token, rng, n_samples, n_features, tol):
         w[0] = 1.0
         # every output is a row of the fit: one Gram matrix for all of them; the stopping
         # rule is LocalSurrogate's (coefficient errors, and a settled top-K when sparse)
-        # BLAS on one thread, as LocalSurrogate's fits: a pool woken here spins into the
-        # next model call (a torch text classifier: 7-8 ms a text instead of 8-18)
-        with one_blas_thread():
-            fit = fit_local_linear(E, w, Y.T, n_features=k, alpha=1.0, method=method, se=True)
-            ok, stab = converged(fit, tol=tol, n_features=k)  # alpha=1: lime's Ridge(alpha=1)
+        # (the fit runs BLAS on one thread: a torch text classifier then answered in
+        # 7-8 ms a text instead of 8-18)
+        fit = fit_local_linear(E, w, Y.T, n_features=k, alpha=1.0, method=method, se=True)
+        ok, stab = converged(fit, tol=tol, n_features=k)  # alpha=1: lime's Ridge(alpha=1)
         if ok.all():
             break
     beta = fit["beta"].T  # (d, n_outputs)

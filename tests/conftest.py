@@ -138,21 +138,21 @@ def _blas_threads() -> int:
 
 @pytest.fixture
 def local_fit_threads(monkeypatch):
-    """BLAS threads seen by every ``fit_local_linear`` call (a list filled as they run),
-    and a function giving the current count; BLAS runs with two threads meanwhile, even
-    on a one-core machine, so that one thread is a visible change."""
+    """BLAS threads seen inside every ``fit_local_linear`` call (a list filled as they
+    run), and a function giving the current count; BLAS runs with two threads meanwhile,
+    even on a one-core machine, so that one thread is a visible change."""
     from threadpoolctl import threadpool_limits
 
     import surrogates.local as local
 
     seen: list[int] = []
-    fit = local.fit_local_linear
+    fit = local._fit_local_linear
 
     def spy(*args, **kwargs):
         seen.append(_blas_threads())
         return fit(*args, **kwargs)
 
-    monkeypatch.setattr(local, "fit_local_linear", spy)
+    monkeypatch.setattr(local, "_fit_local_linear", spy)
     with threadpool_limits(limits=2, user_api="blas"):
         assert _blas_threads() == 2
         yield seen, _blas_threads
