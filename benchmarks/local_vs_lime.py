@@ -135,9 +135,7 @@ def run_ours(X_tr, f, rows, seed, **kw):
 
     f.reset()
     t0 = time.perf_counter()
-    e = LocalSurrogate(
-        f, X_tr, n_features=K, random_state=seed, task="classification", **kw
-    ).explain(rows)
+    e = LocalSurrogate(f, X_tr, n_features=K, random_state=seed, **kw).explain(rows)
     wall = time.perf_counter() - t0
     tops = [set(np.nonzero(s)[0]) for s in e.extras["selected"]]
     return dict(e=e, tops=tops, wall=wall, rows=f.rows, sec=f.seconds)
